@@ -1,0 +1,152 @@
+//! The one place that builds the AWS SDK configuration (profile, region, endpoint override), and
+//! turns SDK errors into dw's.
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::error::{Error, Result};
+
+/// Where to reach AWS, from the command line and the config file.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    /// `--region`, else the config's `region`, else the profile/environment.
+    pub region: Option<String>,
+    /// An AWS stand-in (moto); `AWS_ENDPOINT_URL` works too.
+    pub endpoint_url: Option<String>,
+}
+
+/// Loads the SDK configuration and checks, before any call, that it has a region and credentials.
+pub async fn load(opts: &AwsOptions) -> Result<SdkConfig> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        // Throttling and transient errors are retried with back-off by the SDK.
+        .retry_config(RetryConfig::standard().with_max_attempts(5));
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    let region_chain =
+        RegionProviderChain::first_try(opts.region.clone().map(aws_config::Region::new))
+            .or_default_provider();
+    loader = loader.region(region_chain);
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+
+    if config.region().is_none() {
+        return Err(Error::input_with_hint(
+            "no AWS region is set",
+            "pass --region, set `region` in configs/dw.toml, or set AWS_REGION",
+        ));
+    }
+    let found = match config.credentials_provider() {
+        Some(provider) => provider.provide_credentials().await.is_ok(),
+        None => false,
+    };
+    if !found {
+        return Err(no_credentials());
+    }
+    Ok(config)
+}
+
+fn no_credentials() -> Error {
+    Error::input_with_hint(
+        "no AWS credentials found",
+        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile of ~/.aws/credentials \
+         with --profile or AWS_PROFILE",
+    )
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+pub fn ec2(config: &SdkConfig) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(config)
+}
+
+pub fn emr(config: &SdkConfig) -> aws_sdk_emr::Client {
+    aws_sdk_emr::Client::new(config)
+}
+
+/// S3 with path-style addressing whenever an endpoint override is in use (stand-ins such as
+/// moto cannot serve virtual-hosted buckets).
+pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
+}
+
+/// Error codes that mean the request, not AWS, was wrong: the user can act on them (exit 2).
+const BAD_INPUT_CODES: &[&str] = &[
+    "InvalidParameterValue",
+    "InvalidParameterCombination",
+    "ValidationException",
+    "InvalidRequestException",
+    "InvalidInstanceType",
+    "NoSuchBucket",
+];
+const CREDENTIAL_CODES: &[&str] = &[
+    "AuthFailure",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+];
+
+/// Turns an SDK error into [`Error::Aws`] with a hint where the user can act.
+pub fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = err.code().map(str::to_string);
+    let (message, hint, bad_input) = match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => (
+            format!(
+                "could not reach AWS ({})",
+                first_line(&DisplayErrorContext(&err).to_string())
+            ),
+            Some(
+                "check the network, or --endpoint-url / AWS_ENDPOINT_URL when using a stand-in"
+                    .to_string(),
+            ),
+            false,
+        ),
+        _ => {
+            let text = err
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+            let text = match &code {
+                Some(c) => format!("{c}: {text}"),
+                None => text,
+            };
+            match code.as_deref() {
+                Some(c) if CREDENTIAL_CODES.contains(&c) => (
+                    text,
+                    Some(
+                        "check the AWS credentials and their permissions (--profile, AWS_PROFILE)"
+                            .to_string(),
+                    ),
+                    true,
+                ),
+                Some(c) if BAD_INPUT_CODES.contains(&c) => (text, None, true),
+                _ => (text, None, false),
+            }
+        }
+    };
+    Error::Aws {
+        operation,
+        message,
+        hint,
+        bad_input,
+    }
+}

@@ -1,0 +1,147 @@
+//! Command-line definitions (clap). Only what dw really does appears here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+
+use crate::debates::Tier;
+use crate::units::{Duration, InstanceType};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dw",
+    version,
+    about = "debate-watch: cheap EMR clusters for live debate sentiment, from spot quote to teardown"
+)]
+pub struct Cli {
+    /// Configuration file [default: configs/dw.toml, else the built-in one]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// AWS profile (default: AWS_PROFILE or "default")
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "NAME"
+    )]
+    pub profile: Option<String>,
+
+    /// AWS region (default: the config's region, then AWS_REGION or the profile's)
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "REGION"
+    )]
+    pub region: Option<String>,
+
+    /// Send AWS calls to this endpoint, e.g. a local stand-in (also AWS_ENDPOINT_URL)
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "URL"
+    )]
+    pub endpoint_url: Option<String>,
+
+    /// Result format on stdout
+    #[arg(long, global = true, help_heading = "Global options", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// More log lines on stderr (-vv for the most)
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "verbose"
+    )]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the debate calendar, by evening
+    Debates(DebatesArgs),
+    /// Spot prices
+    #[command(subcommand)]
+    Spot(SpotCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DebatesArgs {
+    /// Only evenings that have not ended yet
+    #[arg(long, conflicts_with = "past")]
+    pub upcoming: bool,
+    /// Only evenings that have ended
+    #[arg(long)]
+    pub past: bool,
+    /// Only the evening of this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub debate: Option<String>,
+    /// Only this tier of the evening
+    #[arg(long, value_name = "TIER", requires = "debate")]
+    pub tier: Option<Tier>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpotCommand {
+    /// Per-zone spot statistics over a look-back window, the cheapest zone and the bid
+    Quote(QuoteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QuoteArgs {
+    /// EC2 instance type, e.g. m3.xlarge
+    #[arg(value_name = "TYPE")]
+    pub instance_type: InstanceType,
+
+    /// How far back to look [default: the config's spot.lookback]
+    #[arg(long, value_name = "DURATION")]
+    pub lookback: Option<Duration>,
+
+    /// End of the window, RFC 3339 (e.g. 2016-04-01T01:00:00Z) [default: now]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<Timestamp>,
+
+    /// Product description [default: the config's spot.product]
+    #[arg(long, value_name = "PRODUCT")]
+    pub product: Option<String>,
+
+    /// Only these availability zones (comma-separated)
+    #[arg(long, value_name = "ZONES", value_delimiter = ',')]
+    pub zones: Vec<String>,
+
+    /// Read saved `aws ec2 describe-spot-price-history` JSON instead of calling EC2 (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub history: Vec<PathBuf>,
+
+    /// Quote for this debate night (YYYY-MM-DD): the debate-night floor applies
+    #[arg(long, value_name = "DATE")]
+    pub debate: Option<String>,
+}
+
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+    s.parse::<Timestamp>()
+        .map_err(|_| format!("`{s}` is not an RFC 3339 time; write it like 2016-04-01T01:00:00Z"))
+}

@@ -1,0 +1,243 @@
+//! `configs/dw.toml`: where dw works (region, bucket), what it launches (EMR release, instance
+//! groups) and how it bids. Unknown keys and bad values are errors that point at the line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::tomlfile;
+use crate::units::{Dollars, Duration, InstanceType, ReleaseLabel};
+
+/// The configuration shipped in the repository, used when no `--config` is given and
+/// `configs/dw.toml` is not in the working directory.
+pub const BUILT_IN: &str = include_str!("../configs/dw.toml");
+pub const DEFAULT_PATH: &str = "configs/dw.toml";
+const HINT: &str = "every key is described in the configs/dw.toml shipped with dw";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// AWS region; `--region`, then this, then the AWS profile/environment.
+    pub region: Option<String>,
+    /// The debate calendar, relative to this file.
+    #[serde(default = "default_debates")]
+    pub debates: PathBuf,
+    pub s3: S3Config,
+    pub emr: EmrConfig,
+    pub spot: SpotConfig,
+}
+
+fn default_debates() -> PathBuf {
+    PathBuf::from("debates.toml")
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// Bucket for staged scripts and binaries, results and logs. Empty: not configured yet.
+    pub bucket: String,
+    #[serde(default = "default_stage_prefix")]
+    pub stage_prefix: String,
+    #[serde(default = "default_results_prefix")]
+    pub results_prefix: String,
+    /// EMR log URI; default `s3://<bucket>/dw/logs/`.
+    pub log_uri: Option<String>,
+}
+
+fn default_stage_prefix() -> String {
+    "dw/stage".into()
+}
+fn default_results_prefix() -> String {
+    "dw/results".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmrConfig {
+    pub release_label: ReleaseLabel,
+    #[serde(default = "default_service_role")]
+    pub service_role: String,
+    #[serde(default = "default_job_flow_role")]
+    pub job_flow_role: String,
+    pub key_pair: Option<String>,
+    /// Subnet per availability zone (VPC launches). When set, the cluster goes into the subnet of
+    /// the chosen zone, and a zone without one is an error.
+    #[serde(default)]
+    pub subnets: BTreeMap<String, String>,
+    pub master: InstanceGroup,
+    pub core: InstanceGroup,
+    pub task: Option<InstanceGroup>,
+}
+
+fn default_service_role() -> String {
+    "EMR_DefaultRole".into()
+}
+fn default_job_flow_role() -> String {
+    "EMR_EC2_DefaultRole".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceGroup {
+    pub instance_type: InstanceType,
+    #[serde(default = "one")]
+    pub count: Count,
+    pub market: Market,
+}
+
+fn one() -> Count {
+    Count(1)
+}
+
+/// An instance count, 1 or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct Count(pub u32);
+
+impl TryFrom<i64> for Count {
+    type Error = String;
+    fn try_from(v: i64) -> Result<Self, String> {
+        u32::try_from(v)
+            .ok()
+            .filter(|&n| (1..=256).contains(&n))
+            .map(Count)
+            .ok_or_else(|| format!("{v} is not an instance count (1 to 256)"))
+    }
+}
+
+impl From<Count> for i64 {
+    fn from(c: Count) -> i64 {
+        c.0.into()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Market {
+    OnDemand,
+    Spot,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpotConfig {
+    /// Product description of the spot prices to read.
+    #[serde(default = "default_product")]
+    pub product: String,
+    /// How far back `dw spot quote` looks.
+    pub lookback: Duration,
+    /// Bid = max(floor, mean x (1 + markup)).
+    pub markup: Markup,
+    pub floor: Dollars,
+    /// The floor on a debate night (`--debate`, `cluster up`).
+    pub debate_night_floor: Dollars,
+}
+
+fn default_product() -> String {
+    "Linux/UNIX".into()
+}
+
+/// A fraction added to the mean price: 0.20 is +20%. Between 0 and 10.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Markup(pub f64);
+
+impl TryFrom<f64> for Markup {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Self, String> {
+        if (0.0..=10.0).contains(&v) {
+            Ok(Markup(v))
+        } else {
+            Err(format!(
+                "markup {v} is out of range: write a fraction from 0 to 10 (0.20 = +20%)"
+            ))
+        }
+    }
+}
+
+impl From<Markup> for f64 {
+    fn from(m: Markup) -> f64 {
+        m.0
+    }
+}
+
+/// A loaded configuration and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    /// The file it was read from; `None` for the built-in configuration.
+    pub path: Option<PathBuf>,
+}
+
+impl Loaded {
+    /// Reads `--config FILE`; without it, `configs/dw.toml` when present, else the built-in one.
+    pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
+        let path = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_PATH)).filter(|p| p.exists()),
+        };
+        match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                let config = parse(&path.display().to_string(), &text)?;
+                Ok(Loaded {
+                    config,
+                    path: Some(path),
+                })
+            }
+            None => Ok(Loaded {
+                config: parse("<built-in configs/dw.toml>", BUILT_IN)?,
+                path: None,
+            }),
+        }
+    }
+
+    /// Where the debate calendar is: `debates` relative to the config file.
+    pub fn debates_path(&self) -> Option<PathBuf> {
+        self.path.as_ref().map(|p| {
+            p.parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join(&self.config.debates)
+        })
+    }
+}
+
+pub fn parse(path: &str, text: &str) -> Result<Config> {
+    tomlfile::parse(path, text, HINT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_parses_and_targets_emr_4x_with_ganglia() {
+        let c = parse("dw.toml", BUILT_IN).unwrap();
+        assert!(c.emr.release_label.has_ganglia_application());
+        assert_eq!(c.emr.core.market, Market::Spot);
+        assert_eq!(c.emr.master.market, Market::OnDemand);
+        assert_eq!(c.spot.markup.0, 0.20);
+        assert_eq!(c.spot.floor.get(), 0.02);
+        assert_eq!(c.spot.lookback.as_secs(), 3600);
+    }
+
+    #[test]
+    fn a_bad_value_points_at_its_line() {
+        let text = BUILT_IN.replace("markup = 0.20", "markup = -1.0");
+        let line = text.lines().position(|l| l.starts_with("markup")).unwrap() + 1;
+        match parse("dw.toml", &text).unwrap_err() {
+            Error::Toml {
+                line: l, message, ..
+            } => {
+                assert_eq!(l, line);
+                assert!(message.contains("markup -1 is out of range"), "{message}");
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! `configs/debates.toml`: the debate calendar and each candidate's track terms.
+//!
+//! dw works by the *evening*: `--debate 2015-11-10` means every debate held that date (the
+//! undercard and the main debate), which one cluster covers; `--tier` narrows it to one.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+use crate::tomlfile;
+
+pub const BUILT_IN: &str = include_str!("../configs/debates.toml");
+const HINT: &str = "see configs/debates.toml shipped with dw for the layout of a debate entry";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Undercard,
+    Main,
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Tier::Main => "main",
+            Tier::Undercard => "undercard",
+        })
+    }
+}
+
+impl std::str::FromStr for Tier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "main" => Ok(Tier::Main),
+            "undercard" => Ok(Tier::Undercard),
+            _ => Err(format!("`{s}` is not a tier: main or undercard")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Candidate {
+    pub name: String,
+    pub party: String,
+    /// Stream filter and attribution terms: name forms, @handle, hashtags.
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    candidates: BTreeMap<String, Candidate>,
+    debates: Vec<RawDebate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDebate {
+    date: Date,
+    party: String,
+    number: u32,
+    tier: Tier,
+    start: Timestamp,
+    end: Spanned<Timestamp>,
+    place: String,
+    networks: String,
+    candidates: Vec<Spanned<String>>,
+    note: Option<String>,
+}
+
+/// One debate, with its candidates resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Debate {
+    pub date: Date,
+    pub party: String,
+    pub number: u32,
+    pub tier: Tier,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub place: String,
+    pub networks: String,
+    pub candidates: Vec<CandidateRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateRef {
+    pub key: String,
+    #[serde(flatten)]
+    pub candidate: Candidate,
+}
+
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    pub debates: Vec<Debate>,
+}
+
+/// The debates of one date that one cluster covers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evening {
+    pub date: Date,
+    pub debates: Vec<Debate>,
+}
+
+impl Evening {
+    pub fn start(&self) -> Timestamp {
+        self.debates
+            .iter()
+            .map(|d| d.start)
+            .min()
+            .unwrap_or_default()
+    }
+    pub fn end(&self) -> Timestamp {
+        self.debates.iter().map(|d| d.end).max().unwrap_or_default()
+    }
+    /// Every candidate on stage that evening, once, in calendar order.
+    pub fn candidates(&self) -> Vec<CandidateRef> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.debates
+            .iter()
+            .flat_map(|d| d.candidates.iter())
+            .filter(|c| seen.insert(c.key.clone()))
+            .cloned()
+            .collect()
+    }
+    /// The tier label of the evening: `main`, `undercard` or `main+undercard`.
+    pub fn tiers(&self) -> String {
+        let mut tiers: Vec<Tier> = self.debates.iter().map(|d| d.tier).collect();
+        tiers.sort_by(|a, b| b.cmp(a));
+        tiers.dedup();
+        tiers
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+}
+
+impl Calendar {
+    /// Reads the calendar from `path`, or the built-in one when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Calendar> {
+        match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                parse(&path.display().to_string(), &text)
+            }
+            None => parse("<built-in configs/debates.toml>", BUILT_IN),
+        }
+    }
+
+    /// Evenings in date order.
+    pub fn evenings(&self) -> Vec<Evening> {
+        let mut by_date: BTreeMap<Date, Vec<Debate>> = BTreeMap::new();
+        for d in &self.debates {
+            by_date.entry(d.date).or_default().push(d.clone());
+        }
+        by_date
+            .into_iter()
+            .map(|(date, mut debates)| {
+                debates.sort_by_key(|d| d.start);
+                Evening { date, debates }
+            })
+            .collect()
+    }
+
+    /// The evening of `date` (YYYY-MM-DD), narrowed to `tier` when given.
+    pub fn evening(&self, date: &str, tier: Option<Tier>) -> Result<Evening> {
+        let evenings = self.evenings();
+        let known = || {
+            evenings
+                .iter()
+                .map(|e| e.date.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let parsed: Date = date.parse().map_err(|_| {
+            Error::input_with_hint(
+                format!("`{date}` is not a date; write it as YYYY-MM-DD"),
+                format!("debates in the calendar: {}", known()),
+            )
+        })?;
+        let Some(mut evening) = evenings.iter().find(|e| e.date == parsed).cloned() else {
+            return Err(Error::input_with_hint(
+                format!("no debate on {parsed} in the calendar"),
+                format!("debates in the calendar: {}", known()),
+            ));
+        };
+        if let Some(tier) = tier {
+            let held = evening.tiers();
+            evening.debates.retain(|d| d.tier == tier);
+            if evening.debates.is_empty() {
+                return Err(Error::input_with_hint(
+                    format!("no {tier} debate on {parsed}"),
+                    format!("that evening had: {held}"),
+                ));
+            }
+        }
+        Ok(evening)
+    }
+}
+
+pub fn parse(path: &str, text: &str) -> Result<Calendar> {
+    let raw: RawCalendar = tomlfile::parse(path, text, HINT)?;
+    let mut debates = Vec::with_capacity(raw.debates.len());
+    for d in raw.debates {
+        if *d.end.get_ref() <= d.start {
+            return Err(tomlfile::located(
+                path,
+                text,
+                d.end.span(),
+                format!(
+                    "the debate's end {} is not after its start {}",
+                    d.end.get_ref(),
+                    d.start
+                ),
+                HINT,
+            ));
+        }
+        let mut candidates = Vec::with_capacity(d.candidates.len());
+        for key in &d.candidates {
+            let Some(c) = raw.candidates.get(key.get_ref()) else {
+                return Err(tomlfile::located(
+                    path,
+                    text,
+                    key.span(),
+                    format!("unknown candidate `{}`", key.get_ref()),
+                    "candidates are the keys of the [candidates.*] tables",
+                ));
+            };
+            candidates.push(CandidateRef {
+                key: key.get_ref().clone(),
+                candidate: c.clone(),
+            });
+        }
+        debates.push(Debate {
+            date: d.date,
+            party: d.party,
+            number: d.number,
+            tier: d.tier,
+            start: d.start,
+            end: d.end.into_inner(),
+            place: d.place,
+            networks: d.networks,
+            candidates,
+            note: d.note,
+        });
+    }
+    Ok(Calendar { debates })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calendar() -> Calendar {
+        parse("debates.toml", BUILT_IN).unwrap()
+    }
+
+    #[test]
+    fn the_shipped_calendar_has_every_held_debate_of_the_season() {
+        let c = calendar();
+        assert_eq!(c.debates.len(), 28);
+        assert_eq!(c.evenings().len(), 21);
+    }
+
+    #[test]
+    fn an_evening_holds_undercard_and_main_and_all_their_candidates() {
+        let e = calendar().evening("2015-11-10", None).unwrap();
+        assert_eq!(e.tiers(), "main+undercard");
+        assert_eq!(e.start().to_string(), "2015-11-11T00:00:00Z");
+        assert_eq!(e.end().to_string(), "2015-11-11T04:30:00Z");
+        let keys: Vec<String> = e.candidates().into_iter().map(|c| c.key).collect();
+        assert_eq!(keys.len(), 12);
+        assert!(keys.contains(&"trump".to_string()) && keys.contains(&"huckabee".to_string()));
+        let main = calendar().evening("2015-11-10", Some(Tier::Main)).unwrap();
+        assert_eq!(main.candidates().len(), 8);
+    }
+
+    #[test]
+    fn an_unknown_date_lists_the_dates_that_exist() {
+        let err = calendar().evening("2015-11-11", None).unwrap_err();
+        assert_eq!(err.to_string(), "no debate on 2015-11-11 in the calendar");
+        assert!(err.hint().unwrap().contains("2015-11-10, 2015-11-14"));
+    }
+
+    #[test]
+    fn an_unknown_candidate_points_at_its_line() {
+        let text = BUILT_IN.replacen("\"fiorina\", \"gilmore\"", "\"fiorina\", \"gilmour\"", 1);
+        let err = parse("d.toml", &text).unwrap_err();
+        let line = text.lines().position(|l| l.contains("gilmour")).unwrap() + 1;
+        assert!(
+            matches!(err, Error::Toml { line: l, .. } if l == line),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("unknown candidate `gilmour`"));
+    }
+}

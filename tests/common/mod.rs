@@ -1,0 +1,122 @@
+//! Running the real `dw` binary in tests, with an environment that cannot reach real AWS.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> String {
+    repo()
+        .join("tests/fixtures")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+/// `dw` in the repository root, with no AWS settings inherited from the machine: no profile, no
+/// credentials, no instance metadata (nothing may leave this machine).
+pub fn dw() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dw"));
+    cmd.current_dir(repo());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/dw-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/dw-test/credentials",
+        )
+        .env_remove("COLUMNS");
+    cmd
+}
+
+/// `dw` with dummy credentials for an AWS stand-in at `endpoint`.
+pub fn dw_at(endpoint: &str) -> Command {
+    let mut cmd = dw();
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", endpoint);
+    cmd
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("dw runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+pub fn m3_large_history() -> Vec<String> {
+    ["a", "b", "c"]
+        .iter()
+        .map(|z| {
+            fixture(&format!(
+                "spot/spot_history_m3.large-us-east-1{z}_2016-02-25_2016-04-25.json"
+            ))
+        })
+        .collect()
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write fixture");
+    p
+}
+
+/// The endpoint of the moto harness that scripts/test started, or `None` when the tests run
+/// without it. Under scripts/test (DW_REQUIRE_PEERS=1) a missing harness fails the test.
+pub fn moto_endpoint() -> Option<String> {
+    match std::env::var("DW_MOTO_ENDPOINT") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("DW_REQUIRE_PEERS").is_err(),
+                "DW_REQUIRE_PEERS is set but DW_MOTO_ENDPOINT is not: run the tests through scripts/test"
+            );
+            eprintln!("skipped: no moto harness (run scripts/test)");
+            None
+        }
+    }
+}
+
+/// A plain HTTP/1.1 POST to the harness's control endpoint; returns the response body.
+pub fn http_post(endpoint: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(addr).expect("harness reachable");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response read");
+    assert!(
+        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+        "{response}"
+    );
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}

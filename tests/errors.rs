@@ -1,0 +1,267 @@
+//! Every error dw reports for bad input, exactly as the user sees it, with its exit code.
+
+mod common;
+
+use common::{dw, fixture, m3_large_history, run, write};
+
+/// Runs dw with `args` in `dir` (the repository when `None`), expects `code`, and returns
+/// stderr with the temporary directory's path replaced by `<tmp>`.
+fn fails(args: &[&str], dir: Option<&std::path::Path>, code: i32) -> String {
+    let mut cmd = dw();
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    cmd.args(args);
+    let r = run(&mut cmd);
+    assert_eq!(r.code, code, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.is_empty(),
+        "nothing on stdout on failure: {}",
+        r.stdout
+    );
+    let mut err = r.stderr;
+    if let Some(d) = dir {
+        err = err.replace(&d.display().to_string(), "<tmp>");
+    }
+    err.replace(&common::repo().display().to_string(), "<repo>")
+}
+
+fn history_args() -> Vec<String> {
+    m3_large_history()
+        .into_iter()
+        .flat_map(|h| ["--history".to_string(), h])
+        .collect()
+}
+
+fn quote_from_files(extra: &[&str], code: i32) -> String {
+    let mut args: Vec<String> = vec!["spot".into(), "quote".into()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(history_args());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    fails(&refs, None, code)
+}
+
+#[test]
+fn unknown_debate_lists_the_dates_that_exist() {
+    insta::assert_snapshot!(fails(&["debates", "--debate", "2015-11-11"], None, 2));
+}
+
+#[test]
+fn a_debate_that_is_not_a_date() {
+    insta::assert_snapshot!(fails(&["debates", "--debate", "next tuesday"], None, 2));
+}
+
+#[test]
+fn a_tier_that_the_evening_did_not_have() {
+    insta::assert_snapshot!(fails(
+        &["debates", "--debate", "2016-02-06", "--tier", "undercard"],
+        None,
+        2
+    ));
+}
+
+#[test]
+fn a_config_with_an_unknown_key_points_at_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo().join("configs/dw.toml"))
+        .unwrap()
+        .replace("release_label = ", "relase_label = ");
+    write(dir.path(), "dw.toml", &text);
+    insta::assert_snapshot!(fails(
+        &["--config", "dw.toml", "debates"],
+        Some(dir.path()),
+        2
+    ));
+}
+
+#[test]
+fn a_config_with_a_bad_value_points_at_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo().join("configs/dw.toml"))
+        .unwrap()
+        .replace(
+            "release_label = \"emr-4.2.0\"",
+            "release_label = \"emr-5.36.0\"",
+        );
+    write(dir.path(), "dw.toml", &text);
+    insta::assert_snapshot!(fails(
+        &["--config", "dw.toml", "debates"],
+        Some(dir.path()),
+        2
+    ));
+}
+
+#[test]
+fn a_config_with_a_bad_lookback_points_at_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo().join("configs/dw.toml"))
+        .unwrap()
+        .replace("lookback = \"60m\"", "lookback = \"an hour\"");
+    write(dir.path(), "dw.toml", &text);
+    insta::assert_snapshot!(fails(
+        &["--config", "dw.toml", "debates"],
+        Some(dir.path()),
+        2
+    ));
+}
+
+#[test]
+fn a_missing_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(fails(
+        &["--config", "nope.toml", "debates"],
+        Some(dir.path()),
+        2
+    ));
+}
+
+#[test]
+fn a_calendar_naming_an_unknown_candidate() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(common::repo().join("configs/dw.toml")).unwrap();
+    write(dir.path(), "dw.toml", &config);
+    let calendar = std::fs::read_to_string(common::repo().join("configs/debates.toml"))
+        .unwrap()
+        .replacen("\"fiorina\", \"gilmore\"", "\"fiorina\", \"gilmour\"", 1);
+    write(dir.path(), "debates.toml", &calendar);
+    insta::assert_snapshot!(fails(
+        &["--config", "dw.toml", "debates"],
+        Some(dir.path()),
+        2
+    ));
+}
+
+#[test]
+fn not_an_instance_type() {
+    insta::assert_snapshot!(quote_from_files(&["m3"], 2));
+}
+
+#[test]
+fn an_instance_type_missing_from_the_history_files() {
+    insta::assert_snapshot!(quote_from_files(
+        &["m3.xlarge", "--at", "2016-04-01T07:00:00Z"],
+        2
+    ));
+}
+
+#[test]
+fn no_records_in_the_window_suggests_a_longer_lookback() {
+    insta::assert_snapshot!(quote_from_files(
+        &["m3.large", "--at", "2016-02-25T11:00:00Z"],
+        2
+    ));
+}
+
+#[test]
+fn a_time_that_is_not_rfc3339() {
+    insta::assert_snapshot!(quote_from_files(&["m3.large", "--at", "yesterday"], 2));
+}
+
+#[test]
+fn a_lookback_that_is_not_a_duration() {
+    insta::assert_snapshot!(quote_from_files(&["m3.large", "--lookback", "soon"], 2));
+}
+
+#[test]
+fn a_malformed_history_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "h.json",
+        "{\"SpotPriceHistory\": [\n  {\"Timestamp\": \"2016-04-01T00:00:00Z\", \"SpotPrice\": 0.02}\n]}\n",
+    );
+    insta::assert_snapshot!(fails(
+        &["spot", "quote", "m3.large", "--history", "h.json"],
+        Some(dir.path()),
+        2
+    ));
+}
+
+#[test]
+fn a_history_file_that_is_not_json() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "h.json", "Timestamp,SpotPrice\n");
+    insta::assert_snapshot!(fails(
+        &["spot", "quote", "m3.large", "--history", "h.json"],
+        Some(dir.path()),
+        2
+    ));
+}
+
+#[test]
+fn a_missing_history_file() {
+    let dir = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(fails(
+        &["spot", "quote", "m3.large", "--history", "nope.json"],
+        Some(dir.path()),
+        2
+    ));
+}
+
+#[test]
+fn no_credentials_says_how_to_set_them() {
+    // No --history: dw would call EC2, but finds no credentials first (none are inherited).
+    insta::assert_snapshot!(fails(
+        &[
+            "spot",
+            "quote",
+            "m3.large",
+            "--endpoint-url",
+            "http://127.0.0.1:9"
+        ],
+        None,
+        2
+    ));
+}
+
+#[test]
+fn no_region_says_how_to_set_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo().join("configs/dw.toml"))
+        .unwrap()
+        .replace("region = \"us-east-1\"", "");
+    write(dir.path(), "dw.toml", &text);
+    write(
+        dir.path(),
+        "debates.toml",
+        &std::fs::read_to_string(common::repo().join("configs/debates.toml")).unwrap(),
+    );
+    insta::assert_snapshot!(fails(
+        &["--config", "dw.toml", "spot", "quote", "m3.large"],
+        Some(dir.path()),
+        2
+    ));
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_failure_not_bad_input() {
+    let mut cmd = dw();
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args([
+            "-q",
+            "spot",
+            "quote",
+            "m3.large",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ]);
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("error: DescribeInstanceTypeOfferings failed: could not reach AWS"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("hint: check the network, or --endpoint-url")
+    );
+}
+
+#[test]
+fn fixture_paths_exist() {
+    // The error tests above lean on these fixtures; say so plainly if they move.
+    assert!(std::path::Path::new(&fixture("spot")).is_dir());
+}
