@@ -1,1 +1,11 @@
+//! What dw's cluster jobs share: the tweet model, the LabMT scorer, attribution to candidates,
+//! windows, and the source/sink URLs of both jobs.
 
+pub mod attribution;
+pub mod endpoint;
+pub mod labmt;
+pub mod lines;
+pub mod score;
+pub mod text;
+pub mod tweet;
+pub mod window;

@@ -1,0 +1,137 @@
+//! Where the jobs read from and write to, as one URL each (shared by `dw-ingest` and
+//! `dw-score`): `-`, `file:PATH`, `kafka://HOST:PORT[,HOST:PORT]/TOPIC[?group=NAME]`,
+//! `s3://BUCKET/PREFIX`, `twitter-v1`, `twitter-v2`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Stdio,
+    File(PathBuf),
+    Kafka {
+        brokers: String,
+        topic: String,
+        group: Option<String>,
+    },
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
+    TwitterV1,
+    TwitterV2,
+}
+
+impl FromStr for Endpoint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = || {
+            format!(
+                "`{s}` is not a source or sink: use -, file:PATH, kafka://HOST:PORT/TOPIC[?group=NAME], \
+                 s3://BUCKET/PREFIX, twitter-v1 or twitter-v2"
+            )
+        };
+        match s {
+            "-" => return Ok(Endpoint::Stdio),
+            "twitter-v1" => return Ok(Endpoint::TwitterV1),
+            "twitter-v2" => return Ok(Endpoint::TwitterV2),
+            _ => {}
+        }
+        if let Some(path) = s.strip_prefix("file:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err(usage());
+            }
+            return Ok(Endpoint::File(PathBuf::from(path)));
+        }
+        if let Some(rest) = s.strip_prefix("kafka://") {
+            let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let (brokers, topic) = rest.split_once('/').ok_or_else(usage)?;
+            if brokers.is_empty() || topic.is_empty() || topic.contains('/') {
+                return Err(usage());
+            }
+            let mut group = None;
+            for pair in query.split('&').filter(|p| !p.is_empty()) {
+                match pair.split_once('=') {
+                    Some(("group", g)) if !g.is_empty() => group = Some(g.to_string()),
+                    _ => {
+                        return Err(format!(
+                            "`{s}`: unknown or empty query `{pair}` (only group=NAME)"
+                        ));
+                    }
+                }
+            }
+            return Ok(Endpoint::Kafka {
+                brokers: brokers.to_string(),
+                topic: topic.to_string(),
+                group,
+            });
+        }
+        if let Some(rest) = s.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(usage());
+            }
+            return Ok(Endpoint::S3 {
+                bucket: bucket.to_string(),
+                prefix: prefix.trim_end_matches('/').to_string(),
+            });
+        }
+        Err(usage())
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Stdio => f.write_str("-"),
+            Endpoint::File(p) => write!(f, "file:{}", p.display()),
+            Endpoint::Kafka {
+                brokers,
+                topic,
+                group,
+            } => {
+                write!(f, "kafka://{brokers}/{topic}")?;
+                match group {
+                    Some(g) => write!(f, "?group={g}"),
+                    None => Ok(()),
+                }
+            }
+            Endpoint::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+            Endpoint::TwitterV1 => f.write_str("twitter-v1"),
+            Endpoint::TwitterV2 => f.write_str("twitter-v2"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_parses_and_prints_back() {
+        for s in [
+            "-",
+            "file:out/w.jsonl",
+            "kafka://127.0.0.1:9092/tweets",
+            "kafka://a:1,b:2/tweets?group=score",
+            "s3://bucket/dw/results",
+            "twitter-v1",
+            "twitter-v2",
+        ] {
+            let e: Endpoint = s.parse().unwrap();
+            assert_eq!(e.to_string(), s);
+        }
+        for bad in [
+            "",
+            "file:",
+            "kafka://host",
+            "kafka://h:1/t?x=1",
+            "s3://",
+            "http://x",
+        ] {
+            assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
+        }
+    }
+}

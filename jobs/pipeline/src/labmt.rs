@@ -1,0 +1,122 @@
+//! The LabMT 1.0 happiness lexicon (Dodds et al. 2011), embedded, and the reference score: the
+//! frequency-weighted mean happiness of a text's tokens found in the list, optionally through the
+//! stop-word lens that drops words whose happiness is strictly inside (low, high).
+
+use std::collections::HashMap;
+
+use crate::text;
+
+const LABMT1: &str = include_str!("../data/labMT1.txt");
+
+/// The usual lens: words with 4 < h < 6 carry little emotion and are left out.
+pub const DEFAULT_LENS: Lens = Lens {
+    low: 4.0,
+    high: 6.0,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lens {
+    pub low: f64,
+    pub high: f64,
+}
+
+impl std::str::FromStr for Lens {
+    type Err = String;
+    /// `4,6` (the default), or `none`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a lens: write LOW,HIGH (e.g. 4,6) or none");
+        let (low, high) = s.split_once(',').ok_or_else(bad)?;
+        let low: f64 = low.trim().parse().map_err(|_| bad())?;
+        let high: f64 = high.trim().parse().map_err(|_| bad())?;
+        if low > high {
+            return Err(bad());
+        }
+        Ok(Lens { low, high })
+    }
+}
+
+/// The sums that make a score, so that scores merge exactly: mean = sum / words.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Score {
+    pub sum: f64,
+    pub words: u32,
+}
+
+impl Score {
+    pub fn mean(&self) -> Option<f64> {
+        (self.words > 0).then(|| self.sum / f64::from(self.words))
+    }
+}
+
+pub struct Lexicon {
+    happs: HashMap<Box<str>, f64>,
+}
+
+impl Lexicon {
+    /// LabMT 1.0: 10,222 words.
+    pub fn labmt1() -> Lexicon {
+        let mut happs = HashMap::with_capacity(10_300);
+        for line in LABMT1.lines().skip(1) {
+            let mut fields = line.trim_end_matches('\r').split('\t');
+            if let (Some(word), _, Some(h)) = (fields.next(), fields.next(), fields.next())
+                && let Ok(h) = h.parse::<f64>()
+            {
+                happs.insert(word.into(), h);
+            }
+        }
+        Lexicon { happs }
+    }
+
+    pub fn len(&self) -> usize {
+        self.happs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.happs.is_empty()
+    }
+
+    pub fn happiness(&self, word: &str) -> Option<f64> {
+        self.happs.get(word).copied()
+    }
+
+    /// Scores raw tweet text (escapes, URLs and all) the reference way.
+    pub fn score(&self, raw: &str, lens: Option<Lens>) -> Score {
+        let cleaned = text::clean(raw);
+        let mut buf = String::new();
+        let mut score = Score::default();
+        text::for_each_token(&cleaned, &mut buf, |token| {
+            if let Some(h) = self.happs.get(token) {
+                if lens.is_some_and(|l| l.low < *h && *h < l.high) {
+                    return;
+                }
+                score.sum += h;
+                score.words += 1;
+            }
+        });
+        score
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lexicon_has_every_word() {
+        let lex = Lexicon::labmt1();
+        assert_eq!(lex.len(), 10_222);
+        assert_eq!(lex.happiness("laughter"), Some(8.50));
+        assert_eq!(lex.happiness("hate"), Some(2.34));
+    }
+
+    #[test]
+    fn check_values_of_the_reference() {
+        let lex = Lexicon::labmt1();
+        let plain = lex.score("hate hate hate the happy", None);
+        assert!((plain.mean().unwrap() - 4.06).abs() < 1e-9, "{plain:?}");
+        let lensed = lex.score("hate hate hate the happy", Some(DEFAULT_LENS));
+        assert!((lensed.mean().unwrap() - 3.83).abs() < 1e-9, "{lensed:?}");
+        assert_eq!(lensed.words, 4);
+        assert_eq!(lex.score("zzz qqq", None).mean(), None);
+    }
+}

@@ -1,0 +1,159 @@
+//! The scoring job's core, independent of where tweets come from and where windows go: a line
+//! in, a classified and scored tweet and any windows that closed out.
+
+use serde::Serialize;
+
+use crate::attribution::{Attributor, CandidateTerms};
+use crate::labmt::{Lens, Lexicon};
+use crate::tweet::{self, Message};
+use crate::window::{Scored, Window, Windower};
+
+#[derive(Debug, Clone)]
+pub struct ScoreOptions {
+    pub debate: String,
+    pub candidates: Vec<CandidateTerms>,
+    pub lens: Option<Lens>,
+    /// Score a retweet as the retweeted status's full text (otherwise its own "RT @..." text).
+    pub retweets_original: bool,
+    pub window_secs: u32,
+    pub lateness_secs: u32,
+    /// Set when several scorers share the input: windows are partial and carry this name.
+    pub member: Option<String>,
+}
+
+/// What happened to each line, for the heartbeat and the final report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub lines: u64,
+    pub tweets: u64,
+    pub deletes: u64,
+    pub notices: u64,
+    pub keep_alives: u64,
+    pub malformed: u64,
+    pub windows: u64,
+}
+
+/// One line of `--emit tweets`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TweetScore {
+    pub id: String,
+    pub score: Option<f64>,
+    pub words: u32,
+    pub candidates: Vec<String>,
+}
+
+pub enum Outcome {
+    Scored(TweetScore, Vec<Window>),
+    /// A notice, a delete or a keep-alive: nothing to score.
+    Skipped,
+    /// Not a message dw understands; the reason is for the dead-letter sink.
+    Malformed(String),
+}
+
+pub struct Scorer {
+    lexicon: Lexicon,
+    attributor: Attributor,
+    options: ScoreOptions,
+    windower: Windower,
+    pub counts: Counts,
+    hits: Vec<usize>,
+}
+
+impl Scorer {
+    pub fn new(options: ScoreOptions) -> Scorer {
+        let keys: Vec<String> = options.candidates.iter().map(|c| c.key.clone()).collect();
+        Scorer {
+            lexicon: Lexicon::labmt1(),
+            attributor: Attributor::new(&options.candidates),
+            windower: Windower::new(
+                &options.debate,
+                options.window_secs,
+                options.lateness_secs,
+                keys,
+                options.member.clone(),
+            ),
+            options,
+            counts: Counts::default(),
+            hits: Vec::new(),
+        }
+    }
+
+    pub fn windower(&mut self) -> &mut Windower {
+        &mut self.windower
+    }
+
+    /// Handles one line (raw bytes, without its line end).
+    pub fn line(&mut self, bytes: &[u8]) -> Outcome {
+        self.counts.lines += 1;
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            self.counts.keep_alives += 1;
+            return Outcome::Skipped;
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            self.counts.malformed += 1;
+            return Outcome::Malformed("not UTF-8".into());
+        };
+        match tweet::parse(text) {
+            Ok(Message::Tweet(t)) => {
+                self.counts.tweets += 1;
+                let scored_text = t.scored_text(self.options.retweets_original);
+                let score = self.lexicon.score(scored_text, self.options.lens);
+                self.attributor.candidates(scored_text, &mut self.hits);
+                if self.options.retweets_original && t.retweeted_text.is_some() {
+                    // A retweet also names whom it retweets ("RT @realDonaldTrump: ...").
+                    let mut more = Vec::new();
+                    self.attributor.candidates(&t.text, &mut more);
+                    for c in more {
+                        if !self.hits.contains(&c) {
+                            self.hits.push(c);
+                        }
+                    }
+                    self.hits.sort_unstable();
+                }
+                let candidates: Vec<String> = self
+                    .hits
+                    .iter()
+                    .map(|&i| self.attributor.keys()[i].clone())
+                    .collect();
+                let scored = Scored {
+                    id: t.id.to_string(),
+                    created_ms: t.created_ms,
+                    score,
+                    candidates: candidates.clone(),
+                    text: scored_text.to_string(),
+                    user: t.user.to_string(),
+                };
+                let closed = self.windower.add(&scored);
+                self.counts.windows += closed.len() as u64;
+                Outcome::Scored(
+                    TweetScore {
+                        id: scored.id,
+                        score: score.mean(),
+                        words: score.words,
+                        candidates,
+                    },
+                    closed,
+                )
+            }
+            Ok(Message::Delete { .. }) => {
+                self.counts.deletes += 1;
+                Outcome::Skipped
+            }
+            Ok(_) => {
+                self.counts.notices += 1;
+                Outcome::Skipped
+            }
+            Err(e) => {
+                self.counts.malformed += 1;
+                Outcome::Malformed(e.to_string())
+            }
+        }
+    }
+
+    /// Closes every open window (end of input, or shutdown).
+    pub fn flush(&mut self) -> Vec<Window> {
+        let closed = self.windower.flush();
+        self.counts.windows += closed.len() as u64;
+        closed
+    }
+}

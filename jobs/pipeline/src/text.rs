@@ -1,0 +1,174 @@
+//! The LabMT reference text pipeline (labMTsimple), exactly: decode Twitter's HTML escapes,
+//! drop URLs, replace `---`, `--` and `''` with a space, then take the tokens matching
+//! `[\w@#'&\]*\-/\[=;]+` (Python's Unicode `\w`), lower-cased.
+
+use std::borrow::Cow;
+
+use unicode_general_category::{GeneralCategory, get_general_category};
+
+/// Twitter escapes `&`, `<` and `>` in tweet text; nothing else.
+pub fn decode_entities(text: &str) -> Cow<'_, str> {
+    if !text.contains('&') {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Python's `str.isspace()`: Unicode White_Space plus the four ASCII separators U+001C..U+001F.
+fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Removes `https?://\S+` (each URL becomes one space).
+pub fn strip_urls(text: &str) -> Cow<'_, str> {
+    if !text.contains("http") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("http") {
+        let after = &rest[i + 4..];
+        let scheme_len = if after.starts_with("://") {
+            Some(7)
+        } else if after.starts_with("s://") {
+            Some(8)
+        } else {
+            None
+        };
+        match scheme_len {
+            Some(n) => {
+                let body = &rest[i + n..];
+                let url_len = body.find(is_python_space).unwrap_or(body.len());
+                if url_len == 0 {
+                    // `\S+` needs one character: not a URL.
+                    out.push_str(&rest[..i + n]);
+                    rest = body;
+                } else {
+                    out.push_str(&rest[..i]);
+                    out.push(' ');
+                    rest = &body[url_len..];
+                }
+            }
+            None => {
+                out.push_str(&rest[..i + 4]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// `---`, `--` and `''` become a space (in that order, as the reference does).
+pub fn replace_dashes(text: &str) -> Cow<'_, str> {
+    if !text.contains("--") && !text.contains("''") {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.replace("---", " ")
+            .replace("--", " ")
+            .replace("''", " "),
+    )
+}
+
+/// A character of `[\w@#'&\]*\-/\[=;]` as Python's `re` reads it on `str`.
+pub fn is_token_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || "_@#'&]*-/[=;".contains(c);
+    }
+    use GeneralCategory::*;
+    matches!(
+        get_general_category(c),
+        UppercaseLetter
+            | LowercaseLetter
+            | TitlecaseLetter
+            | ModifierLetter
+            | OtherLetter
+            | DecimalNumber
+            | LetterNumber
+            | OtherNumber
+    )
+}
+
+/// Calls `f` with each lower-cased token of `text` (already cleaned). `buf` is reused.
+pub fn for_each_token(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    let mut start: Option<usize> = None;
+    let mut emit = |s: &str, buf: &mut String| {
+        if s.is_ascii() {
+            buf.clear();
+            buf.push_str(s);
+            buf.make_ascii_lowercase();
+        } else {
+            *buf = s.to_lowercase();
+        }
+        f(buf);
+    };
+    for (i, c) in text.char_indices() {
+        match (is_token_char(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                emit(&text[s..i], buf);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        emit(&text[s..], buf);
+    }
+}
+
+/// The whole cleaning pipeline before tokenizing.
+pub fn clean(text: &str) -> String {
+    let decoded = decode_entities(text);
+    let no_urls = strip_urls(&decoded);
+    replace_dashes(&no_urls).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut buf = String::new();
+        for_each_token(&clean(text), &mut buf, |t| out.push(t.to_string()));
+        out
+    }
+
+    #[test]
+    fn tokens_follow_the_reference_regex() {
+        assert_eq!(
+            tokens("RT @DanScavino: #GOPDebate w/ Trump's HAPPY-ish day; a=b [x]"),
+            [
+                "rt",
+                "@danscavino",
+                "#gopdebate",
+                "w/",
+                "trump's",
+                "happy-ish",
+                "day;",
+                "a=b",
+                "[x]"
+            ]
+        );
+        assert_eq!(
+            tokens("well--maybe---not ''quoted''"),
+            ["well", "maybe", "not", "quoted"]
+        );
+        assert_eq!(tokens("Ünïcödé ÇA_VA 42"), ["ünïcödé", "ça_va", "42"]);
+    }
+
+    #[test]
+    fn urls_and_escapes_are_removed_before_tokens() {
+        assert_eq!(
+            tokens("fun &amp; games https://t.co/G2gGjY1bJD http://t.co… end"),
+            ["fun", "&", "games", "end"]
+        );
+        assert_eq!(tokens("http:// alone"), ["http", "//", "alone"]);
+    }
+}

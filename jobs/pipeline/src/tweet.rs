@@ -1,0 +1,353 @@
+//! What the jobs read of a streamed message: only the fields scoring and ingest need, borrowed
+//! from the line (no copy of the ~4 KB of fields they never use). Twitter v1.1 statuses and
+//! notices, and v2 filtered-stream tweets.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+/// One line of a stream, classified.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message<'a> {
+    Tweet(Tweet<'a>),
+    /// A deletion notice (v1.1 `{"delete": ...}`): passed on, never scored.
+    Delete {
+        id: Cow<'a, str>,
+    },
+    /// `{"limit": {"track": N}}`: N tweets matched but were withheld since the connection began.
+    Limit {
+        track: u64,
+    },
+    /// `{"disconnect": {"code", "reason"}}`: the stream is about to close.
+    Disconnect {
+        code: u32,
+        reason: Cow<'a, str>,
+    },
+    /// `{"warning": ...}` (stall warnings) and other notices.
+    Notice,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tweet<'a> {
+    pub id: Cow<'a, str>,
+    /// Milliseconds since the epoch.
+    pub created_ms: i64,
+    /// The tweet's full text (`extended_tweet.full_text` when present).
+    pub text: Cow<'a, str>,
+    pub user: Cow<'a, str>,
+    /// The full text of the retweeted status, for a retweet.
+    pub retweeted_text: Option<Cow<'a, str>>,
+}
+
+impl Tweet<'_> {
+    /// The text that is scored: the retweeted text for a retweet when `original` is set.
+    pub fn scored_text(&self, original: bool) -> &str {
+        match (&self.retweeted_text, original) {
+            (Some(t), true) => t,
+            _ => &self.text,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ParseError {
+    #[error("not JSON: {0}")]
+    Json(String),
+    #[error("not a tweet or a stream notice")]
+    Unknown,
+    #[error("a tweet without {0}")]
+    Missing(&'static str),
+    #[error("a tweet with a bad time: {0}")]
+    Time(String),
+}
+
+#[derive(Deserialize)]
+struct Raw<'a> {
+    #[serde(borrow)]
+    id_str: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    created_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp_ms: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    full_text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    extended_tweet: Option<Extended<'a>>,
+    #[serde(borrow)]
+    retweeted_status: Option<Box<Raw<'a>>>,
+    #[serde(borrow)]
+    user: Option<User<'a>>,
+    #[serde(borrow)]
+    delete: Option<Delete<'a>>,
+    limit: Option<Limit>,
+    #[serde(borrow)]
+    disconnect: Option<Disconnect<'a>>,
+    warning: Option<serde::de::IgnoredAny>,
+    status_withheld: Option<serde::de::IgnoredAny>,
+    user_withheld: Option<serde::de::IgnoredAny>,
+    scrub_geo: Option<serde::de::IgnoredAny>,
+    /// v2 filtered stream: `{"data": {...}, "includes": {...}, "matching_rules": [...]}`.
+    #[serde(borrow)]
+    data: Option<V2Data<'a>>,
+    #[serde(borrow)]
+    includes: Option<V2Includes<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Extended<'a> {
+    #[serde(borrow)]
+    full_text: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct User<'a> {
+    #[serde(borrow)]
+    screen_name: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Delete<'a> {
+    #[serde(borrow)]
+    status: Option<DeletedStatus<'a>>,
+}
+
+#[derive(Deserialize)]
+struct DeletedStatus<'a> {
+    #[serde(borrow)]
+    id_str: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Limit {
+    track: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Disconnect<'a> {
+    code: Option<u32>,
+    #[serde(borrow)]
+    reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct V2Data<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    created_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    author_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    referenced_tweets: Vec<V2Ref<'a>>,
+}
+
+#[derive(Deserialize)]
+struct V2Ref<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct V2Includes<'a> {
+    #[serde(borrow, default)]
+    users: Vec<V2User<'a>>,
+    #[serde(borrow, default)]
+    tweets: Vec<V2Data<'a>>,
+}
+
+#[derive(Deserialize)]
+struct V2User<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    username: Option<Cow<'a, str>>,
+}
+
+/// Parses one line (without its line end). Blank keep-alive lines are the caller's business.
+pub fn parse(line: &str) -> Result<Message<'_>, ParseError> {
+    let raw: Raw<'_> = serde_json::from_str(line).map_err(|e| ParseError::Json(e.to_string()))?;
+    if let Some(d) = raw.delete {
+        let id = d
+            .status
+            .and_then(|s| s.id_str)
+            .ok_or(ParseError::Missing("an id"))?;
+        return Ok(Message::Delete { id });
+    }
+    if let Some(l) = raw.limit {
+        return Ok(Message::Limit {
+            track: l.track.unwrap_or(0),
+        });
+    }
+    if let Some(d) = raw.disconnect {
+        return Ok(Message::Disconnect {
+            code: d.code.unwrap_or(0),
+            reason: d.reason.unwrap_or_default(),
+        });
+    }
+    if raw.warning.is_some()
+        || raw.status_withheld.is_some()
+        || raw.user_withheld.is_some()
+        || raw.scrub_geo.is_some()
+    {
+        return Ok(Message::Notice);
+    }
+    if let Some(data) = raw.data {
+        return v2_tweet(data, raw.includes).map(Message::Tweet);
+    }
+    if raw.id_str.is_none() && raw.text.is_none() {
+        return Err(ParseError::Unknown);
+    }
+    v1_tweet(raw).map(Message::Tweet)
+}
+
+fn full_text<'a>(raw: &mut Raw<'a>) -> Option<Cow<'a, str>> {
+    raw.extended_tweet
+        .take()
+        .and_then(|e| e.full_text)
+        .or_else(|| raw.full_text.take())
+        .or_else(|| raw.text.take())
+}
+
+fn v1_tweet(mut raw: Raw<'_>) -> Result<Tweet<'_>, ParseError> {
+    let id = raw.id_str.take().ok_or(ParseError::Missing("id_str"))?;
+    let created_ms = match (&raw.timestamp_ms, &raw.created_at) {
+        (Some(ms), _) => ms
+            .parse::<i64>()
+            .map_err(|_| ParseError::Time(ms.to_string()))?,
+        (None, Some(at)) => parse_v1_time(at)?,
+        (None, None) => return Err(ParseError::Missing("created_at")),
+    };
+    let text = full_text(&mut raw).ok_or(ParseError::Missing("text"))?;
+    let retweeted_text = raw
+        .retweeted_status
+        .take()
+        .and_then(|mut rt| full_text(&mut rt));
+    let user = raw.user.and_then(|u| u.screen_name).unwrap_or_default();
+    Ok(Tweet {
+        id,
+        created_ms,
+        text,
+        user,
+        retweeted_text,
+    })
+}
+
+/// `Thu Feb 16 22:00:05 +0000 2017`
+fn parse_v1_time(at: &str) -> Result<i64, ParseError> {
+    jiff::fmt::strtime::parse("%a %b %d %H:%M:%S %z %Y", at)
+        .and_then(|t| t.to_timestamp())
+        .map(|t| t.as_millisecond())
+        .map_err(|_| ParseError::Time(at.to_string()))
+}
+
+fn v2_tweet<'a>(
+    data: V2Data<'a>,
+    includes: Option<V2Includes<'a>>,
+) -> Result<Tweet<'a>, ParseError> {
+    let id = data.id.ok_or(ParseError::Missing("data.id"))?;
+    let at = data
+        .created_at
+        .ok_or(ParseError::Missing("data.created_at"))?;
+    let created_ms = at
+        .parse::<jiff::Timestamp>()
+        .map_err(|_| ParseError::Time(at.to_string()))?
+        .as_millisecond();
+    let text = data.text.ok_or(ParseError::Missing("data.text"))?;
+    let (mut user, mut retweeted_text) = (Cow::Borrowed(""), None);
+    if let Some(inc) = includes {
+        if let Some(author) = &data.author_id
+            && let Some(u) = inc.users.into_iter().find(|u| &u.id == author)
+        {
+            user = u.username.unwrap_or_default();
+        }
+        if let Some(r) = data
+            .referenced_tweets
+            .iter()
+            .find(|r| r.kind == "retweeted")
+        {
+            retweeted_text = inc
+                .tweets
+                .into_iter()
+                .find(|t| t.id.as_deref() == Some(&*r.id))
+                .and_then(|t| t.text);
+        }
+    }
+    Ok(Tweet {
+        id,
+        created_ms,
+        text,
+        user,
+        retweeted_text,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_v1_retweet_keeps_both_texts() {
+        let line = r#"{"created_at":"Thu Feb 16 22:00:05 +0000 2017","id":1,"id_str":"832348853672095744","text":"RT @a: short\u2026","user":{"screen_name":"bob","id":9},"retweeted_status":{"id_str":"7","text":"short","extended_tweet":{"full_text":"short and \"full\" text"}},"timestamp_ms":"1487282405000"}"#;
+        let Message::Tweet(t) = parse(line).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.id, "832348853672095744");
+        assert_eq!(t.created_ms, 1_487_282_405_000);
+        assert_eq!(t.user, "bob");
+        assert_eq!(t.scored_text(true), "short and \"full\" text");
+        assert_eq!(t.scored_text(false), "RT @a: short\u{2026}");
+    }
+
+    #[test]
+    fn created_at_is_read_when_timestamp_ms_is_missing() {
+        let line = r#"{"created_at":"Thu Feb 16 22:00:05 +0000 2017","id_str":"1","text":"x"}"#;
+        let Message::Tweet(t) = parse(line).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.created_ms, 1_487_282_405_000);
+    }
+
+    #[test]
+    fn notices_are_classified() {
+        assert_eq!(
+            parse(r#"{"delete":{"status":{"id":1,"id_str":"1","user_id":3}}}"#).unwrap(),
+            Message::Delete { id: "1".into() }
+        );
+        assert_eq!(
+            parse(r#"{"limit":{"track":42}}"#).unwrap(),
+            Message::Limit { track: 42 }
+        );
+        assert_eq!(
+            parse(r#"{"disconnect":{"code":7,"stream_name":"x","reason":"admin logout"}}"#)
+                .unwrap(),
+            Message::Disconnect {
+                code: 7,
+                reason: "admin logout".into()
+            }
+        );
+        assert_eq!(
+            parse(r#"{"warning":{"code":"FALLING_BEHIND","message":"m","percent_full":60}}"#)
+                .unwrap(),
+            Message::Notice
+        );
+        assert_eq!(parse(r#"{"foo":1}"#).unwrap_err(), ParseError::Unknown);
+        assert!(matches!(parse("{\"text\":"), Err(ParseError::Json(_))));
+    }
+
+    #[test]
+    fn a_v2_tweet_reads_author_and_retweeted_text() {
+        let line = r#"{"data":{"id":"5","text":"RT @x: hi","created_at":"2016-02-14T02:00:01.000Z","author_id":"9","referenced_tweets":[{"type":"retweeted","id":"4"}]},"includes":{"users":[{"id":"9","username":"ann"}],"tweets":[{"id":"4","text":"hi there"}]},"matching_rules":[{"id":"1","tag":"trump"}]}"#;
+        let Message::Tweet(t) = parse(line).unwrap() else {
+            panic!()
+        };
+        assert_eq!((t.id.as_ref(), t.user.as_ref()), ("5", "ann"));
+        assert_eq!(t.created_ms, 1_455_415_201_000);
+        assert_eq!(t.scored_text(true), "hi there");
+    }
+}
