@@ -3,9 +3,12 @@
 
 pub mod attribution;
 pub mod endpoint;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod labmt;
 pub mod lines;
 pub mod score;
+pub mod status;
 pub mod text;
 pub mod tweet;
 pub mod window;

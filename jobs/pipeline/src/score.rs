@@ -36,6 +36,12 @@ pub struct Counts {
 /// One line of `--emit tweets`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TweetScore {
+    /// Start (ms) of the window the tweet went into.
+    #[serde(skip)]
+    pub window_ms: i64,
+    /// The tweet's own time (ms).
+    #[serde(skip)]
+    pub created_ms: i64,
     pub id: String,
     pub score: Option<f64>,
     pub words: u32,
@@ -123,10 +129,13 @@ impl Scorer {
                     text: scored_text.to_string(),
                     user: t.user.to_string(),
                 };
+                let window_ms = self.windower.window_for(scored.created_ms);
                 let closed = self.windower.add(&scored);
                 self.counts.windows += closed.len() as u64;
                 Outcome::Scored(
                     TweetScore {
+                        window_ms,
+                        created_ms: scored.created_ms,
                         id: scored.id,
                         score: score.mean(),
                         words: score.words,

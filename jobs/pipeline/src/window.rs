@@ -235,6 +235,13 @@ impl Windower {
         })
     }
 
+    /// The start of the window a tweet of `created_ms` goes into now (a late tweet goes into the
+    /// first window not yet written).
+    pub fn window_for(&self, created_ms: i64) -> i64 {
+        let start = created_ms.div_euclid(self.length_ms) * self.length_ms;
+        start.max(self.closed_until_ms)
+    }
+
     /// Adds a tweet; returns the windows the advancing watermark closed, oldest first.
     pub fn add(&mut self, t: &Scored) -> Vec<Window> {
         let start = t.created_ms.div_euclid(self.length_ms) * self.length_ms;

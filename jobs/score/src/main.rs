@@ -1,26 +1,59 @@
 //! `dw-score`: reads tweets, scores each with LabMT, attributes it to the candidates it mentions,
 //! and writes one result per candidate per time window (or, with `--emit tweets`, one line per
-//! tweet).
+//! tweet). `dw-score merge` combines the partial windows of several scorers.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+mod sink;
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use dw_pipeline::attribution::CandidateTerms;
 use dw_pipeline::endpoint::Endpoint;
+use dw_pipeline::kafka::{self, Message as _, OffsetTracker};
 use dw_pipeline::labmt::{DEFAULT_LENS, Lens};
 use dw_pipeline::lines::{self, Line};
-use dw_pipeline::score::{Outcome, ScoreOptions, Scorer};
+use dw_pipeline::score::{Counts, Outcome, ScoreOptions, Scorer};
+use dw_pipeline::status::Heartbeat;
+use dw_pipeline::window::Window;
+use serde_json::json;
+use sink::Sink;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "dw-score",
     version,
-    about = "Score tweets with LabMT, per candidate per window"
+    about = "Score tweets with LabMT, per candidate per window",
+    args_conflicts_with_subcommands = true
 )]
-struct Args {
-    /// Where tweets come from: -, file:PATH
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    score: ScoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Combine partial windows (several scorers in one group) into whole ones
+    Merge {
+        /// Window files to merge (file:PATH, repeatable)
+        #[arg(long = "from", required = true)]
+        from: Vec<Endpoint>,
+        /// Where merged windows go: -, file:PATH
+        #[arg(long, default_value = "-")]
+        to: Endpoint,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ScoreArgs {
+    /// Where tweets come from: -, file:PATH, kafka://HOST:PORT/TOPIC?group=NAME
     #[arg(long, default_value = "-")]
     from: Endpoint,
     /// Where results go: -, file:PATH (JSON lines)
@@ -28,7 +61,7 @@ struct Args {
     to: Endpoint,
     /// The debate's name in the results (its date, e.g. 2015-08-06)
     #[arg(long)]
-    debate: String,
+    debate: Option<String>,
     /// A candidate and its track terms: KEY=TERM,TERM,... (repeatable)
     #[arg(long = "candidate", value_name = "KEY=TERMS")]
     candidates: Vec<CandidateTerms>,
@@ -50,6 +83,26 @@ struct Args {
     /// Where lines that are not tweets or notices go (file:PATH), with the reason
     #[arg(long)]
     dead_letter: Option<Endpoint>,
+    /// This scorer's name when several share a consumer group: its windows are partial
+    #[arg(long)]
+    member: Option<String>,
+    /// Heartbeat file (JSON status), rewritten every --status-secs
+    #[arg(long)]
+    status: Option<PathBuf>,
+    #[arg(long, default_value_t = 10)]
+    status_secs: u64,
+    /// Kafka: exit (writing every open window) after this many seconds without a message
+    #[arg(long)]
+    idle_exit_secs: Option<u64>,
+    /// Kafka client setting KEY=VALUE (librdkafka names; repeatable)
+    #[arg(long = "kafka-option", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    kafka_options: Vec<(String, String)>,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -65,8 +118,12 @@ enum Emit {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Some(Command::Merge { from, to }) => merge(from, to),
+        None => score(&cli.score),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("dw-score: error: {e}");
@@ -75,96 +132,233 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_input(e: &Endpoint) -> Result<Box<dyn BufRead>, String> {
-    match e {
-        Endpoint::Stdio => Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin()))),
-        Endpoint::File(p) => File::open(p)
-            .map(|f| Box::new(BufReader::with_capacity(1 << 16, f)) as Box<dyn BufRead>)
-            .map_err(|e| format!("cannot read {}: {e}", p.display())),
-        other => Err(format!("{other} is not a source dw-score reads yet")),
-    }
+fn log(message: &str) {
+    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ");
+    eprintln!("{now} dw-score: {message}");
 }
 
-fn open_output(e: &Endpoint) -> Result<Box<dyn Write>, String> {
-    match e {
-        Endpoint::Stdio => Ok(Box::new(BufWriter::new(io::stdout()))),
-        Endpoint::File(p) => File::create(p)
-            .map(|f| Box::new(BufWriter::new(f)) as Box<dyn Write>)
-            .map_err(|e| format!("cannot write {}: {e}", p.display())),
-        other => Err(format!("{other} is not a sink dw-score writes yet")),
-    }
+/// The heartbeat's content.
+fn status(
+    counts: &Counts,
+    started: Instant,
+    last_tweet_ms: Option<i64>,
+    done: bool,
+) -> serde_json::Value {
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    json!({
+        "job": "score",
+        "state": if done { "stopped" } else { "running" },
+        "at": jiff::Timestamp::now(),
+        "counts": counts,
+        "tweets_per_sec": counts.tweets as f64 / secs,
+        "last_tweet_time": last_tweet_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()),
+    })
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn score(args: &ScoreArgs) -> Result<(), String> {
+    let debate = args
+        .debate
+        .clone()
+        .ok_or("--debate is required: the results are named by it")?;
     let lens = match args.lens.as_str() {
         "none" => None,
         "4,6" => Some(DEFAULT_LENS),
         other => Some(other.parse::<Lens>()?),
     };
     let mut scorer = Scorer::new(ScoreOptions {
-        debate: args.debate.clone(),
+        debate,
         candidates: args.candidates.clone(),
         lens,
         retweets_original: matches!(args.retweets, Retweets::Original),
         window_secs: args.window_secs,
         lateness_secs: args.lateness_secs,
-        member: None,
+        member: args.member.clone(),
     });
-    let mut input = open_input(&args.from)?;
-    let mut out = open_output(&args.to)?;
-    let mut dead = args.dead_letter.as_ref().map(open_output).transpose()?;
-    let write_err = |e: io::Error| format!("cannot write results: {e}");
+    let resume = matches!(args.from, Endpoint::Kafka { .. });
+    let mut sink = Sink::open(&args.to, resume)?;
+    if let Some(until) = sink.closed_until() {
+        log(&format!("resuming: windows before {until} are written"));
+        scorer.windower().resume_after(until);
+    }
+    let mut dead = args
+        .dead_letter
+        .as_ref()
+        .map(|d| Sink::open(d, true))
+        .transpose()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| e.to_string())?;
+    }
+    let mut heartbeat = Heartbeat::new(
+        args.status.as_deref(),
+        Duration::from_secs(args.status_secs),
+    );
+    let started = Instant::now();
+    let mut last_tweet_ms = None;
 
-    let mut buf = Vec::with_capacity(8 << 10);
-    while let Some(line) =
-        lines::read_line(&mut input, &mut buf, lines::MAX_LINE).map_err(|e| format!("read: {e}"))?
-    {
-        let outcome = match line {
-            Line::Text => scorer.line(&buf),
-            Line::TooLong(n) => {
-                scorer.counts.lines += 1;
-                scorer.counts.malformed += 1;
-                Outcome::Malformed(format!("a line of {n} bytes, over the limit"))
-            }
-        };
+    // Writes what one line produced; returns the window its tweet went into.
+    let mut handle = |sink: &mut Sink,
+                      bytes: &[u8],
+                      outcome: Outcome|
+     -> Result<Option<i64>, String> {
         match outcome {
             Outcome::Scored(tweet, windows) => {
                 if args.emit == Emit::Tweets {
-                    serde_json::to_writer(&mut out, &tweet).map_err(|e| e.to_string())?;
-                    out.write_all(b"\n").map_err(write_err)?;
-                } else {
-                    for w in windows {
-                        serde_json::to_writer(&mut out, &w).map_err(|e| e.to_string())?;
-                        out.write_all(b"\n").map_err(write_err)?;
+                    sink.tweet(&tweet)?;
+                }
+                for w in windows {
+                    if args.emit == Emit::Windows {
+                        sink.window(&w)?;
                     }
                 }
+                Ok(Some(tweet.window_ms))
             }
             Outcome::Malformed(reason) => {
                 if let Some(d) = dead.as_mut() {
-                    let record = serde_json::json!({
-                        "reason": reason,
-                        "line": String::from_utf8_lossy(&buf),
-                    });
-                    serde_json::to_writer(&mut *d, &record).map_err(|e| e.to_string())?;
-                    d.write_all(b"\n").map_err(write_err)?;
+                    d.record(&json!({"reason": reason, "line": String::from_utf8_lossy(bytes)}))?;
+                }
+                Ok(None)
+            }
+            Outcome::Skipped => Ok(None),
+        }
+    };
+
+    match &args.from {
+        Endpoint::Kafka {
+            brokers,
+            topic,
+            group,
+        } => {
+            let group = group.as_deref().ok_or(
+                "a Kafka source needs a consumer group: kafka://HOST:PORT/TOPIC?group=NAME",
+            )?;
+            let consumer = kafka::consumer(brokers, topic, group, &args.kafka_options)
+                .map_err(|e| format!("Kafka consumer: {e}"))?;
+            log(&format!("reading {} as group {group}", args.from));
+            let mut tracker = OffsetTracker::default();
+            let mut last_message = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                match consumer.poll(Duration::from_millis(200)) {
+                    Some(Ok(m)) => {
+                        last_message = Instant::now();
+                        let payload = m.payload().unwrap_or_default();
+                        let outcome = scorer.line(payload);
+                        if let Outcome::Scored(t, _) = &outcome {
+                            last_tweet_ms = Some(t.created_ms);
+                        }
+                        let window = handle(&mut sink, payload, outcome)?;
+                        tracker.consumed(m.topic(), m.partition(), m.offset(), window);
+                    }
+                    Some(Err(e)) => log(&format!("Kafka: {e}")),
+                    None => {
+                        if args
+                            .idle_exit_secs
+                            .is_some_and(|s| last_message.elapsed() >= Duration::from_secs(s))
+                        {
+                            log("no message for the idle time: stopping");
+                            break;
+                        }
+                    }
+                }
+                if let Some(until) = scorer.windower().closed_until() {
+                    sink.flush()?;
+                    tracker.written_until(until.as_millisecond());
+                    let offsets = tracker.to_commit();
+                    kafka::commit(&consumer, &offsets).map_err(|e| format!("commit: {e}"))?;
+                }
+                heartbeat
+                    .beat(
+                        &status(&scorer.counts, started, last_tweet_ms, false),
+                        false,
+                    )
+                    .map_err(|e| format!("heartbeat: {e}"))?;
+            }
+            for w in scorer.flush() {
+                if args.emit == Emit::Windows {
+                    sink.window(&w)?;
                 }
             }
-            Outcome::Skipped => {}
+            sink.flush()?;
+            tracker.written_until(i64::MAX);
+            let offsets = tracker.to_commit();
+            kafka::commit(&consumer, &offsets).map_err(|e| format!("commit: {e}"))?;
+        }
+        source => {
+            let mut input: Box<dyn BufRead> = match source {
+                Endpoint::Stdio => Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
+                Endpoint::File(p) => Box::new(BufReader::with_capacity(
+                    1 << 16,
+                    std::fs::File::open(p)
+                        .map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+                )),
+                other => return Err(format!("{other} is not a source dw-score reads")),
+            };
+            let mut buf = Vec::with_capacity(8 << 10);
+            while !stop.load(Ordering::Relaxed) {
+                let Some(line) = lines::read_line(&mut input, &mut buf, lines::MAX_LINE)
+                    .map_err(|e| format!("read: {e}"))?
+                else {
+                    break;
+                };
+                let outcome = match line {
+                    Line::Text => scorer.line(&buf),
+                    Line::TooLong(n) => {
+                        scorer.counts.lines += 1;
+                        scorer.counts.malformed += 1;
+                        Outcome::Malformed(format!("a line of {n} bytes, over the limit"))
+                    }
+                };
+                if let Outcome::Scored(t, _) = &outcome {
+                    last_tweet_ms = Some(t.created_ms);
+                }
+                handle(&mut sink, &buf, outcome)?;
+                heartbeat
+                    .beat(
+                        &status(&scorer.counts, started, last_tweet_ms, false),
+                        false,
+                    )
+                    .map_err(|e| format!("heartbeat: {e}"))?;
+            }
+            for w in scorer.flush() {
+                if args.emit == Emit::Windows {
+                    sink.window(&w)?;
+                }
+            }
+            sink.flush()?;
         }
     }
-    if args.emit == Emit::Windows {
-        for w in scorer.flush() {
-            serde_json::to_writer(&mut out, &w).map_err(|e| e.to_string())?;
-            out.write_all(b"\n").map_err(write_err)?;
-        }
-    }
-    out.flush().map_err(write_err)?;
     if let Some(d) = dead.as_mut() {
-        d.flush().map_err(write_err)?;
+        d.flush()?;
     }
-    eprintln!(
-        "dw-score: done: {}",
+    heartbeat
+        .beat(&status(&scorer.counts, started, last_tweet_ms, true), true)
+        .map_err(|e| format!("heartbeat: {e}"))?;
+    log(&format!(
+        "done: {}",
         serde_json::to_string(&scorer.counts).unwrap_or_default()
-    );
+    ));
     Ok(())
+}
+
+/// Reads partial windows from every input and writes one merged window per (debate, start).
+fn merge(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
+    let mut merged: BTreeMap<(String, jiff::Timestamp, u32), Window> = BTreeMap::new();
+    for source in from {
+        for w in sink::read_windows(source)? {
+            let key = (w.debate.clone(), w.start, w.length_secs);
+            match merged.get_mut(&key) {
+                Some(m) => m.merge(&w),
+                None => {
+                    let mut w = w;
+                    w.member = None;
+                    merged.insert(key, w);
+                }
+            }
+        }
+    }
+    let mut sink = Sink::open(to, false)?;
+    for w in merged.values() {
+        sink.window(w)?;
+    }
+    sink.flush()
 }

@@ -1,0 +1,197 @@
+//! Kafka clients for both jobs (librdkafka). The producer is idempotent with `acks=all`, so a
+//! retried send never duplicates or reorders; the consumer commits offsets by hand, only once the
+//! results that depend on them are written (see [`OffsetTracker`]).
+
+use std::collections::BTreeMap;
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::util::Timeout;
+
+pub use rdkafka::error::KafkaError;
+pub use rdkafka::message::Message;
+
+/// Client settings: the defaults below, then `overrides` (`key=value`, librdkafka names).
+pub fn config(brokers: &str, overrides: &[(String, String)]) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers);
+    for (k, v) in overrides {
+        c.set(k, v);
+    }
+    c
+}
+
+pub type Producer_ = ThreadedProducer<DefaultProducerContext>;
+
+/// An idempotent producer (`acks=all`, in-order retries without duplicates).
+pub fn producer(brokers: &str, overrides: &[(String, String)]) -> Result<Producer_, KafkaError> {
+    let mut c = config(brokers, &[]);
+    c.set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("compression.type", "lz4")
+        .set("linger.ms", "20")
+        // Keep retrying through a broker restart rather than dropping a tweet.
+        .set("message.timeout.ms", "300000");
+    for (k, v) in overrides {
+        c.set(k, v);
+    }
+    c.create()
+}
+
+/// Sends one record keyed by `key`, waiting for queue space when the local queue is full.
+pub fn send(
+    producer: &Producer_,
+    topic: &str,
+    key: &str,
+    payload: &[u8],
+) -> Result<(), KafkaError> {
+    let mut record = BaseRecord::to(topic).key(key).payload(payload);
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((
+                KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
+                r,
+            )) => {
+                record = r;
+                producer.poll(Timeout::After(std::time::Duration::from_millis(50)));
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+}
+
+/// Waits until every queued record is acknowledged (or `timeout` passes).
+pub fn flush(producer: &Producer_, timeout: std::time::Duration) -> Result<(), KafkaError> {
+    producer.flush(Timeout::After(timeout))
+}
+
+/// A group consumer with manual commits, subscribed to `topic`, reading from the earliest
+/// offset when the group has none.
+pub fn consumer(
+    brokers: &str,
+    topic: &str,
+    group: &str,
+    overrides: &[(String, String)],
+) -> Result<BaseConsumer, KafkaError> {
+    let mut c = config(brokers, &[]);
+    c.set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "10000")
+        .set("heartbeat.interval.ms", "3000")
+        .set("max.poll.interval.ms", "300000");
+    for (k, v) in overrides {
+        c.set(k, v);
+    }
+    let consumer: BaseConsumer = c.create()?;
+    consumer.subscribe(&[topic])?;
+    Ok(consumer)
+}
+
+/// Commits `offsets` (topic, partition -> next offset to read) synchronously.
+pub fn commit(
+    consumer: &BaseConsumer,
+    offsets: &BTreeMap<(String, i32), i64>,
+) -> Result<(), KafkaError> {
+    if offsets.is_empty() {
+        return Ok(());
+    }
+    let mut list = TopicPartitionList::new();
+    for ((topic, partition), offset) in offsets {
+        list.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    consumer.commit(&list, CommitMode::Sync)
+}
+
+/// Which offsets are safe to commit: a partition's offsets are safe up to the smallest offset
+/// that still sits in an unwritten window.
+#[derive(Debug, Default)]
+pub struct OffsetTracker {
+    /// Window start -> (topic, partition) -> smallest offset in that window.
+    open: BTreeMap<i64, BTreeMap<(String, i32), i64>>,
+    /// (topic, partition) -> next offset after the last one consumed.
+    consumed: BTreeMap<(String, i32), i64>,
+    committed: BTreeMap<(String, i32), i64>,
+}
+
+impl OffsetTracker {
+    /// Records a consumed offset; `window` is the window its tweet went into (`None` for a
+    /// message that belongs to no window).
+    pub fn consumed(&mut self, topic: &str, partition: i32, offset: i64, window: Option<i64>) {
+        let key = (topic.to_string(), partition);
+        let next = self.consumed.entry(key.clone()).or_insert(offset + 1);
+        *next = (*next).max(offset + 1);
+        if let Some(start) = window {
+            let min = self
+                .open
+                .entry(start)
+                .or_default()
+                .entry(key)
+                .or_insert(offset);
+            *min = (*min).min(offset);
+        }
+    }
+
+    /// The windows starting before `closed_until` were written.
+    pub fn written_until(&mut self, closed_until: i64) {
+        self.open.retain(|&start, _| start >= closed_until);
+    }
+
+    /// Offsets to commit now (only those that moved since the last call).
+    pub fn to_commit(&mut self) -> BTreeMap<(String, i32), i64> {
+        let mut out = BTreeMap::new();
+        for (key, &next) in &self.consumed {
+            let held = self
+                .open
+                .values()
+                .filter_map(|w| w.get(key).copied())
+                .min()
+                .unwrap_or(next);
+            let safe = held.min(next);
+            if self.committed.get(key) != Some(&safe) {
+                out.insert(key.clone(), safe);
+            }
+        }
+        self.committed.extend(out.clone());
+        out
+    }
+
+    /// Forgets partitions this consumer no longer owns (after a rebalance).
+    pub fn retain_partitions(&mut self, owned: &[(String, i32)]) {
+        self.consumed.retain(|k, _| owned.contains(k));
+        self.committed.retain(|k, _| owned.contains(k));
+        for w in self.open.values_mut() {
+            w.retain(|k, _| owned.contains(k));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_in_unwritten_windows_are_held_back() {
+        let mut t = OffsetTracker::default();
+        t.consumed("tweets", 0, 0, Some(60));
+        t.consumed("tweets", 0, 1, Some(120));
+        t.consumed("tweets", 0, 2, None); // a delete notice
+        t.consumed("tweets", 1, 5, Some(120));
+        assert_eq!(
+            t.to_commit(),
+            BTreeMap::from([(("tweets".into(), 0), 0), (("tweets".into(), 1), 5)])
+        );
+        t.written_until(120); // the 60 window is written
+        assert_eq!(t.to_commit(), BTreeMap::from([(("tweets".into(), 0), 1)]));
+        t.written_until(180);
+        assert_eq!(
+            t.to_commit(),
+            BTreeMap::from([(("tweets".into(), 0), 3), (("tweets".into(), 1), 6)])
+        );
+        assert!(t.to_commit().is_empty());
+    }
+}

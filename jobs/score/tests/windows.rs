@@ -1,0 +1,248 @@
+//! dw-score's windows on a small fixture, checked against a hand computation, and its handling of
+//! lines that are not tweets.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn status(id: &str, at: &str, text: &str) -> String {
+    let ms = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    serde_json::json!({"id_str": id, "text": text, "timestamp_ms": ms.to_string(), "user": {"screen_name": format!("user{id}")}})
+        .to_string()
+}
+
+fn run_score(dir: &Path, input: &str, extra: &[&str]) -> (Vec<Value>, String) {
+    std::fs::write(dir.join("in.jsonl"), input).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dw-score"))
+        .current_dir(dir)
+        .args([
+            "--from",
+            "file:in.jsonl",
+            "--to",
+            "file:out.jsonl",
+            "--debate",
+            "2015-08-06",
+            "--candidate",
+            "trump=Trump,Donald Trump,@realDonaldTrump",
+            "--candidate",
+            "bush=Jeb,Jeb Bush,@JebBush",
+        ])
+        .args(extra)
+        .output()
+        .expect("dw-score runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let windows = std::fs::read_to_string(dir.join("out.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (windows, stderr)
+}
+
+fn close(v: &Value, want: f64) {
+    let got = v.as_f64().unwrap_or_else(|| panic!("{v} is a number"));
+    assert!((got - want).abs() < 1e-9, "{got} != {want}");
+}
+
+/// Happiness (LabMT 1.0, lens 4..6 drops the rest): great 7.88, win 8.12, hate 2.34, war 1.8,
+/// sad 2.38, love 8.42, laughter 8.50, terrible 2.84.
+#[test]
+fn windows_match_a_hand_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = [
+        status("1", "2015-08-07T01:00:05Z", "Trump is great, great win"), // 7.88 7.88 8.12
+        status("2", "2015-08-07T01:00:40Z", "I hate this war, @JebBush"), // 2.34 1.8
+        status("3", "2015-08-07T01:00:50Z", "Trump and Jeb: sad"),        // 2.38
+        status(
+            "4",
+            "2015-08-07T01:01:10Z",
+            "love and laughter for Jeb Bush",
+        ), // 8.42 8.50
+        status("2", "2015-08-07T01:00:40Z", "I hate this war, @JebBush"), // same id: once
+        r#"{"delete":{"status":{"id":9,"id_str":"9","user_id":1}}}"#.to_string(),
+        "{not json".to_string(),
+        String::new(),                                          // keep-alive
+        status("5", "2015-08-07T01:02:00Z", "the debate"),      // watermark 01:01:30 closes 01:00
+        status("6", "2015-08-07T01:00:20Z", "Trump: terrible"), // late for 01:00
+    ]
+    .join("\r\n");
+    let (w, stderr) = run_score(
+        dir.path(),
+        &input,
+        &[
+            "--dead-letter",
+            "file:dead.jsonl",
+            "--status",
+            "status.json",
+        ],
+    );
+    assert_eq!(w.len(), 3, "{w:?}");
+
+    let first = &w[0];
+    assert_eq!(first["start"], "2015-08-07T01:00:00Z");
+    assert_eq!(first["debate"], "2015-08-06");
+    assert_eq!(first["length_secs"], 60);
+    assert_eq!(first["tweets"], 3);
+    assert_eq!(first["late"], 0);
+    let trump = &first["candidates"]["trump"];
+    assert_eq!(
+        (
+            trump["tweets"].as_u64(),
+            trump["scored_tweets"].as_u64(),
+            trump["scored_words"].as_u64()
+        ),
+        (Some(2), Some(2), Some(4))
+    );
+    close(&trump["happiness_sum"], 7.88 + 7.88 + 8.12 + 2.38);
+    close(&trump["mean"], (7.88 + 7.88 + 8.12 + 2.38) / 4.0);
+    assert_eq!(trump["most_positive"]["id"], "1");
+    close(&trump["most_positive"]["score"], 7.96);
+    assert_eq!(trump["most_positive"]["user"], "user1");
+    assert_eq!(trump["most_negative"]["id"], "3");
+    let bush = &first["candidates"]["bush"];
+    assert_eq!(
+        (bush["tweets"].as_u64(), bush["scored_words"].as_u64()),
+        (Some(2), Some(3))
+    );
+    close(&bush["mean"], (2.34 + 1.8 + 2.38) / 3.0);
+    assert_eq!(bush["most_positive"]["id"], "3");
+    assert_eq!(bush["most_negative"]["id"], "2");
+    close(&bush["most_negative"]["score"], 2.07);
+
+    let second = &w[1];
+    assert_eq!(second["start"], "2015-08-07T01:01:00Z");
+    assert_eq!(second["tweets"], 1);
+    assert_eq!(
+        second["late"], 1,
+        "tweet 6 came after its window was written"
+    );
+    close(&second["candidates"]["bush"]["mean"], 8.46);
+    assert_eq!(second["candidates"]["trump"]["tweets"], 0);
+    assert_eq!(second["candidates"]["trump"]["mean"], Value::Null);
+
+    assert_eq!(w[2]["start"], "2015-08-07T01:02:00Z");
+    assert_eq!(w[2]["tweets"], 1);
+
+    let dead = std::fs::read_to_string(dir.path().join("dead.jsonl")).unwrap();
+    assert_eq!(dead.lines().count(), 1);
+    assert!(dead.contains("{not json"));
+    let status: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("status.json")).unwrap())
+            .unwrap();
+    assert_eq!(status["job"], "score");
+    assert_eq!(status["state"], "stopped");
+    assert_eq!(status["counts"]["tweets"], 7);
+    assert_eq!(status["counts"]["deletes"], 1);
+    assert_eq!(status["counts"]["malformed"], 1);
+    assert_eq!(status["counts"]["keep_alives"], 1);
+    assert_eq!(status["counts"]["windows"], 3);
+    assert!(stderr.contains("done:"), "{stderr}");
+}
+
+#[test]
+fn bad_lines_are_counted_and_skipped_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut input = Vec::new();
+    input.extend_from_slice(b"\xff\xfe not utf-8\n");
+    input.extend_from_slice(format!("{{\"text\": \"{}\"}}\n", "a".repeat(2 << 20)).as_bytes());
+    input.extend_from_slice(b"{\"id_str\": \"1\", \"text\": \"no time\"}\n");
+    input.extend_from_slice(b"[1, 2, 3]\n");
+    input.extend_from_slice(status("7", "2015-08-07T01:00:05Z", "Trump: great").as_bytes());
+    std::fs::write(dir.path().join("in.jsonl"), &input).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dw-score"))
+        .current_dir(dir.path())
+        .args([
+            "--from",
+            "file:in.jsonl",
+            "--to",
+            "file:out.jsonl",
+            "--debate",
+            "d",
+            "--candidate",
+            "trump=Trump",
+            "--status",
+            "s.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    assert_eq!(status["counts"]["malformed"], 4);
+    assert_eq!(status["counts"]["tweets"], 1);
+}
+
+#[test]
+fn partial_windows_merge_into_the_single_scorer_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let tweets: Vec<String> = (0..40)
+        .map(|i| {
+            let text = [
+                "Trump is great",
+                "Jeb: sad war",
+                "Trump and Jeb, love",
+                "hate it",
+            ][i % 4];
+            status(
+                &format!("{}", 1000 + i),
+                &format!("2015-08-07T01:0{}:{:02}Z", i / 20, (i * 3) % 60),
+                text,
+            )
+        })
+        .collect();
+    let (whole, _) = run_score(dir.path(), &tweets.join("\n"), &["--lateness-secs", "600"]);
+    // Split the input the way a consumer group splits partitions; score each part as a member.
+    let mut parts = Vec::new();
+    for m in 0..3 {
+        let part: Vec<&String> = tweets.iter().skip(m).step_by(3).collect();
+        let sub = dir.path().join(format!("m{m}"));
+        std::fs::create_dir(&sub).unwrap();
+        let joined: Vec<String> = part.into_iter().cloned().collect();
+        run_score(
+            &sub,
+            &joined.join("\n"),
+            &["--lateness-secs", "600", "--member", &format!("m{m}")],
+        );
+        parts.push(format!("file:{}", sub.join("out.jsonl").display()));
+    }
+    let mut merge = Command::new(env!("CARGO_BIN_EXE_dw-score"));
+    merge.arg("merge");
+    for p in &parts {
+        merge.args(["--from", p]);
+    }
+    let out = merge.args(["--to", "-"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(merged.len(), whole.len());
+    for (m, w) in merged.iter().zip(&whole) {
+        assert_eq!(m["start"], w["start"]);
+        assert_eq!(m["tweets"], w["tweets"]);
+        for c in ["trump", "bush"] {
+            let (a, b) = (&m["candidates"][c], &w["candidates"][c]);
+            for k in [
+                "tweets",
+                "scored_tweets",
+                "scored_words",
+                "most_positive",
+                "most_negative",
+            ] {
+                assert_eq!(a[k], b[k], "{c} {k}");
+            }
+            close(&a["happiness_sum"], b["happiness_sum"].as_f64().unwrap());
+        }
+        assert!(m.get("member").is_none());
+    }
+}
