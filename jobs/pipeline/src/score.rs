@@ -30,6 +30,8 @@ pub struct Counts {
     pub notices: u64,
     pub keep_alives: u64,
     pub malformed: u64,
+    /// Tweets delivered again after their window was written (dropped).
+    pub duplicates: u64,
     pub windows: u64,
 }
 
@@ -88,8 +90,13 @@ impl Scorer {
         &mut self.windower
     }
 
-    /// Handles one line (raw bytes, without its line end).
+    /// Handles one line (raw bytes, without its line end) of the only source.
     pub fn line(&mut self, bytes: &[u8]) -> Outcome {
+        self.line_from(0, bytes)
+    }
+
+    /// Handles one line read from `source` (a Kafka partition).
+    pub fn line_from(&mut self, source: i32, bytes: &[u8]) -> Outcome {
         self.counts.lines += 1;
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             self.counts.keep_alives += 1;
@@ -130,8 +137,9 @@ impl Scorer {
                     user: t.user.to_string(),
                 };
                 let window_ms = self.windower.window_for(scored.created_ms);
-                let closed = self.windower.add(&scored);
+                let closed = self.windower.add_from(source, &scored);
                 self.counts.windows += closed.len() as u64;
+                self.counts.duplicates = self.windower.duplicates;
                 Outcome::Scored(
                     TweetScore {
                         window_ms,

@@ -2,7 +2,7 @@
 //! that merge exactly, the mean, and the tweets that stood out. The JSON form is the contract
 //! between `dw-score`, its sinks and `dw report`; `version` changes if it does.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -172,8 +172,11 @@ struct Open {
     ids: HashSet<String>,
 }
 
-/// Assigns scored tweets to windows and closes a window once the watermark (latest tweet time
-/// minus the allowed lateness) passes its end.
+/// Assigns scored tweets to windows and closes a window once the watermark passes its end.
+///
+/// Tweets come from one or more sources (Kafka partitions) that may run apart, e.g. when a backlog
+/// is read a partition at a time. The watermark is the newest tweet time of the *slowest* active
+/// source, minus the allowed lateness; a source silent for [`IDLE_SOURCE`] stops holding it back.
 pub struct Windower {
     debate: String,
     length_ms: i64,
@@ -181,10 +184,23 @@ pub struct Windower {
     candidates: Vec<String>,
     member: Option<String>,
     open: BTreeMap<i64, Open>,
-    max_event_ms: i64,
+    /// Source -> (newest tweet time, when it last delivered).
+    sources: BTreeMap<i32, (i64, std::time::Instant)>,
     /// Windows starting before this were written already.
     closed_until_ms: i64,
+    /// Ids of tweets in recently written windows: a tweet delivered again (Kafka is
+    /// at-least-once, e.g. after a rebalance) is dropped, not counted as late.
+    recent: HashSet<String>,
+    recent_order: VecDeque<String>,
+    /// Tweets dropped because their id was seen already.
+    pub duplicates: u64,
 }
+
+/// How many ids of written windows are remembered (about 100 bytes each).
+const RECENT_IDS: usize = 500_000;
+
+/// A source that delivered nothing for this long no longer holds the watermark back.
+pub const IDLE_SOURCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Windower {
     pub fn new(
@@ -201,8 +217,11 @@ impl Windower {
             candidates,
             member,
             open: BTreeMap::new(),
-            max_event_ms: i64::MIN,
+            sources: BTreeMap::new(),
             closed_until_ms: i64::MIN,
+            recent: HashSet::new(),
+            recent_order: VecDeque::new(),
+            duplicates: 0,
         }
     }
 
@@ -242,12 +261,34 @@ impl Windower {
         start.max(self.closed_until_ms)
     }
 
-    /// Adds a tweet; returns the windows the advancing watermark closed, oldest first.
+    /// Adds a tweet from the only source; see [`Windower::add_from`].
     pub fn add(&mut self, t: &Scored) -> Vec<Window> {
+        self.add_from(0, t)
+    }
+
+    fn remember(&mut self, id: String) {
+        if self.recent.insert(id.clone()) {
+            self.recent_order.push_back(id);
+        }
+        while self.recent_order.len() > RECENT_IDS {
+            if let Some(old) = self.recent_order.pop_front() {
+                self.recent.remove(&old);
+            }
+        }
+    }
+
+    /// Adds a tweet read from `source`; returns the windows the advancing watermark closed,
+    /// oldest first.
+    pub fn add_from(&mut self, source: i32, t: &Scored) -> Vec<Window> {
         let start = t.created_ms.div_euclid(self.length_ms) * self.length_ms;
+        if self.recent.contains(&t.id) {
+            self.duplicates += 1;
+            return Vec::new();
+        }
         if start < self.closed_until_ms {
             let next = self.closed_until_ms;
             self.open_window(next).window.late += 1;
+            self.remember(t.id.clone());
         } else {
             let open = self.open_window(start);
             if open.ids.insert(t.id.clone()) {
@@ -261,8 +302,17 @@ impl Windower {
                 }
             }
         }
-        self.max_event_ms = self.max_event_ms.max(t.created_ms);
-        self.close_through(self.max_event_ms.saturating_sub(self.lateness_ms))
+        let now = std::time::Instant::now();
+        let entry = self.sources.entry(source).or_insert((t.created_ms, now));
+        *entry = (entry.0.max(t.created_ms), now);
+        let slowest = self
+            .sources
+            .values()
+            .filter(|(_, seen)| now.duration_since(*seen) < IDLE_SOURCE)
+            .map(|(max, _)| *max)
+            .min()
+            .unwrap_or(t.created_ms);
+        self.close_through(slowest.saturating_sub(self.lateness_ms))
     }
 
     /// Closes every window that ends at or before `watermark_ms`.
@@ -274,6 +324,9 @@ impl Windower {
             }
             if let Some((_, open)) = self.open.pop_first() {
                 self.closed_until_ms = self.closed_until_ms.max(start + self.length_ms);
+                for id in open.ids {
+                    self.remember(id);
+                }
                 closed.push(open.window);
             }
         }
@@ -364,12 +417,37 @@ mod tests {
         let closed = w.add(&scored("2", "2015-08-07T01:02:00Z", 6.0, 1, &["trump"]));
         assert_eq!(closed[0].tweets, 1);
         assert_eq!(closed[0].candidates["trump"].scored_words, 1);
-        // A tweet for 01:00 arrives after that window was written.
+        // A tweet for 01:00 arrives after that window was written; tweet 1 is delivered again.
         w.add(&scored("3", "2015-08-07T01:00:20Z", 1.0, 1, &["trump"]));
+        w.add(&scored("1", "2015-08-07T01:00:10Z", 6.0, 1, &["trump"]));
+        assert_eq!(w.duplicates, 1);
         let rest = w.flush();
         let late: u64 = rest.iter().map(|w| w.late).sum();
         assert_eq!(late, 1);
         assert_eq!(rest[0].start.to_string(), "2015-08-07T01:01:00Z");
+    }
+
+    #[test]
+    fn the_slowest_source_holds_the_watermark() {
+        let mut w = windower();
+        // Source 0 runs ahead by minutes (a backlog read a partition at a time)...
+        assert!(
+            w.add_from(0, &scored("1", "2015-08-07T01:00:10Z", 6.0, 1, &["trump"]))
+                .is_empty()
+        );
+        assert!(
+            w.add_from(1, &scored("2", "2015-08-07T01:00:20Z", 6.0, 1, &["trump"]))
+                .is_empty()
+        );
+        assert!(
+            w.add_from(0, &scored("3", "2015-08-07T01:09:00Z", 6.0, 1, &["trump"]))
+                .is_empty()
+        );
+        // ...so source 1's next tweet of 01:00 is not late: the window is still open.
+        w.add_from(1, &scored("4", "2015-08-07T01:00:30Z", 6.0, 1, &["trump"]));
+        let closed = w.add_from(1, &scored("5", "2015-08-07T01:05:00Z", 6.0, 1, &["trump"]));
+        assert_eq!(closed[0].tweets, 3);
+        assert_eq!(closed[0].late, 0);
     }
 
     #[test]

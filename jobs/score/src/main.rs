@@ -29,7 +29,8 @@ use sink::Sink;
     name = "dw-score",
     version,
     about = "Score tweets with LabMT, per candidate per window",
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -242,7 +243,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     Some(Ok(m)) => {
                         last_message = Instant::now();
                         let payload = m.payload().unwrap_or_default();
-                        let outcome = scorer.line(payload);
+                        let outcome = scorer.line_from(m.partition(), payload);
                         if let Outcome::Scored(t, _) = &outcome {
                             last_tweet_ms = Some(t.created_ms);
                         }

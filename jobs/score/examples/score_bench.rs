@@ -1,0 +1,107 @@
+//! Scoring throughput on one thread, side by side with the Python reference on the same file.
+//!
+//! Builds a large JSON-lines file by repeating the genuine v1.1 stream sample with fresh ids,
+//! scores it in process (parse, attribute, score, window), then runs
+//! jobs/pipeline/reference/labmt_reference.py on the same file, and prints both rates and the
+//! ratio. Run: `cargo run --release -p dw-score --example score_bench [TWEETS]` (default 100000).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use dw_pipeline::score::{Outcome, ScoreOptions, Scorer};
+
+fn main() {
+    let target: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let sample = std::fs::read_to_string(
+        repo.join("tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"),
+    )
+    .expect("the v1.1 sample");
+    let statuses: Vec<&str> = sample
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.contains("\"id_str\"") && !l.starts_with("{\"delete\""))
+        .collect();
+
+    // Fresh ids: replace the status's own id (the first "id" and "id_str" of the line).
+    let dir = std::env::temp_dir().join(format!("dw-score-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("tweets.jsonl");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("bench file"));
+    let mut n = 0usize;
+    'outer: for round in 0.. {
+        for (i, s) in statuses.iter().enumerate() {
+            if n == target {
+                break 'outer;
+            }
+            let fresh = 900_000_000_000_000_000u64 + (round * statuses.len() + i) as u64;
+            let line = s.replacen("\"id_str\":\"", &format!("\"id_str\":\"{fresh}"), 1);
+            writeln!(file, "{line}").expect("write");
+            n += 1;
+        }
+    }
+    file.flush().expect("flush");
+    drop(file);
+    let bytes = std::fs::read(&path).expect("read back");
+    let mb = bytes.len() as f64 / 1e6;
+    println!(
+        "input: {n} tweets, {mb:.1} MB ({:.0} bytes/tweet)",
+        bytes.len() as f64 / n as f64
+    );
+
+    let candidates = [
+        "trump=Trump,Donald Trump,@realDonaldTrump,#Trump2016",
+        "clinton=Hillary Clinton,Hillary,Clinton,@HillaryClinton",
+        "sanders=Bernie Sanders,Bernie,@BernieSanders",
+        "cruz=Ted Cruz,Cruz,@tedcruz",
+        "rubio=Marco Rubio,Rubio,@marcorubio",
+    ]
+    .iter()
+    .map(|c| c.parse().expect("candidate"))
+    .collect();
+    let mut scorer = Scorer::new(ScoreOptions {
+        debate: "bench".into(),
+        candidates,
+        lens: Some(dw_pipeline::labmt::DEFAULT_LENS),
+        retweets_original: true,
+        window_secs: 60,
+        lateness_secs: 30,
+        member: None,
+    });
+    let start = Instant::now();
+    let mut scored = 0u64;
+    for line in bytes.split(|&b| b == b'\n') {
+        if let Outcome::Scored(..) = scorer.line(line) {
+            scored += 1;
+        }
+    }
+    scorer.flush();
+    let rust_secs = start.elapsed().as_secs_f64();
+    let rust_rate = scored as f64 / rust_secs;
+    println!(
+        "dw-score (1 thread): {scored} tweets in {rust_secs:.3} s = {rust_rate:.0} tweets/s, {:.0} MB/s",
+        mb / rust_secs
+    );
+
+    let start = Instant::now();
+    let out = Command::new("python3")
+        .arg(repo.join("jobs/pipeline/reference/labmt_reference.py"))
+        .stdin(std::fs::File::open(&path).expect("bench file"))
+        .stdout(Stdio::null())
+        .status()
+        .expect("python3 runs the reference");
+    assert!(out.success());
+    let py_secs = start.elapsed().as_secs_f64();
+    let py_rate = n as f64 / py_secs;
+    println!(
+        "Python reference:    {n} tweets in {py_secs:.3} s = {py_rate:.0} tweets/s, {:.0} MB/s",
+        mb / py_secs
+    );
+    println!("ratio: {:.1}x", rust_rate / py_rate);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,416 @@
+//! dw-score against a real Kafka-protocol broker (Tansu, started by scripts/test): three scorers
+//! in one consumer group give, merged, what one scorer gives; a broker restart loses nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dw_pipeline::kafka;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The broker and Tansu binary from scripts/test, or `None` (skip) outside it.
+fn peers() -> Option<(String, String)> {
+    match (
+        std::env::var("DW_KAFKA_BROKERS"),
+        std::env::var("DW_TANSU_BIN"),
+    ) {
+        (Ok(b), Ok(t)) if !b.is_empty() => Some((b, t)),
+        _ => {
+            assert!(
+                std::env::var("DW_REQUIRE_PEERS").is_err(),
+                "DW_REQUIRE_PEERS is set but the Kafka broker is not: run scripts/test"
+            );
+            eprintln!("skipped: no Kafka broker (run scripts/test)");
+            None
+        }
+    }
+}
+
+/// Fast group joins against Tansu (librdkafka's defaults make the first join take ~20 s).
+const FAST_GROUP: [&str; 6] = [
+    "--kafka-option",
+    "session.timeout.ms=3000",
+    "--kafka-option",
+    "heartbeat.interval.ms=1000",
+    "--kafka-option",
+    "max.poll.interval.ms=10000",
+];
+
+fn unique(name: &str) -> String {
+    format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    )
+}
+
+fn create_topic(tansu: &str, brokers: &str, topic: &str, partitions: u32) {
+    let out = Command::new(tansu)
+        .args([
+            "topic",
+            "create",
+            "--broker",
+            &format!("tcp://{brokers}"),
+            "--partitions",
+        ])
+        .arg(partitions.to_string())
+        .arg(topic)
+        .output()
+        .expect("tansu runs");
+    assert!(
+        out.status.success(),
+        "topic create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn sample() -> Vec<String> {
+    std::fs::read_to_string(repo().join("data/replay/2015-08-06.jsonl"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn produce(brokers: &str, topic: &str, lines: &[String]) {
+    let producer = kafka::producer(brokers, &[]).expect("producer");
+    for line in lines {
+        let v: Value = serde_json::from_str(line).unwrap();
+        kafka::send(
+            &producer,
+            topic,
+            v["id_str"].as_str().unwrap(),
+            line.as_bytes(),
+        )
+        .unwrap();
+    }
+    kafka::flush(&producer, Duration::from_secs(60)).expect("all records acknowledged");
+}
+
+fn scorer(brokers: &str, topic: &str, group: &str, out: &Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_dw-score"))
+        .args([
+            "--from",
+            &format!("kafka://{brokers}/{topic}?group={group}"),
+        ])
+        .arg("--to")
+        .arg(format!("file:{}", out.display()))
+        .args(["--debate", "2015-08-06", "--lateness-secs", "100000"])
+        .args(["--candidate", "trump=Trump,Donald Trump,@realDonaldTrump"])
+        .args(["--candidate", "bush=Jeb,Jeb Bush,@JebBush"])
+        .args(["--candidate", "cruz=Ted Cruz,Cruz,@tedcruz"])
+        .args(FAST_GROUP)
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dw-score starts")
+}
+
+/// Waits for a child with a deadline; kills it if the deadline passes.
+fn finish(mut child: Child, limit: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                e.read_to_string(&mut err).ok();
+            }
+            assert!(status.success(), "dw-score failed: {err}");
+            return err;
+        }
+        if start.elapsed() > limit {
+            child.kill().ok();
+            panic!("dw-score did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn windows(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn totals(ws: &[Value]) -> (u64, Vec<(String, u64, u64, f64)>) {
+    let tweets = ws.iter().map(|w| w["tweets"].as_u64().unwrap()).sum();
+    let per = ["trump", "bush", "cruz"]
+        .iter()
+        .map(|c| {
+            let t = ws
+                .iter()
+                .map(|w| w["candidates"][c]["tweets"].as_u64().unwrap())
+                .sum();
+            let words = ws
+                .iter()
+                .map(|w| w["candidates"][c]["scored_words"].as_u64().unwrap())
+                .sum();
+            let sum = ws
+                .iter()
+                .map(|w| w["candidates"][c]["happiness_sum"].as_f64().unwrap())
+                .sum();
+            (c.to_string(), t, words, sum)
+        })
+        .collect();
+    (tweets, per)
+}
+
+#[test]
+fn three_scorers_in_a_group_merge_to_one_scorers_result() {
+    let Some((brokers, tansu)) = peers() else {
+        return;
+    };
+    let topic = unique("tweets-group");
+    create_topic(&tansu, &brokers, &topic, 6);
+    let lines = sample();
+    produce(&brokers, &topic, &lines);
+    let dir = tempfile::tempdir().unwrap();
+
+    let single_out = dir.path().join("single.jsonl");
+    let single = scorer(
+        &brokers,
+        &topic,
+        &unique("single"),
+        &single_out,
+        &["--idle-exit-secs", "6"],
+    );
+    finish(single, Duration::from_secs(120));
+    let single_windows = windows(&single_out);
+
+    let group = unique("trio");
+    let members: Vec<(PathBuf, Child)> = (0..3)
+        .map(|m| {
+            let out = dir.path().join(format!("m{m}.jsonl"));
+            let child = scorer(
+                &brokers,
+                &topic,
+                &group,
+                &out,
+                &["--idle-exit-secs", "8", "--member", &format!("m{m}")],
+            );
+            (out, child)
+        })
+        .collect();
+    let mut outputs = Vec::new();
+    for (out, child) in members {
+        finish(child, Duration::from_secs(120));
+        outputs.push(out);
+    }
+    let busy = outputs.iter().filter(|o| !windows(o).is_empty()).count();
+    assert!(
+        busy >= 2,
+        "the group split the partitions between members ({busy} of 3 got tweets)"
+    );
+
+    let mut merge = Command::new(env!("CARGO_BIN_EXE_dw-score"));
+    merge.arg("merge");
+    for o in &outputs {
+        if o.exists() {
+            merge.arg("--from").arg(format!("file:{}", o.display()));
+        }
+    }
+    let merged_out = dir.path().join("merged.jsonl");
+    let status = merge
+        .arg("--to")
+        .arg(format!("file:{}", merged_out.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let merged = windows(&merged_out);
+
+    let (single_tweets, single_per) = totals(&single_windows);
+    let distinct: std::collections::HashSet<&str> = lines
+        .iter()
+        .map(|l| {
+            l.split("\"id_str\": \"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        single_tweets,
+        distinct.len() as u64,
+        "every distinct tweet once"
+    );
+    let (merged_tweets, merged_per) = totals(&merged);
+    assert_eq!(merged_tweets, single_tweets);
+    for (a, b) in merged_per.iter().zip(&single_per) {
+        assert_eq!((&a.0, a.1, a.2), (&b.0, b.1, b.2));
+        assert!((a.3 - b.3).abs() < 1e-6, "{a:?} {b:?}");
+    }
+    assert_eq!(merged.len(), single_windows.len());
+    for (m, s) in merged.iter().zip(&single_windows) {
+        assert_eq!(m["start"], s["start"]);
+        assert_eq!(
+            m["candidates"]["trump"]["most_positive"],
+            s["candidates"]["trump"]["most_positive"]
+        );
+    }
+}
+
+struct Broker {
+    child: Child,
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// An S3 bucket on the moto server (a bare PUT: moto accepts it unsigned).
+fn create_bucket(moto: &str, bucket: &str) {
+    use std::io::{Read, Write};
+    let addr = moto.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).expect("moto reachable");
+    write!(
+        s,
+        "PUT /{bucket} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "bucket {bucket}: {response}"
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A Tansu broker on `port` whose storage is a bucket of the moto server, so that it survives a
+/// restart.
+fn durable_broker(tansu: &str, port: u16, moto: &str, bucket: &str) -> Broker {
+    let url = format!("tcp://127.0.0.1:{port}");
+    let child = Command::new(tansu)
+        .args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ])
+        .args(["--storage-engine", &format!("s3://{bucket}/")])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT", moto)
+        .env("AWS_ALLOW_HTTP", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tansu starts");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "broker listening"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Broker { child }
+}
+
+#[test]
+fn a_broker_restart_mid_run_loses_no_tweet() {
+    let Some((_, tansu)) = peers() else { return };
+    let Ok(moto) = std::env::var("DW_MOTO_ENDPOINT") else {
+        panic!("the restart test needs the moto harness for the broker's durable storage");
+    };
+    let bucket = unique("tansu-restart").to_lowercase();
+    create_bucket(&moto, &bucket);
+    let port = free_port();
+    let brokers = format!("127.0.0.1:{port}");
+    let broker = durable_broker(&tansu, port, &moto, &bucket);
+    let topic = "tweets";
+    create_topic(&tansu, &brokers, topic, 3);
+    let lines = sample();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    produce(&brokers, topic, first);
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("windows.jsonl");
+    let group = "restart";
+    // Windows close as the tweets' time advances, so offsets are committed during the run.
+    let progressive = [
+        "--lateness-secs",
+        "30",
+        "--kafka-option",
+        "reconnect.backoff.max.ms=500",
+    ];
+    let child = scorer(
+        &brokers,
+        topic,
+        group,
+        &out,
+        &[&progressive[..], &["--idle-exit-secs", "20"]].concat(),
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    drop(broker); // the broker goes away mid-run...
+    std::thread::sleep(Duration::from_secs(2));
+    let broker = durable_broker(&tansu, port, &moto, &bucket); // ...and comes back
+    produce(&brokers, topic, second);
+    let log = finish(child, Duration::from_secs(180));
+    eprintln!("first run: {log}");
+    let after_first_run = std::fs::read_to_string(&out).unwrap();
+
+    // Another restart, then a scorer of the same group: the committed offsets survived, so it
+    // finds nothing new and writes nothing.
+    drop(broker);
+    let _broker = durable_broker(&tansu, port, &moto, &bucket);
+    let again = scorer(
+        &brokers,
+        topic,
+        group,
+        &out,
+        &[&progressive[..], &["--idle-exit-secs", "8"]].concat(),
+    );
+    finish(again, Duration::from_secs(120));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        after_first_run,
+        "nothing read twice"
+    );
+
+    let ws = windows(&out);
+    let (tweets, _) = totals(&ws);
+    let late: u64 = ws.iter().map(|w| w["late"].as_u64().unwrap()).sum();
+    let distinct: std::collections::HashSet<&str> = lines
+        .iter()
+        .map(|l| {
+            l.split("\"id_str\": \"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        tweets + late,
+        distinct.len() as u64,
+        "every tweet counted once, none lost"
+    );
+    let mut starts: Vec<&str> = ws.iter().map(|w| w["start"].as_str().unwrap()).collect();
+    let n = starts.len();
+    starts.dedup();
+    assert_eq!(starts.len(), n, "no window written twice");
+}
