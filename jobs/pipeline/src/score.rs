@@ -123,18 +123,15 @@ impl Scorer {
                     }
                     self.hits.sort_unstable();
                 }
-                let candidates: Vec<String> = self
-                    .hits
-                    .iter()
-                    .map(|&i| self.attributor.keys()[i].clone())
-                    .collect();
+                let keys = self.attributor.keys();
+                let candidates: Vec<&str> = self.hits.iter().map(|&i| keys[i].as_str()).collect();
                 let scored = Scored {
-                    id: t.id.to_string(),
+                    id: &t.id,
                     created_ms: t.created_ms,
                     score,
-                    candidates: candidates.clone(),
-                    text: scored_text.to_string(),
-                    user: t.user.to_string(),
+                    candidates: &candidates,
+                    text: scored_text,
+                    user: &t.user,
                 };
                 let window_ms = self.windower.window_for(scored.created_ms);
                 let closed = self.windower.add_from(source, &scored);
@@ -144,10 +141,10 @@ impl Scorer {
                     TweetScore {
                         window_ms,
                         created_ms: scored.created_ms,
-                        id: scored.id,
+                        id: t.id.to_string(),
                         score: score.mean(),
                         words: score.words,
-                        candidates,
+                        candidates: candidates.iter().map(|c| c.to_string()).collect(),
                     },
                     closed,
                 )

@@ -50,22 +50,31 @@ pub struct Standout {
     pub user: String,
 }
 
-/// A scored tweet as the windows need it.
-#[derive(Debug, Clone)]
-pub struct Scored {
-    pub id: String,
+/// A scored tweet as the windows need it (borrowed from the line it was read from).
+#[derive(Debug, Clone, Copy)]
+pub struct Scored<'a> {
+    pub id: &'a str,
     pub created_ms: i64,
     pub score: Score,
     /// Candidate keys the tweet mentions.
-    pub candidates: Vec<String>,
-    pub text: String,
-    pub user: String,
+    pub candidates: &'a [&'a str],
+    pub text: &'a str,
+    pub user: &'a str,
 }
 
 /// Orders standouts so that merges pick the same one whatever the order: by score, then by id
 /// (numeric ids compare by length first).
 fn standout_key(s: &Standout) -> (f64, usize, &str) {
     (s.score, s.id.len(), s.id.as_str())
+}
+
+/// Whether a tweet of `score` and `id` would replace `current` as the most positive (`max`) or
+/// most negative tweet, by the same order [`pick_max`]/[`pick_min`] use.
+fn beats(current: &Option<Standout>, score: f64, id: &str, max: bool) -> bool {
+    let Some(c) = current else { return true };
+    let (cs, cl, ci) = standout_key(c);
+    let better = if max { score > cs } else { score < cs };
+    better || (score == cs && (id.len(), id) < (cl, ci))
 }
 
 fn pick_max(a: Option<Standout>, b: Option<Standout>) -> Option<Standout> {
@@ -97,20 +106,25 @@ fn pick_min(a: Option<Standout>, b: Option<Standout>) -> Option<Standout> {
 }
 
 impl CandidateWindow {
-    fn add(&mut self, t: &Scored) {
+    fn add(&mut self, t: &Scored<'_>) {
         self.tweets += 1;
         if let Some(mean) = t.score.mean() {
             self.scored_tweets += 1;
             self.scored_words += u64::from(t.score.words);
             self.happiness_sum += t.score.sum;
-            let s = Standout {
-                id: t.id.clone(),
-                text: t.text.clone(),
+            let standout = || Standout {
+                id: t.id.to_string(),
+                text: t.text.to_string(),
                 score: mean,
-                user: t.user.clone(),
+                user: t.user.to_string(),
             };
-            self.most_positive = pick_max(self.most_positive.take(), Some(s.clone()));
-            self.most_negative = pick_min(self.most_negative.take(), Some(s));
+            // Copy the text only for a tweet that stands out.
+            if beats(&self.most_positive, mean, t.id, true) {
+                self.most_positive = Some(standout());
+            }
+            if beats(&self.most_negative, mean, t.id, false) {
+                self.most_negative = Some(standout());
+            }
         }
         self.update_mean();
     }
@@ -262,7 +276,7 @@ impl Windower {
     }
 
     /// Adds a tweet from the only source; see [`Windower::add_from`].
-    pub fn add(&mut self, t: &Scored) -> Vec<Window> {
+    pub fn add(&mut self, t: &Scored<'_>) -> Vec<Window> {
         self.add_from(0, t)
     }
 
@@ -279,26 +293,31 @@ impl Windower {
 
     /// Adds a tweet read from `source`; returns the windows the advancing watermark closed,
     /// oldest first.
-    pub fn add_from(&mut self, source: i32, t: &Scored) -> Vec<Window> {
+    pub fn add_from(&mut self, source: i32, t: &Scored<'_>) -> Vec<Window> {
         let start = t.created_ms.div_euclid(self.length_ms) * self.length_ms;
-        if self.recent.contains(&t.id) {
+        if self.recent.contains(t.id) {
             self.duplicates += 1;
             return Vec::new();
         }
         if start < self.closed_until_ms {
             let next = self.closed_until_ms;
             self.open_window(next).window.late += 1;
-            self.remember(t.id.clone());
+            self.remember(t.id.to_string());
         } else {
             let open = self.open_window(start);
-            if open.ids.insert(t.id.clone()) {
+            if !open.ids.contains(t.id) {
+                open.ids.insert(t.id.to_string());
                 open.window.tweets += 1;
-                for key in &t.candidates {
-                    open.window
-                        .candidates
-                        .entry(key.clone())
-                        .or_default()
-                        .add(t);
+                for &key in t.candidates {
+                    match open.window.candidates.get_mut(key) {
+                        Some(c) => c.add(t),
+                        None => open
+                            .window
+                            .candidates
+                            .entry(key.to_string())
+                            .or_default()
+                            .add(t),
+                    }
                 }
             }
         }
@@ -343,14 +362,14 @@ impl Windower {
 mod tests {
     use super::*;
 
-    fn scored(id: &str, at: &str, sum: f64, words: u32, who: &[&str]) -> Scored {
+    fn scored<'a>(id: &'a str, at: &str, sum: f64, words: u32, who: &'a [&'a str]) -> Scored<'a> {
         Scored {
-            id: id.into(),
+            id,
             created_ms: at.parse::<Timestamp>().unwrap().as_millisecond(),
             score: Score { sum, words },
-            candidates: who.iter().map(|s| s.to_string()).collect(),
-            text: format!("text {id}"),
-            user: "u".into(),
+            candidates: who,
+            text: "text",
+            user: "u",
         }
     }
 

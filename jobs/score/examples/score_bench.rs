@@ -73,6 +73,19 @@ fn main() {
         lateness_secs: 30,
         member: None,
     });
+    // The share of the time that is JSON parsing alone.
+    let start = Instant::now();
+    let parsed = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| std::str::from_utf8(l).is_ok_and(|s| dw_pipeline::tweet::parse(s).is_ok()))
+        .count();
+    let parse_secs = start.elapsed().as_secs_f64();
+    println!(
+        "parsing alone:       {parsed} tweets in {parse_secs:.3} s = {:.0} tweets/s, {:.0} MB/s",
+        parsed as f64 / parse_secs,
+        mb / parse_secs
+    );
+
     let start = Instant::now();
     let mut scored = 0u64;
     for line in bytes.split(|&b| b == b'\n') {
