@@ -86,6 +86,27 @@ pub enum Command {
     /// Spot prices
     #[command(subcommand)]
     Spot(SpotCommand),
+    /// Write every script a debate's cluster runs, and its plan, without touching AWS
+    Render(RenderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The debate evening (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub debate: String,
+    /// Only this tier of the evening
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<Tier>,
+    /// Directory to write the scripts and plan.json into
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Choose the zone and bid from saved spot history (otherwise they are left to the launch)
+    #[arg(long, value_name = "FILE")]
+    pub history: Vec<PathBuf>,
+    /// End of the quote's window, RFC 3339 [default: now]
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "history")]
+    pub at: Option<Timestamp>,
 }
 
 #[derive(Debug, Args)]

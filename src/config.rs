@@ -27,6 +27,106 @@ pub struct Config {
     pub s3: S3Config,
     pub emr: EmrConfig,
     pub spot: SpotConfig,
+    pub zookeeper: ZookeeperConfig,
+    pub kafka: KafkaConfig,
+    pub jobs: JobsConfig,
+    pub watchdog: WatchdogConfig,
+    /// Where things live on a cluster node (the sandbox tests point these elsewhere).
+    #[serde(default)]
+    pub node: NodeConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZookeeperConfig {
+    pub url: String,
+    /// SHA-512 of the tarball, hex; empty until set.
+    pub sha512: String,
+    #[serde(default = "default_zk_port")]
+    pub client_port: u16,
+}
+
+fn default_zk_port() -> u16 {
+    2181
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    pub url: String,
+    pub sha512: String,
+    #[serde(default = "default_kafka_port")]
+    pub port: u16,
+    #[serde(default = "default_topic")]
+    pub topic: String,
+    pub partitions: Count,
+}
+
+fn default_kafka_port() -> u16 {
+    9092
+}
+fn default_topic() -> String {
+    "tweets".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Directory of the cluster builds of dw-ingest and dw-score, relative to this file.
+    pub binaries: PathBuf,
+    pub stream: Stream,
+    /// `ssm:/path` or `s3://bucket/key`: where dw-ingest reads its credentials at start.
+    pub credentials: String,
+    pub window: Duration,
+    pub lateness: Duration,
+    pub score_workers: Count,
+    pub health_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stream {
+    TwitterV1,
+    TwitterV2,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::TwitterV1 => "twitter-v1",
+            Stream::TwitterV2 => "twitter-v2",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchdogConfig {
+    pub margin: Duration,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    pub home: String,
+    pub mnt: String,
+    pub instance_json: String,
+    /// The host name Kafka advertises; empty: the node's own (`hostname -f`).
+    pub hostname: String,
+    /// How the watchdog stops the master.
+    pub shutdown: String,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            home: "/home/hadoop".into(),
+            mnt: "/mnt".into(),
+            instance_json: "/mnt/var/lib/info/instance.json".into(),
+            hostname: String::new(),
+            shutdown: "sudo shutdown -h now".into(),
+        }
+    }
 }
 
 fn default_debates() -> PathBuf {
@@ -194,6 +294,15 @@ impl Loaded {
                 config: parse("<built-in configs/dw.toml>", BUILT_IN)?,
                 path: None,
             }),
+        }
+    }
+
+    /// Resolves `rel` against the config file's directory (the working directory for the
+    /// built-in configuration).
+    pub fn relative(&self, rel: &Path) -> PathBuf {
+        match &self.path {
+            Some(p) => p.parent().unwrap_or_else(|| Path::new(".")).join(rel),
+            None => PathBuf::from("configs").join(rel),
         }
     }
 

@@ -3,12 +3,16 @@
 //! `main` only calls [`run`]; every command lives in the library so it can be tested.
 
 pub mod aws;
+pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod debates;
 pub mod error;
 pub mod log;
+pub mod plan;
+pub mod render;
 pub mod spot;
+pub mod steps;
 pub mod tomlfile;
 pub mod units;
 
@@ -19,7 +23,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use serde::Serialize;
 
-use cli::{Cli, Command, DebatesArgs, OutputFormat, QuoteArgs, SpotCommand};
+use cli::{Cli, Command, DebatesArgs, OutputFormat, QuoteArgs, RenderArgs, SpotCommand};
 use config::Loaded;
 use debates::Calendar;
 use error::{Error, Result};
@@ -63,6 +67,7 @@ async fn execute(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Debates(args) => list_debates(cli, args),
         Command::Spot(SpotCommand::Quote(args)) => spot_quote(cli, args).await,
+        Command::Render(args) => render_scripts(cli, args).await,
     }
 }
 
@@ -152,7 +157,6 @@ fn list_debates(cli: &Cli, args: &DebatesArgs) -> Result<()> {
 
 async fn spot_quote(cli: &Cli, args: &QuoteArgs) -> Result<()> {
     let loaded = load_config(cli)?;
-    let spot = &loaded.config.spot;
     let debate_night = match &args.debate {
         Some(date) => {
             load_calendar(&loaded)?.evening(date, None)?;
@@ -160,12 +164,43 @@ async fn spot_quote(cli: &Cli, args: &QuoteArgs) -> Result<()> {
         }
         None => false,
     };
-    let req = spot::QuoteRequest {
-        instance_type: args.instance_type.clone(),
-        product: args.product.clone().unwrap_or_else(|| spot.product.clone()),
-        at: args.at.unwrap_or_else(jiff::Timestamp::now),
-        lookback: args.lookback.unwrap_or(spot.lookback),
-        zones: args.zones.clone(),
+    let req = quote_request(
+        &loaded,
+        args.instance_type.clone(),
+        QuoteWindow {
+            at: args.at,
+            lookback: args.lookback,
+            product: args.product.clone(),
+            zones: args.zones.clone(),
+        },
+        debate_night,
+    );
+    let quote = make_quote(cli, &loaded, &req, &args.history).await?;
+    print_result(cli.output, &quote.to_text(), &quote)
+}
+
+/// The window and zones of a quote, as the command line gives them (config defaults otherwise).
+#[derive(Debug, Clone, Default)]
+pub struct QuoteWindow {
+    pub at: Option<jiff::Timestamp>,
+    pub lookback: Option<units::Duration>,
+    pub product: Option<String>,
+    pub zones: Vec<String>,
+}
+
+fn quote_request(
+    loaded: &Loaded,
+    instance_type: units::InstanceType,
+    window: QuoteWindow,
+    debate_night: bool,
+) -> spot::QuoteRequest {
+    let spot = &loaded.config.spot;
+    spot::QuoteRequest {
+        instance_type,
+        product: window.product.unwrap_or_else(|| spot.product.clone()),
+        at: window.at.unwrap_or_else(jiff::Timestamp::now),
+        lookback: window.lookback.unwrap_or(spot.lookback),
+        zones: window.zones,
         rule: spot::BidRule {
             markup: spot.markup.0,
             floor: if debate_night {
@@ -175,74 +210,182 @@ async fn spot_quote(cli: &Cli, args: &QuoteArgs) -> Result<()> {
             },
             debate_night,
         },
-    };
+    }
+}
 
-    let quote = if args.history.is_empty() {
-        let sdk = aws::load(&aws_options(cli, &loaded)).await?;
-        let region = sdk.region().map(|r| r.to_string());
-        let ec2 = aws::ec2(&sdk);
-        let offered = spot::history::ec2::offered_zones(&ec2, &req.instance_type).await?;
-        let region_name = region.clone().unwrap_or_default();
-        if offered.is_empty() {
-            return Err(Error::input_with_hint(
-                format!(
-                    "{} is not offered in any zone of {region_name}",
-                    req.instance_type
-                ),
-                "check the instance type's spelling, or pick another region with --region",
-            ));
-        }
-        if let Some(z) = req.zones.iter().find(|z| !offered.contains(z)) {
-            return Err(Error::input_with_hint(
-                format!("{} is not offered in {z}", req.instance_type),
-                format!(
-                    "zones of {region_name} that offer it: {}",
-                    offered.join(", ")
-                ),
-            ));
-        }
-        let expected = if req.zones.is_empty() {
-            offered
-        } else {
-            req.zones.clone()
+/// Quotes from saved history files when given, else from EC2.
+async fn make_quote(
+    cli: &Cli,
+    loaded: &Loaded,
+    req: &spot::QuoteRequest,
+    history: &[std::path::PathBuf],
+) -> Result<spot::Quote> {
+    if history.is_empty() {
+        let sdk = aws::load(&aws_options(cli, loaded)).await?;
+        quote_from_ec2(&aws::ec2(&sdk), sdk.region().map(|r| r.to_string()), req).await
+    } else {
+        quote_from_files(req, history)
+    }
+}
+
+async fn quote_from_ec2(
+    ec2: &aws_sdk_ec2::Client,
+    region: Option<String>,
+    req: &spot::QuoteRequest,
+) -> Result<spot::Quote> {
+    let offered = spot::history::ec2::offered_zones(ec2, &req.instance_type).await?;
+    let region_name = region.clone().unwrap_or_default();
+    if offered.is_empty() {
+        return Err(Error::input_with_hint(
+            format!(
+                "{} is not offered in any zone of {region_name}",
+                req.instance_type
+            ),
+            "check the instance type's spelling, or pick another region with --region",
+        ));
+    }
+    if let Some(z) = req.zones.iter().find(|z| !offered.contains(z)) {
+        return Err(Error::input_with_hint(
+            format!("{} is not offered in {z}", req.instance_type),
+            format!(
+                "zones of {region_name} that offer it: {}",
+                offered.join(", ")
+            ),
+        ));
+    }
+    let expected = if req.zones.is_empty() {
+        offered
+    } else {
+        req.zones.clone()
+    };
+    log::info(&format!(
+        "reading {} spot price history for {} zones of {region_name}",
+        req.instance_type,
+        expected.len()
+    ));
+    let records = spot::history::ec2::fetch(ec2, &req.query()).await?;
+    spot::quote(req, &records, &expected, region.as_deref())
+}
+
+fn quote_from_files(
+    req: &spot::QuoteRequest,
+    history: &[std::path::PathBuf],
+) -> Result<spot::Quote> {
+    let mut all = Vec::new();
+    for path in history {
+        all.extend(spot::history::read_cli_json(path)?);
+    }
+    if !all
+        .iter()
+        .any(|r| r.instance_type == req.instance_type.as_str())
+    {
+        let mut types: Vec<&str> = all.iter().map(|r| r.instance_type.as_str()).collect();
+        types.sort();
+        types.dedup();
+        return Err(Error::input_with_hint(
+            format!("the history files have no {} prices", req.instance_type),
+            format!("they hold: {}", types.join(", ")),
+        ));
+    }
+    let records = req.query().select(&all);
+    // Each price holds until the next record, so a history file that ends long before the
+    // window still "quotes" its last price: say so, since that is rarely what was meant.
+    if let Some(newest) = records.iter().map(|r| r.at).max()
+        && newest < req.window_start() - jiff::SignedDuration::from_hours(24)
+    {
+        log::info(&format!(
+            "warning: the newest {} price in the history files is from {newest}; \
+             pass --at to quote a time the files cover",
+            req.instance_type
+        ));
+    }
+    spot::quote(req, &records, &req.zones, None)
+}
+
+/// Quotes every spot instance type of the plan's groups, as of `window`.
+async fn plan_quotes(
+    cli: &Cli,
+    loaded: &Loaded,
+    window: &QuoteWindow,
+    history: Option<&[std::path::PathBuf]>,
+) -> Result<std::collections::BTreeMap<String, spot::Quote>> {
+    let emr = &loaded.config.emr;
+    let mut types: Vec<&units::InstanceType> =
+        [Some(&emr.master), Some(&emr.core), emr.task.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter(|g| g.market == config::Market::Spot)
+            .map(|g| &g.instance_type)
+            .collect();
+    types.sort();
+    types.dedup();
+    let mut quotes = std::collections::BTreeMap::new();
+    for t in types {
+        let req = quote_request(loaded, t.clone(), window.clone(), true);
+        let quote = match history {
+            Some(files) => quote_from_files(&req, files)?,
+            None => make_quote(cli, loaded, &req, &[]).await?,
         };
         log::info(&format!(
-            "reading {} spot price history for {} zones of {region_name}",
-            req.instance_type,
-            expected.len()
+            "{t}: cheapest zone {}, bid ${:.4}",
+            quote.cheapest_zone, quote.bid
         ));
-        let records = spot::history::ec2::fetch(&ec2, &req.query()).await?;
-        spot::quote(&req, &records, &expected, region.as_deref())?
+        quotes.insert(t.to_string(), quote);
+    }
+    Ok(quotes)
+}
+
+async fn render_scripts(cli: &Cli, args: &RenderArgs) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let evening = load_calendar(&loaded)?.evening(&args.debate, args.tier)?;
+    let quotes = if args.history.is_empty() {
+        Default::default()
     } else {
-        let mut all = Vec::new();
-        for path in &args.history {
-            all.extend(spot::history::read_cli_json(path)?);
-        }
-        if !all
-            .iter()
-            .any(|r| r.instance_type == req.instance_type.as_str())
-        {
-            let mut types: Vec<&str> = all.iter().map(|r| r.instance_type.as_str()).collect();
-            types.sort();
-            types.dedup();
-            return Err(Error::input_with_hint(
-                format!("the history files have no {} prices", req.instance_type),
-                format!("they hold: {}", types.join(", ")),
-            ));
-        }
-        let records = req.query().select(&all);
-        // Each price holds until the next record, so a history file that ends long before the
-        // window still "quotes" its last price: say so, since that is rarely what was meant.
-        if let Some(newest) = records.iter().map(|r| r.at).max()
-            && newest < req.window_start() - jiff::SignedDuration::from_hours(24)
-        {
-            log::info(&format!(
-                "warning: the newest {} price in the history files is from {newest}; \
-                 pass --at to quote a time the files cover",
-                req.instance_type
-            ));
-        }
-        spot::quote(&req, &records, &req.zones, None)?
+        let window = QuoteWindow {
+            at: args.at,
+            ..Default::default()
+        };
+        plan_quotes(cli, &loaded, &window, Some(&args.history)).await?
     };
-    print_result(cli.output, &quote.to_text(), &quote)
+    let plan = plan::build(
+        &loaded,
+        &evening,
+        &plan::PlanOptions {
+            quotes,
+            keep_on_failure: false,
+        },
+    )?;
+    let mut written = Vec::new();
+    for s in &plan.staged {
+        if let plan::Content::Rendered(text) = &s.content {
+            let path = args.out.join(s.kind).join(&s.name);
+            write_file(&path, text.as_bytes())?;
+            written.push(path);
+        }
+    }
+    let plan_path = args.out.join("plan.json");
+    let json = serde_json::to_string_pretty(&plan).map_err(|e| Error::Failed(e.to_string()))?;
+    write_file(&plan_path, format!("{json}\n").as_bytes())?;
+    written.push(plan_path);
+    let mut text = plan.to_text();
+    text.push_str(&format!(
+        "\nwrote {} files under {}:\n",
+        written.len(),
+        args.out.display()
+    ));
+    for p in &written {
+        text.push_str(&format!("  {}\n", p.display()));
+    }
+    print_result(cli.output, &text, &plan)
+}
+
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let fail = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    std::fs::write(path, bytes).map_err(fail)
 }

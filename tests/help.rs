@@ -56,3 +56,8 @@ fn past_and_upcoming_split_the_calendar() {
     assert_eq!(count(&all.stdout), 21);
     assert_eq!(count(&past.stdout) + count(&upcoming.stdout), 21);
 }
+
+#[test]
+fn render_help() {
+    insta::assert_snapshot!(help(&["render"]));
+}

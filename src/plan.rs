@@ -1,0 +1,502 @@
+//! `ClusterPlan`: everything `dw cluster up` will do, computed from the configuration, the
+//! debate evening and the spot quotes without touching AWS. `--dry-run` and `dw render` print it.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::bootstrap;
+use crate::config::{Config, InstanceGroup, Loaded, Market};
+use crate::debates::Evening;
+use crate::error::{Error, Result};
+use crate::render::Renderer;
+use crate::spot::Quote;
+use crate::steps;
+
+pub const JOB_BINARIES: [&str; 2] = ["dw-ingest", "dw-score"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterPlan {
+    pub name: String,
+    pub debate: DebateSummary,
+    pub release_label: String,
+    pub applications: Vec<String>,
+    /// How Ganglia gets onto the cluster: an EMR application from emr-4.2.0, a bootstrap action
+    /// before.
+    pub ganglia: &'static str,
+    /// Where the cluster goes; `None` until a quote chose the zone (`dw render` without one).
+    pub placement: Option<Placement>,
+    pub instance_groups: Vec<GroupPlan>,
+    pub log_uri: String,
+    pub service_role: String,
+    pub job_flow_role: String,
+    pub key_pair: Option<String>,
+    pub bootstrap_actions: Vec<ActionPlan>,
+    pub steps: Vec<StepPlan>,
+    /// What is uploaded to S3 before the launch, content-addressed.
+    pub staged: Vec<Staged>,
+    pub tags: BTreeMap<String, String>,
+    /// When the watchdog shuts the cluster down.
+    pub deadline: Timestamp,
+    /// Where dw-score writes the windows.
+    pub results: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DebateSummary {
+    pub date: String,
+    pub tiers: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub candidates: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Placement {
+    pub zone: String,
+    pub subnet: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupPlan {
+    pub name: String,
+    /// MASTER, CORE or TASK.
+    pub role: &'static str,
+    pub instance_type: String,
+    pub count: u32,
+    /// ON_DEMAND or SPOT.
+    pub market: &'static str,
+    /// The spot bid, $/hour (spot groups once quoted).
+    pub bid: Option<f64>,
+    /// The rule behind the bid.
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionPlan {
+    pub name: String,
+    pub description: String,
+    pub script: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepPlan {
+    pub name: String,
+    /// command-runner.jar arguments.
+    pub args: Vec<String>,
+    pub action_on_failure: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Staged {
+    /// What it is: `bin`, `bootstrap` or `steps`.
+    pub kind: &'static str,
+    /// File name (the template's output, or the binary).
+    pub name: String,
+    pub key: String,
+    pub uri: String,
+    pub sha256: String,
+    pub size: u64,
+    #[serde(skip)]
+    pub content: Content,
+}
+
+#[derive(Debug, Clone)]
+pub enum Content {
+    Rendered(String),
+    File(PathBuf),
+}
+
+/// What `up` passes beside the configuration and the evening.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Quotes by instance type, for every spot group; the core group's quote picks the zone.
+    pub quotes: BTreeMap<String, Quote>,
+    /// Steps do not terminate the cluster when they fail.
+    pub keep_on_failure: bool,
+}
+
+fn sha512_ok(s: &str) -> bool {
+    s.len() == 128 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn check(config: &Config) -> Result<()> {
+    if config.s3.bucket.trim().is_empty() {
+        return Err(Error::input_with_hint(
+            "no S3 bucket is configured",
+            "set s3.bucket in configs/dw.toml: dw stages scripts and binaries there",
+        ));
+    }
+    for (what, url, sum) in [
+        ("zookeeper", &config.zookeeper.url, &config.zookeeper.sha512),
+        ("kafka", &config.kafka.url, &config.kafka.sha512),
+    ] {
+        if !sha512_ok(sum) {
+            return Err(Error::input_with_hint(
+                format!("{what}.sha512 is not a SHA-512 (128 hex digits): `{sum}`"),
+                format!("set it to the checksum published in {url}.sha512"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Stager<'a> {
+    bucket: &'a str,
+    prefix: String,
+    staged: Vec<Staged>,
+}
+
+impl Stager<'_> {
+    /// Content-addressed: the key holds the content's hash, so an object already uploaded with
+    /// the same hash is the same bytes.
+    fn add(
+        &mut self,
+        kind: &'static str,
+        name: &str,
+        sha256: String,
+        size: u64,
+        content: Content,
+    ) -> Staged {
+        let key = format!("{}/{}/{name}", self.prefix, &sha256[..16]);
+        let staged = Staged {
+            kind,
+            name: name.to_string(),
+            uri: format!("s3://{}/{key}", self.bucket),
+            key,
+            sha256,
+            size,
+            content,
+        };
+        self.staged.push(staged.clone());
+        staged
+    }
+
+    fn add_rendered(&mut self, kind: &'static str, name: &str, text: String) -> Staged {
+        let sha = hex(&Sha256::digest(text.as_bytes()));
+        let size = text.len() as u64;
+        self.add(kind, name, sha, size, Content::Rendered(text))
+    }
+}
+
+fn group(name: &str, role: &'static str, g: &InstanceGroup, options: &PlanOptions) -> GroupPlan {
+    let quote = match g.market {
+        Market::Spot => options.quotes.get(g.instance_type.as_str()),
+        Market::OnDemand => None,
+    };
+    GroupPlan {
+        name: name.to_string(),
+        role,
+        instance_type: g.instance_type.to_string(),
+        count: g.count.0,
+        market: match g.market {
+            Market::Spot => "SPOT",
+            Market::OnDemand => "ON_DEMAND",
+        },
+        bid: quote.map(|q| q.bid),
+        rule: quote.map(|q| q.rule.clone()),
+    }
+}
+
+/// Builds the plan. Touches no network: binaries are hashed from disk, scripts rendered.
+pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Result<ClusterPlan> {
+    let config = &loaded.config;
+    check(config)?;
+    let renderer = Renderer::new()?;
+    let deadline = evening.end() + config.watchdog.margin.get();
+    let date = evening.date.to_string();
+    let tiers = evening.tiers();
+    let name = format!("dw {date} {tiers}");
+
+    let mut stager = Stager {
+        bucket: &config.s3.bucket,
+        prefix: config.s3.stage_prefix.trim_matches('/').to_string(),
+        staged: Vec::new(),
+    };
+
+    // Job binaries.
+    let binaries_dir = loaded.relative(&config.jobs.binaries);
+    let mut binaries = Vec::new();
+    for bin in JOB_BINARIES {
+        let path = binaries_dir.join(bin);
+        if !path.is_file() {
+            return Err(Error::input_with_hint(
+                format!("the job binary {} is missing", path.display()),
+                "build the cluster binaries with `dw build-jobs` (or set jobs.binaries in configs/dw.toml)",
+            ));
+        }
+        let (sha, size) = sha256_file(&path)?;
+        binaries.push(stager.add("bin", bin, sha, size, Content::File(path)));
+    }
+
+    let base = json!({
+        "dw_version": env!("CARGO_PKG_VERSION"),
+        "cluster_name": name,
+        "debate": {"date": date, "tiers": tiers},
+        "node": config.node,
+        "zookeeper": config.zookeeper,
+        "kafka": config.kafka,
+        "watchdog": {
+            "deadline": deadline.to_string(),
+            "deadline_epoch": deadline.as_second(),
+        },
+    });
+    let context = |extra: serde_json::Value| {
+        let mut c = base.clone();
+        if let (Some(c), serde_json::Value::Object(e)) = (c.as_object_mut(), extra) {
+            c.extend(e);
+        }
+        c
+    };
+
+    // Steps first: the install action carries their hashes.
+    let step_list = steps::steps(config, evening);
+    let mut step_scripts = Vec::new();
+    for step in &step_list {
+        let text = renderer.render(
+            step.template,
+            &context(json!({"script": step.script, "job": step.job})),
+        )?;
+        step_scripts.push(stager.add_rendered("steps", &step.script, text));
+    }
+
+    let entries = |items: &[Staged]| -> Vec<serde_json::Value> {
+        items
+            .iter()
+            .map(|s| json!({"name": s.name, "uri": s.uri, "sha256": s.sha256}))
+            .collect()
+    };
+    let mut bootstrap_actions = Vec::new();
+    for action in bootstrap::actions(config.emr.release_label) {
+        let text = renderer.render(
+            action.template,
+            &context(json!({
+                "script": action.name,
+                "binaries": entries(&binaries),
+                "step_scripts": entries(&step_scripts),
+            })),
+        )?;
+        let staged = stager.add_rendered("bootstrap", action.name, text);
+        bootstrap_actions.push(ActionPlan {
+            name: action.description.to_string(),
+            description: action.description.to_string(),
+            script: staged.uri,
+        });
+    }
+
+    let step_dir = format!("{}/dw/steps", config.node.home.trim_end_matches('/'));
+    let steps = step_list
+        .iter()
+        .map(|s| StepPlan {
+            name: s.name.clone(),
+            args: vec!["bash".into(), format!("{step_dir}/{}", s.script)],
+            action_on_failure: if options.keep_on_failure {
+                "CONTINUE"
+            } else {
+                "TERMINATE_CLUSTER"
+            },
+        })
+        .collect();
+
+    let mut instance_groups = vec![
+        group("master", "MASTER", &config.emr.master, options),
+        group("core", "CORE", &config.emr.core, options),
+    ];
+    if let Some(task) = &config.emr.task {
+        instance_groups.push(group("task", "TASK", task, options));
+    }
+
+    // The zone: the core group's quote (or the master's when the core is on demand).
+    let zone_quote = options
+        .quotes
+        .get(config.emr.core.instance_type.as_str())
+        .or_else(|| options.quotes.values().next());
+    let placement = match zone_quote {
+        Some(q) => {
+            let subnet = if config.emr.subnets.is_empty() {
+                None
+            } else {
+                Some(config.emr.subnets.get(&q.cheapest_zone).cloned().ok_or_else(|| {
+                    Error::input_with_hint(
+                        format!("no subnet is configured for {}, the cheapest zone", q.cheapest_zone),
+                        format!(
+                            "add it under [emr.subnets] in configs/dw.toml (configured: {})",
+                            config.emr.subnets.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                })?)
+            };
+            Some(Placement {
+                zone: q.cheapest_zone.clone(),
+                subnet,
+            })
+        }
+        None => None,
+    };
+
+    let mut applications = vec!["Hadoop".to_string()];
+    if config.emr.release_label.has_ganglia_application() {
+        applications.push("Ganglia".into());
+    }
+    let tags = BTreeMap::from([
+        ("dw:debate".to_string(), date.clone()),
+        ("dw:tier".to_string(), tiers.clone()),
+        ("dw:deadline".to_string(), deadline.to_string()),
+        (
+            "dw:created-by".to_string(),
+            format!("dw {}", env!("CARGO_PKG_VERSION")),
+        ),
+    ]);
+    Ok(ClusterPlan {
+        name,
+        debate: DebateSummary {
+            date,
+            tiers,
+            start: evening.start(),
+            end: evening.end(),
+            candidates: evening.candidates().into_iter().map(|c| c.key).collect(),
+        },
+        release_label: config.emr.release_label.to_string(),
+        applications,
+        ganglia: if config.emr.release_label.has_ganglia_application() {
+            "application"
+        } else {
+            "bootstrap action"
+        },
+        placement,
+        instance_groups,
+        log_uri: config
+            .s3
+            .log_uri
+            .clone()
+            .unwrap_or_else(|| format!("s3://{}/dw/logs/", config.s3.bucket)),
+        service_role: config.emr.service_role.clone(),
+        job_flow_role: config.emr.job_flow_role.clone(),
+        key_pair: config.emr.key_pair.clone(),
+        bootstrap_actions,
+        steps,
+        staged: stager.staged,
+        tags,
+        deadline,
+        results: format!(
+            "s3://{}/{}/{}/",
+            config.s3.bucket,
+            config.s3.results_prefix.trim_matches('/'),
+            evening.date
+        ),
+    })
+}
+
+impl ClusterPlan {
+    /// The plan for people: what will be launched, where, at what bid, and what runs on it.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ = writeln!(out, "cluster      {}", self.name);
+        let _ = writeln!(
+            out,
+            "debate       {} ({}), {} to {} UTC; candidates: {}",
+            self.debate.date,
+            self.debate.tiers,
+            self.debate.start.strftime("%Y-%m-%d %H:%M"),
+            self.debate.end.strftime("%H:%M"),
+            self.debate.candidates.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "release      {} with {} (Ganglia as {})",
+            self.release_label,
+            self.applications.join(", "),
+            self.ganglia
+        );
+        match &self.placement {
+            Some(p) => {
+                let _ = writeln!(
+                    out,
+                    "placement    {}{}",
+                    p.zone,
+                    p.subnet
+                        .as_ref()
+                        .map(|s| format!(" (subnet {s})"))
+                        .unwrap_or_default()
+                );
+            }
+            None => {
+                let _ = writeln!(out, "placement    chosen by the spot quote at launch");
+            }
+        }
+        for g in &self.instance_groups {
+            let bid = match (g.market, g.bid) {
+                ("SPOT", Some(b)) => format!(", bid ${b:.4}/h"),
+                ("SPOT", None) => ", bid from the quote at launch".into(),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "group        {:<6} {} x {} {}{bid}",
+                g.name,
+                g.count,
+                g.instance_type,
+                g.market.to_lowercase().replace('_', "-")
+            );
+        }
+        for a in &self.bootstrap_actions {
+            let _ = writeln!(out, "bootstrap    {}: {}", a.name, a.script);
+        }
+        for s in &self.steps {
+            let _ = writeln!(
+                out,
+                "step         {}: {} ({})",
+                s.name,
+                s.args.join(" "),
+                s.action_on_failure
+            );
+        }
+        let _ = writeln!(out, "logs         {}", self.log_uri);
+        let _ = writeln!(out, "results      {}", self.results);
+        let _ = writeln!(
+            out,
+            "deadline     {} (the watchdog terminates the cluster)",
+            self.deadline
+        );
+        let size: u64 = self.staged.iter().map(|s| s.size).sum();
+        let _ = writeln!(
+            out,
+            "staged       {} objects, {} bytes",
+            self.staged.len(),
+            size
+        );
+        out
+    }
+}

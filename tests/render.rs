@@ -1,0 +1,200 @@
+//! `dw render`: every script a debate's cluster runs, snapshot-tested for an emr-4.2.0 and an
+//! emr-4.1.0 plan, and checked with shellcheck.
+
+mod common;
+
+use std::path::Path;
+
+use common::{dw, fixture, run};
+
+fn render(config: &str, out: &Path, extra: &[&str]) -> common::Run {
+    let r = run(dw()
+        .args([
+            "-q",
+            "--config",
+            &fixture(config),
+            "render",
+            "--debate",
+            "2015-11-10",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r
+}
+
+fn scripts(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for kind in ["bootstrap", "steps"] {
+        let mut names: Vec<_> = std::fs::read_dir(dir.join(kind))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        for n in names {
+            let text = std::fs::read_to_string(dir.join(kind).join(&n)).unwrap();
+            out.push((format!("{kind}/{n}"), text));
+        }
+    }
+    out
+}
+
+#[test]
+fn emr_4_2_0_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    render("render/dw-4.2.0.toml", dir.path(), &[]);
+    let all = scripts(dir.path());
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "bootstrap/install-dw.sh",
+            "bootstrap/kafka.sh",
+            "bootstrap/watchdog.sh",
+            "bootstrap/zookeeper.sh",
+            "steps/create-topic.sh",
+            "steps/start-ingest.sh",
+            "steps/start-score.sh"
+        ]
+    );
+    for (name, text) in all {
+        insta::assert_snapshot!(format!("4.2.0-{}", name.replace('/', "-")), text);
+    }
+}
+
+#[test]
+fn emr_4_1_0_installs_ganglia_by_bootstrap_action() {
+    let dir = tempfile::tempdir().unwrap();
+    render("render/dw-4.1.0.toml", dir.path(), &[]);
+    let ganglia = std::fs::read_to_string(dir.path().join("bootstrap/ganglia.sh")).unwrap();
+    insta::assert_snapshot!("4.1.0-bootstrap-ganglia.sh", ganglia);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(plan["applications"], serde_json::json!(["Hadoop"]));
+    assert_eq!(plan["ganglia"], "bootstrap action");
+    assert_eq!(plan["bootstrap_actions"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn the_plan_with_a_quote_from_saved_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut extra = vec!["--at".to_string(), "2016-04-01T07:00:00Z".to_string()];
+    for h in common::m3_large_history() {
+        extra.push("--history".into());
+        extra.push(h);
+    }
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let r = render("render/dw-4.2.0.toml", dir.path(), &extra);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(plan["placement"]["zone"], "us-east-1a");
+    let core = &plan["instance_groups"][1];
+    assert_eq!(core["market"], "SPOT");
+    // A debate night: the $0.05 floor is above mean x 1.2.
+    assert_eq!(core["bid"], 0.05);
+    assert_eq!(plan["instance_groups"][0]["bid"], serde_json::Value::Null);
+    insta::assert_json_snapshot!("plan-4.2.0-quoted", plan);
+    insta::assert_snapshot!(
+        "plan-4.2.0-quoted-text",
+        r.stdout.replace(&dir.path().display().to_string(), "<out>")
+    );
+}
+
+#[test]
+fn rendered_scripts_pass_shellcheck() {
+    if which("shellcheck").is_none() {
+        assert!(
+            std::env::var("DW_REQUIRE_PEERS").is_err(),
+            "shellcheck is missing: scripts/test installs it"
+        );
+        eprintln!("skipped: no shellcheck");
+        return;
+    }
+    for config in ["render/dw-4.2.0.toml", "render/dw-4.1.0.toml"] {
+        let dir = tempfile::tempdir().unwrap();
+        render(config, dir.path(), &[]);
+        for (name, _) in scripts(dir.path()) {
+            let out = std::process::Command::new("shellcheck")
+                .arg(dir.path().join(&name))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{config} {name}:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+}
+
+fn which(cmd: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(cmd))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn unset_checksums_are_refused_with_where_to_find_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(fixture("render/dw-4.2.0.toml"))
+        .unwrap()
+        .replace(&"ab".repeat(64), "");
+    let path = dir.path().join("dw.toml");
+    std::fs::write(
+        &path,
+        config
+            .replace(
+                "../../../configs/debates.toml",
+                &common::repo()
+                    .join("configs/debates.toml")
+                    .display()
+                    .to_string(),
+            )
+            .replace(
+                "binaries = \"bin\"",
+                &format!("binaries = \"{}\"", fixture("render/bin")),
+            ),
+    )
+    .unwrap();
+    let r = run(dw()
+        .arg("--config")
+        .arg(&path)
+        .args(["render", "--debate", "2015-11-10", "--out"])
+        .arg(dir.path().join("out")));
+    assert_eq!(r.code, 2);
+    insta::assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn missing_job_binaries_say_how_to_build_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(fixture("render/dw-4.2.0.toml")).unwrap();
+    let path = dir.path().join("dw.toml");
+    std::fs::write(
+        &path,
+        config.replace(
+            "../../../configs/debates.toml",
+            &common::repo()
+                .join("configs/debates.toml")
+                .display()
+                .to_string(),
+        ),
+    )
+    .unwrap();
+    let r = run(dw()
+        .arg("--config")
+        .arg(&path)
+        .args(["render", "--debate", "2015-11-10", "--out"])
+        .arg(dir.path().join("out")));
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr.replace(&dir.path().display().to_string(), "<tmp>"),
+        "error: the job binary <tmp>/bin/dw-ingest is missing\n\
+         hint: build the cluster binaries with `dw build-jobs` (or set jobs.binaries in configs/dw.toml)\n"
+    );
+}
