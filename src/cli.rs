@@ -88,6 +88,94 @@ pub enum Command {
     Spot(SpotCommand),
     /// Write every script a debate's cluster runs, and its plan, without touching AWS
     Render(RenderArgs),
+    /// Debate clusters on EMR: up, status, list, down, diagnose
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Quote, stage, launch a debate's cluster and wait until its jobs run
+    Up(UpArgs),
+    /// State, groups, steps and an estimate of the cost so far
+    Status(WhichCluster),
+    /// Clusters created by dw, alive first
+    List,
+    /// Terminate a debate's cluster (only dw's, unless an id is given)
+    Down(DownArgs),
+    /// Why a cluster failed: EMR's reason and the failing action's or step's log
+    Diagnose {
+        /// The cluster id (j-...)
+        cluster_id: String,
+        /// How long to wait for EMR to copy the logs to S3
+        #[arg(long, value_name = "DURATION", default_value = "5m")]
+        log_wait: Duration,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The debate evening (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub debate: String,
+    /// Only this tier of the evening
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<Tier>,
+    /// Print the plan (with --output json: the RunJobFlow request) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Return once EMR accepted the cluster
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for the jobs to run
+    #[arg(long, value_name = "DURATION", default_value = "45m")]
+    pub timeout: Duration,
+    /// Terminate the cluster when the wait times out (it is left running otherwise)
+    #[arg(long)]
+    pub terminate_on_timeout: bool,
+    /// A failed step does not terminate the cluster (for debugging; it keeps billing)
+    #[arg(long)]
+    pub keep_on_failure: bool,
+    /// Quote from saved spot history instead of EC2
+    #[arg(long, value_name = "FILE")]
+    pub history: Vec<PathBuf>,
+    /// End of the quote's window, RFC 3339 [default: now]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<Timestamp>,
+    /// Seconds between two looks at the cluster while waiting
+    #[arg(long, value_name = "DURATION", default_value = "15s")]
+    pub poll: Duration,
+    /// How long to wait for a failure's logs to reach S3
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub log_wait: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct WhichCluster {
+    /// The debate's cluster (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", conflicts_with = "cluster_id")]
+    pub debate: Option<String>,
+    /// A cluster id (j-...)
+    #[arg(long, value_name = "ID")]
+    pub cluster_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub which: WhichCluster,
+    /// Return once termination is requested
+    #[arg(long)]
+    pub no_wait: bool,
+    /// No matching cluster is not an error
+    #[arg(long)]
+    pub if_exists: bool,
+    /// How long to wait for TERMINATED
+    #[arg(long, value_name = "DURATION", default_value = "20m")]
+    pub timeout: Duration,
+    /// Seconds between two looks at the cluster while waiting
+    #[arg(long, value_name = "DURATION", default_value = "15s")]
+    pub poll: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -5,16 +5,21 @@
 pub mod aws;
 pub mod bootstrap;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod debates;
 pub mod error;
 pub mod log;
 pub mod plan;
+pub mod progress;
 pub mod render;
 pub mod spot;
+pub mod stage;
 pub mod steps;
 pub mod tomlfile;
 pub mod units;
+
+mod commands;
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -23,7 +28,9 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use serde::Serialize;
 
-use cli::{Cli, Command, DebatesArgs, OutputFormat, QuoteArgs, RenderArgs, SpotCommand};
+use cli::{
+    Cli, ClusterCommand, Command, DebatesArgs, OutputFormat, QuoteArgs, RenderArgs, SpotCommand,
+};
 use config::Loaded;
 use debates::Calendar;
 use error::{Error, Result};
@@ -68,6 +75,16 @@ async fn execute(cli: &Cli) -> Result<()> {
         Command::Debates(args) => list_debates(cli, args),
         Command::Spot(SpotCommand::Quote(args)) => spot_quote(cli, args).await,
         Command::Render(args) => render_scripts(cli, args).await,
+        Command::Cluster(c) => match c {
+            ClusterCommand::Up(args) => commands::up(cli, args).await,
+            ClusterCommand::Status(which) => commands::status(cli, which).await,
+            ClusterCommand::List => commands::list(cli).await,
+            ClusterCommand::Down(args) => commands::down(cli, args).await,
+            ClusterCommand::Diagnose {
+                cluster_id,
+                log_wait,
+            } => commands::diagnose(cli, cluster_id, *log_wait).await,
+        },
     }
 }
 

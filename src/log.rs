@@ -24,3 +24,7 @@ pub fn info(message: &str) {
 pub fn debug(message: &str) {
     emit(2, message);
 }
+
+pub fn level() -> u8 {
+    LEVEL.load(Ordering::Relaxed)
+}

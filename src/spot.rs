@@ -1,6 +1,7 @@
 //! Spot prices: per-zone statistics over a look-back window, the cheapest zone and the bid.
 
 pub mod history;
+pub mod prices;
 pub mod stats;
 
 use std::collections::BTreeMap;

@@ -61,3 +61,13 @@ fn past_and_upcoming_split_the_calendar() {
 fn render_help() {
     insta::assert_snapshot!(help(&["render"]));
 }
+
+#[test]
+fn cluster_up_help() {
+    insta::assert_snapshot!(help(&["cluster", "up"]));
+}
+
+#[test]
+fn cluster_down_help() {
+    insta::assert_snapshot!(help(&["cluster", "down"]));
+}

@@ -11,7 +11,10 @@ fall back to moto's own answer.
 Control endpoint (JSON over HTTP, same port as moto):
   POST /_dw/spot-history   {"files": ["path", ...]}  replaces the recorded history
   POST /_dw/reset          clears the recorded history (moto's own state: POST /moto-api/reset)
-  GET  /_dw/calls          the EC2/EMR actions seen so far, in order (to assert "no mutating call")
+  GET  /_dw/calls          the EC2/EMR/S3 calls seen so far, in order (to assert "no mutating call")
+  POST /_dw/emr/cluster    {"cluster_id", "state", "message"}: sets an EMR cluster's state, which
+                           stock moto never changes by itself (it jumps to WAITING at once)
+  POST /_dw/emr/step       {"cluster_id", "index" | "step_id", "state", "message"}: sets a step's
 
 Usage: moto_harness.py --port-file FILE   (binds 127.0.0.1 on a free port, writes it to FILE)
 """
@@ -154,6 +157,9 @@ class Harness:
             if target.startswith("ElasticMapReduce."):
                 with LOCK:
                     CALLS.append("emr:" + target.split(".", 1)[1])
+            elif "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+                with LOCK:
+                    CALLS.append(f"s3:{environ.get('REQUEST_METHOD')} {path}")
         return self.moto(environ, start_response)
 
     @staticmethod
@@ -182,10 +188,37 @@ class Harness:
                 HISTORY.clear()
                 CALLS.clear()
             return Response("{}", content_type="application/json")
+        if path == "/_dw/emr/cluster" and request.method == "POST":
+            body = request.get_json(force=True)
+            cluster = emr_cluster(body["cluster_id"])
+            cluster.state = body["state"]
+            cluster.last_state_change_reason = body.get("message")
+            return Response("{}", content_type="application/json")
+        if path == "/_dw/emr/step" and request.method == "POST":
+            body = request.get_json(force=True)
+            cluster = emr_cluster(body["cluster_id"])
+            if "step_id" in body:
+                step = next(s for s in cluster.steps if s.id == body["step_id"])
+            else:
+                step = cluster.steps[int(body["index"])]
+            step.state = body["state"]
+            step.last_state_change_reason = body.get("message")
+            return Response("{}", content_type="application/json")
         if path == "/_dw/calls":
             with LOCK:
                 return Response(json.dumps(CALLS), content_type="application/json")
         return Response("unknown control path", status=404)
+
+
+def emr_cluster(cluster_id):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.emr.models import emr_backends
+
+    for region in ("us-east-1", "us-west-2", "eu-west-1"):
+        clusters = emr_backends[DEFAULT_ACCOUNT_ID][region].clusters
+        if cluster_id in clusters:
+            return clusters[cluster_id]
+    raise KeyError(cluster_id)
 
 
 def main():

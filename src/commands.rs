@@ -1,0 +1,435 @@
+//! `dw cluster ...`: the commands over the lifecycle functions of `cluster`.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::time::Duration as StdDuration;
+
+use serde::Serialize;
+
+use super::{QuoteWindow, aws_options, load_calendar, load_config, plan_quotes, print_result};
+use crate::cli::{Cli, DownArgs, UpArgs, WhichCluster};
+use crate::cluster::{self, Snapshot, Waited, diagnose};
+use crate::error::{Error, Result};
+use crate::spot::prices;
+use crate::units::Duration;
+use crate::{aws, log, plan, stage};
+
+fn std_duration(d: Duration) -> StdDuration {
+    StdDuration::from_secs(d.as_secs().max(0) as u64)
+}
+
+/// A lock per debate on this machine, so that two `up` runs (cron firing twice) never overlap.
+/// `None`: another run holds it.
+fn lock(name: &str) -> Result<Option<File>> {
+    let dir = std::env::var_os("DW_LOCK_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/dw/locks")))
+        .unwrap_or_else(|| std::env::temp_dir().join("dw-locks"));
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let path = dir.join(format!("{name}.lock"));
+    let file = File::create(&path).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::Write { path, source }),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct UpResult {
+    cluster_id: String,
+    name: String,
+    state: String,
+    already_running: bool,
+    master_dns: Option<String>,
+    ganglia_url: Option<String>,
+    results: String,
+}
+
+impl UpResult {
+    fn to_text(&self) -> String {
+        let mut out = format!(
+            "cluster   {} ({})\nstate     {}",
+            self.cluster_id, self.name, self.state
+        );
+        if self.already_running {
+            out.push_str(" (already running: nothing launched)");
+        }
+        out.push('\n');
+        if let Some(m) = &self.master_dns {
+            out.push_str(&format!("master    {m}\n"));
+        }
+        if let Some(g) = &self.ganglia_url {
+            out.push_str(&format!("ganglia   {g}\n"));
+        }
+        out.push_str(&format!("results   {}\n", self.results));
+        out
+    }
+}
+
+fn results_uri(loaded: &crate::config::Loaded, date: &str) -> String {
+    let s3 = &loaded.config.s3;
+    format!(
+        "s3://{}/{}/{date}/",
+        s3.bucket,
+        s3.results_prefix.trim_matches('/')
+    )
+}
+
+pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let evening = load_calendar(&loaded)?.evening(&args.debate, args.tier)?;
+    let date = evening.date.to_string();
+    let history = (!args.history.is_empty()).then_some(args.history.as_slice());
+    let window = QuoteWindow {
+        at: args.at,
+        ..Default::default()
+    };
+
+    if args.dry_run {
+        let quotes = plan_quotes(cli, &loaded, &window, history).await?;
+        let plan = plan::build(
+            &loaded,
+            &evening,
+            &plan::PlanOptions {
+                quotes,
+                keep_on_failure: args.keep_on_failure,
+            },
+        )?;
+        let request = cluster::request::from_plan(&plan)?;
+        let mut text = plan.to_text();
+        text.push_str("\n(dry run: nothing was staged or launched)\n");
+        return print_result(cli.output, &text, &request);
+    }
+
+    let Some(_lock) = lock(&format!("up-{date}"))? else {
+        log::info(&format!(
+            "another `dw cluster up --debate {date}` is running on this machine: leaving it to finish"
+        ));
+        return Ok(());
+    };
+    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
+    let (emr, s3) = (aws::emr(&sdk), aws::s3(&sdk));
+
+    // Idempotent: a live cluster for this debate is the answer, never a second one.
+    if let Some(found) = cluster::find(&emr, Some(&date), true)
+        .await?
+        .into_iter()
+        .next()
+    {
+        let snap = cluster::snapshot(&emr, &found.id).await?;
+        log::info(&format!(
+            "{} is already up for {date} ({})",
+            found.id, found.state
+        ));
+        let result = UpResult {
+            cluster_id: found.id,
+            name: found.name,
+            state: found.state,
+            already_running: true,
+            ganglia_url: snap.ganglia_url(),
+            master_dns: snap.master_dns,
+            results: results_uri(&loaded, &date),
+        };
+        return print_result(cli.output, &result.to_text(), &result);
+    }
+
+    let quotes = plan_quotes(cli, &loaded, &window, history).await?;
+    let plan = plan::build(
+        &loaded,
+        &evening,
+        &plan::PlanOptions {
+            quotes,
+            keep_on_failure: args.keep_on_failure,
+        },
+    )?;
+    let request = cluster::request::from_plan(&plan)?;
+    stage::stage(&s3, &loaded.config.s3.bucket, &plan.staged).await?;
+    let id = cluster::request::send(&emr, &request).await?;
+    log::info(&format!("launched {id} ({})", plan.name));
+
+    let finish = |snap: &Snapshot| UpResult {
+        cluster_id: id.clone(),
+        name: plan.name.clone(),
+        state: snap.state.clone(),
+        already_running: false,
+        master_dns: snap.master_dns.clone(),
+        ganglia_url: snap.ganglia_url(),
+        results: plan.results.clone(),
+    };
+    if args.no_wait {
+        let snap = cluster::snapshot(&emr, &id).await?;
+        let result = finish(&snap);
+        return print_result(cli.output, &result.to_text(), &result);
+    }
+    match cluster::wait_ready(
+        &emr,
+        &id,
+        std_duration(args.timeout),
+        std_duration(args.poll),
+    )
+    .await?
+    {
+        Waited::Ready(snap) => {
+            let result = finish(&snap);
+            print_result(cli.output, &result.to_text(), &result)
+        }
+        Waited::Failed(snap) => {
+            let d = diagnose::diagnose(&s3, &snap, std_duration(args.log_wait)).await?;
+            eprint!("{}", d.to_text());
+            Err(Error::Failed(format!(
+                "the cluster {id} failed{}",
+                d.failed.map(|f| format!(": {f}")).unwrap_or_default()
+            )))
+        }
+        Waited::TimedOut(snap) => {
+            let waiting = cluster::still_waiting_for(&snap);
+            if args.terminate_on_timeout {
+                terminate(&emr, &id).await?;
+                log::info(&format!("terminating {id} (--terminate-on-timeout)"));
+            }
+            Err(Error::Failed(format!(
+                "{id} was not ready after {}: still waiting for {waiting}{}",
+                args.timeout,
+                if args.terminate_on_timeout {
+                    "; it is being terminated"
+                } else {
+                    "; it is left running (dw cluster down to remove it)"
+                }
+            )))
+        }
+    }
+}
+
+async fn terminate(emr: &aws_sdk_emr::Client, id: &str) -> Result<()> {
+    emr.terminate_job_flows()
+        .job_flow_ids(id)
+        .send()
+        .await
+        .map_err(|e| aws::sdk_error("TerminateJobFlows", e))?;
+    Ok(())
+}
+
+/// The cluster meant by `--cluster-id` or `--debate` (its live cluster, else its latest one).
+async fn resolve(
+    emr: &aws_sdk_emr::Client,
+    which: &WhichCluster,
+    alive_only: bool,
+) -> Result<Option<String>> {
+    if let Some(id) = &which.cluster_id {
+        return Ok(Some(id.clone()));
+    }
+    let Some(date) = &which.debate else {
+        return Err(Error::input_with_hint(
+            "which cluster? give --debate DATE or --cluster-id ID",
+            "dw cluster list shows the clusters dw created",
+        ));
+    };
+    Ok(cluster::find(emr, Some(date), alive_only)
+        .await?
+        .into_iter()
+        .next()
+        .map(|f| f.id))
+}
+
+#[derive(Debug, Serialize)]
+struct Status {
+    #[serde(flatten)]
+    snapshot: Snapshot,
+    uptime_secs: Option<i64>,
+    /// Instance-hours so far times each group's price (spot: the bid, an upper bound).
+    estimated_cost: Option<f64>,
+}
+
+fn estimate(s: &Snapshot) -> (Option<i64>, Option<f64>) {
+    let start = s.ready.or(s.created);
+    let end = s.ended.unwrap_or_else(jiff::Timestamp::now);
+    let Some(start) = start else {
+        return (None, None);
+    };
+    let secs = (end.as_second() - start.as_second()).max(0);
+    let hours = secs as f64 / 3600.0;
+    let mut cost = 0.0;
+    for g in &s.groups {
+        let price = match g.market.as_str() {
+            "SPOT" => g.bid.as_deref().and_then(|b| b.parse::<f64>().ok()),
+            _ => prices::on_demand(&g.instance_type),
+        };
+        let Some(price) = price else {
+            return (Some(secs), None);
+        };
+        cost += price * f64::from(g.running.max(0)) * hours;
+    }
+    (Some(secs), Some(cost))
+}
+
+impl Status {
+    fn to_text(&self) -> String {
+        let s = &self.snapshot;
+        let mut out = format!("cluster   {} ({})\nstate     {}", s.id, s.name, s.state);
+        if let Some(r) = &s.reason {
+            out.push_str(&format!(": {r}"));
+        }
+        out.push('\n');
+        if let Some(secs) = self.uptime_secs {
+            out.push_str(&format!("uptime    {}\n", Duration::from_secs(secs.max(1))));
+        }
+        if let Some(z) = &s.zone {
+            out.push_str(&format!("zone      {z}\n"));
+        }
+        if let Some(m) = &s.master_dns {
+            out.push_str(&format!("master    {m}\nganglia   http://{m}/ganglia/\n"));
+        }
+        for g in &s.groups {
+            let bid = g
+                .bid
+                .as_ref()
+                .map(|b| format!(", bid ${b}"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "group     {:<6} {} {} {}/{} running{bid} ({})\n",
+                g.role.to_lowercase(),
+                g.instance_type,
+                g.market.to_lowercase().replace('_', "-"),
+                g.running,
+                g.requested,
+                g.state.to_lowercase()
+            ));
+        }
+        for st in &s.steps {
+            out.push_str(&format!("step      {:<10} {}", st.state, st.name));
+            if let Some(r) = &st.reason {
+                out.push_str(&format!(" ({r})"));
+            }
+            out.push('\n');
+        }
+        match self.estimated_cost {
+            Some(c) => out.push_str(&format!(
+                "cost      about ${c:.2} so far (estimate: instance-hours x bid or on-demand price; EMR fees not included)\n"
+            )),
+            None => out.push_str("cost      no estimate (a price is unknown)\n"),
+        }
+        out
+    }
+}
+
+pub async fn status(cli: &Cli, which: &WhichCluster) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
+    let emr = aws::emr(&sdk);
+    let Some(id) = resolve(&emr, which, false).await? else {
+        return Err(Error::Failed(format!(
+            "no cluster of dw for {}",
+            which.debate.as_deref().unwrap_or("?")
+        )));
+    };
+    let snapshot = cluster::snapshot(&emr, &id).await?;
+    let (uptime_secs, estimated_cost) = estimate(&snapshot);
+    let status = Status {
+        snapshot,
+        uptime_secs,
+        estimated_cost,
+    };
+    print_result(cli.output, &status.to_text(), &status)
+}
+
+pub async fn list(cli: &Cli) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
+    let found = cluster::find(&aws::emr(&sdk), None, false).await?;
+    let mut text = String::new();
+    for f in &found {
+        text.push_str(&format!(
+            "{:<16} {:<24} {:<12} {}\n",
+            f.id,
+            f.state,
+            f.debate.as_deref().unwrap_or("-"),
+            f.tier.as_deref().unwrap_or("-")
+        ));
+    }
+    if found.is_empty() {
+        log::info("no cluster of dw");
+    }
+    print_result(cli.output, &text, &found)
+}
+
+#[derive(Debug, Serialize)]
+struct DownResult {
+    cluster_id: Option<String>,
+    state: String,
+}
+
+pub async fn down(cli: &Cli, args: &DownArgs) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
+    let emr = aws::emr(&sdk);
+    let id = match resolve(&emr, &args.which, true).await? {
+        Some(id) => Some(id),
+        // A debate whose cluster ended already: that is the state `down` wants.
+        None => resolve(&emr, &args.which, false).await?,
+    };
+    let Some(id) = id else {
+        let what = args.which.debate.as_deref().unwrap_or("?");
+        let message = format!("no cluster of dw for {what}");
+        if args.if_exists {
+            log::info(&format!("{message}: nothing to do"));
+            let result = DownResult {
+                cluster_id: None,
+                state: "NONE".into(),
+            };
+            return print_result(cli.output, &format!("{message}\n"), &result);
+        }
+        return Err(Error::Failed(message));
+    };
+    let snap = cluster::snapshot(&emr, &id).await?;
+    if snap.is_terminated() && snap.state != "TERMINATING" {
+        let result = DownResult {
+            cluster_id: Some(id.clone()),
+            state: snap.state.clone(),
+        };
+        return print_result(
+            cli.output,
+            &format!("{id} is already {}\n", snap.state),
+            &result,
+        );
+    }
+    terminate(&emr, &id).await?;
+    log::info(&format!("terminating {id}"));
+    let mut state = "TERMINATING".to_string();
+    if !args.no_wait {
+        let start = std::time::Instant::now();
+        loop {
+            let s = cluster::snapshot(&emr, &id).await?;
+            if s.state.starts_with("TERMINATED") {
+                state = s.state;
+                break;
+            }
+            if start.elapsed() >= std_duration(args.timeout) {
+                return Err(Error::Failed(format!(
+                    "{id} is still {} after {}",
+                    s.state, args.timeout
+                )));
+            }
+            tokio::time::sleep(std_duration(args.poll)).await;
+        }
+    }
+    let result = DownResult {
+        cluster_id: Some(id.clone()),
+        state: state.clone(),
+    };
+    print_result(cli.output, &format!("{id} {state}\n"), &result)
+}
+
+pub async fn diagnose(cli: &Cli, id: &str, log_wait: Duration) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
+    let snap = cluster::snapshot(&aws::emr(&sdk), id).await?;
+    let d = diagnose::diagnose(&aws::s3(&sdk), &snap, std_duration(log_wait)).await?;
+    print_result(cli.output, &d.to_text(), &d)
+}

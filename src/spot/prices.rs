@@ -1,0 +1,28 @@
+//! On-demand prices (Linux, us-east-1, $/hour, EC2 only: EMR's own per-instance fee comes on
+//! top), for cost estimates and the backtest. Override with `--on-demand-price`.
+
+/// The built-in table: 2016 list prices of the types the team uses.
+const ON_DEMAND_US_EAST_1: &[(&str, f64)] = &[
+    ("m1.small", 0.044),
+    ("m1.medium", 0.087),
+    ("m1.large", 0.175),
+    ("m1.xlarge", 0.350),
+    ("m3.medium", 0.067),
+    ("m3.large", 0.133),
+    ("m3.xlarge", 0.266),
+    ("m3.2xlarge", 0.532),
+    ("m4.large", 0.120),
+    ("m4.xlarge", 0.239),
+    ("c3.xlarge", 0.210),
+    ("c3.2xlarge", 0.420),
+    ("c4.xlarge", 0.209),
+    ("r3.xlarge", 0.333),
+    ("r3.2xlarge", 0.665),
+];
+
+pub fn on_demand(instance_type: &str) -> Option<f64> {
+    ON_DEMAND_US_EAST_1
+        .iter()
+        .find(|(t, _)| *t == instance_type)
+        .map(|(_, p)| *p)
+}
