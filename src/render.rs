@@ -64,6 +64,10 @@ fn sh_helper(
     let param = h
         .param(0)
         .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("sh", 0))?;
+    // Strict mode does not reach into helper parameters: check here.
+    if param.is_value_missing() {
+        return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
+    }
     let text = match param.value() {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),

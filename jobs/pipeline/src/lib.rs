@@ -9,6 +9,8 @@ pub mod labmt;
 pub mod lines;
 pub mod score;
 pub mod status;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod text;
 pub mod tweet;
 pub mod window;

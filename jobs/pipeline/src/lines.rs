@@ -15,7 +15,7 @@ pub enum Line {
 }
 
 /// Reads the next line into `buf` (cleared first). `Ok(None)` at end of input.
-pub fn read_line<R: BufRead>(
+pub fn read_line<R: BufRead + ?Sized>(
     input: &mut R,
     buf: &mut Vec<u8>,
     max: usize,

@@ -6,28 +6,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dw_pipeline::kafka;
+use dw_pipeline::testkit::{
+    create_topic, durable_broker, free_port, kafka_peers as peers, s3_put, unique,
+};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The broker and Tansu binary from scripts/test, or `None` (skip) outside it.
-fn peers() -> Option<(String, String)> {
-    match (
-        std::env::var("DW_KAFKA_BROKERS"),
-        std::env::var("DW_TANSU_BIN"),
-    ) {
-        (Ok(b), Ok(t)) if !b.is_empty() => Some((b, t)),
-        _ => {
-            assert!(
-                std::env::var("DW_REQUIRE_PEERS").is_err(),
-                "DW_REQUIRE_PEERS is set but the Kafka broker is not: run scripts/test"
-            );
-            eprintln!("skipped: no Kafka broker (run scripts/test)");
-            None
-        }
-    }
 }
 
 /// Fast group joins against Tansu (librdkafka's defaults make the first join take ~20 s).
@@ -39,34 +24,6 @@ const FAST_GROUP: [&str; 6] = [
     "--kafka-option",
     "max.poll.interval.ms=10000",
 ];
-
-fn unique(name: &str) -> String {
-    format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        jiff::Timestamp::now().as_millisecond()
-    )
-}
-
-fn create_topic(tansu: &str, brokers: &str, topic: &str, partitions: u32) {
-    let out = Command::new(tansu)
-        .args([
-            "topic",
-            "create",
-            "--broker",
-            &format!("tcp://{brokers}"),
-            "--partitions",
-        ])
-        .arg(partitions.to_string())
-        .arg(topic)
-        .output()
-        .expect("tansu runs");
-    assert!(
-        out.status.success(),
-        "topic create: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn sample() -> Vec<String> {
     std::fs::read_to_string(repo().join("data/replay/2015-08-06.jsonl"))
@@ -258,77 +215,6 @@ fn three_scorers_in_a_group_merge_to_one_scorers_result() {
     }
 }
 
-struct Broker {
-    child: Child,
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-/// An S3 bucket on the moto server (a bare PUT: moto accepts it unsigned).
-fn create_bucket(moto: &str, bucket: &str) {
-    use std::io::{Read, Write};
-    let addr = moto.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(addr).expect("moto reachable");
-    write!(
-        s,
-        "PUT /{bucket} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    assert!(
-        response.starts_with("HTTP/1.1 200"),
-        "bucket {bucket}: {response}"
-    );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A Tansu broker on `port` whose storage is a bucket of the moto server, so that it survives a
-/// restart.
-fn durable_broker(tansu: &str, port: u16, moto: &str, bucket: &str) -> Broker {
-    let url = format!("tcp://127.0.0.1:{port}");
-    let child = Command::new(tansu)
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-        ])
-        .args(["--storage-engine", &format!("s3://{bucket}/")])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT", moto)
-        .env("AWS_ALLOW_HTTP", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tansu starts");
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "broker listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Broker { child }
-}
-
 #[test]
 fn a_broker_restart_mid_run_loses_no_tweet() {
     let Some((_, tansu)) = peers() else { return };
@@ -336,7 +222,7 @@ fn a_broker_restart_mid_run_loses_no_tweet() {
         panic!("the restart test needs the moto harness for the broker's durable storage");
     };
     let bucket = unique("tansu-restart").to_lowercase();
-    create_bucket(&moto, &bucket);
+    s3_put(&moto, &format!("/{bucket}"), b"");
     let port = free_port();
     let brokers = format!("127.0.0.1:{port}");
     let broker = durable_broker(&tansu, port, &moto, &bucket);

@@ -1,0 +1,390 @@
+//! dw-ingest against a test stream server on 127.0.0.1 that serves genuine v1.1 records with
+//! length framing, keep-alives and limit notices, and injects faults: a connection reset
+//! mid-message, HTTP 503, HTTP 420 and a stall. Every tweet must reach the sink exactly once,
+//! and the waits must follow Twitter's rules. Waits run on a scaled clock (--time-scale).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The genuine sample: statuses and delete notices, as the stream sent them.
+fn sample() -> (Vec<String>, Vec<String>) {
+    let text = std::fs::read_to_string(
+        repo().join("tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"),
+    )
+    .unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect();
+    let (deletes, statuses): (Vec<String>, Vec<String>) = lines
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .partition(|l| l.starts_with("{\"delete\""));
+    (statuses, deletes)
+}
+
+fn id_of(line: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    v["id_str"].as_str().unwrap_or_default().to_string()
+}
+
+/// One length-delimited message, as with `delimited=length`.
+fn framed(message: &str) -> Vec<u8> {
+    let body = format!("{message}\r\n");
+    format!("{}\r\n{body}", body.len()).into_bytes()
+}
+
+fn chunk(s: &mut TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+    write!(s, "{:x}\r\n", bytes.len())?;
+    s.write_all(bytes)?;
+    s.write_all(b"\r\n")?;
+    s.flush()
+}
+
+fn start_200(s: &mut TcpStream) {
+    s.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+    )
+    .unwrap();
+}
+
+fn status(s: &mut TcpStream, code: u16, text: &str) {
+    write!(
+        s,
+        "HTTP/1.1 {code} {text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+}
+
+/// A request as the server saw it: request line, headers (lower-case names), body.
+type Request = (String, HashMap<String, String>, String);
+
+/// Reads the request head and body.
+fn read_request(s: &mut TcpStream) -> Request {
+    let mut reader = BufReader::new(s.try_clone().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    let mut headers = HashMap::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.insert(k.trim().to_lowercase(), v.trim().to_string());
+        }
+    }
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).unwrap();
+    (
+        first.trim_end().to_string(),
+        headers,
+        String::from_utf8(body).unwrap(),
+    )
+}
+
+struct Server {
+    port: u16,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+/// Serves the scripted connections, one after the other; after the script, connections get
+/// the last messages again and are held open with keep-alives.
+fn serve(statuses: Vec<String>, deletes: Vec<String>) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(mut s) = conn else { continue };
+            seen.lock().unwrap().push(read_request(&mut s));
+            let send = |s: &mut TcpStream, range: std::ops::Range<usize>| -> std::io::Result<()> {
+                for m in &statuses[range] {
+                    chunk(s, &framed(m))?;
+                }
+                Ok(())
+            };
+            let _ = match n {
+                // Tweets 0..20, a keep-alive, a limit notice, a delete, then a reset mid-message.
+                0 => (|| {
+                    start_200(&mut s);
+                    send(&mut s, 0..20)?;
+                    chunk(&mut s, b"\r\n")?;
+                    chunk(
+                        &mut s,
+                        &framed(r#"{"limit":{"track":5,"timestamp_ms":"1487282405000"}}"#),
+                    )?;
+                    chunk(&mut s, &framed(&deletes[0]))?;
+                    let half = framed(&statuses[20]);
+                    chunk(&mut s, &half[..half.len() / 2])?;
+                    s.shutdown(std::net::Shutdown::Both)
+                })(),
+                1 => {
+                    status(&mut s, 503, "Service Unavailable");
+                    Ok(())
+                }
+                2 => {
+                    status(&mut s, 420, "Enhance Your Calm");
+                    Ok(())
+                }
+                // Overlapping tweets 15..40 (15..19 again), a limit notice, then silence.
+                3 => (|| {
+                    start_200(&mut s);
+                    send(&mut s, 15..40)?;
+                    chunk(
+                        &mut s,
+                        &framed(r#"{"limit":{"track":3,"timestamp_ms":"1487282406000"}}"#),
+                    )?;
+                    std::thread::sleep(Duration::from_millis(1500));
+                    s.shutdown(std::net::Shutdown::Both)
+                })(),
+                // The rest, with deletes and keep-alives, then keep-alives until the client leaves.
+                _ => (|| {
+                    start_200(&mut s);
+                    send(&mut s, 38..statuses.len().min(80))?;
+                    for d in &deletes[1..4] {
+                        chunk(&mut s, &framed(d))?;
+                    }
+                    for _ in 0..600 {
+                        chunk(&mut s, b"\r\n")?;
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Ok(())
+                })(),
+            };
+        }
+    });
+    Server { port, requests }
+}
+
+fn ingest(args: &[&str], out: &Path, dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_dw-ingest"))
+        .current_dir(dir)
+        .args([
+            "--from",
+            "twitter-v1",
+            "--track",
+            "trump,Donald Trump",
+            "--to",
+        ])
+        .arg(format!("file:{}", out.display()))
+        .args([
+            "--time-scale",
+            "0.001",
+            "--status",
+            "status.json",
+            "--status-secs",
+            "0",
+        ])
+        .args(args)
+        .env("TWITTER_CONSUMER_KEY", "ck")
+        .env("TWITTER_CONSUMER_SECRET", "cs")
+        .env("TWITTER_ACCESS_TOKEN", "at")
+        .env("TWITTER_ACCESS_TOKEN_SECRET", "ats")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn sigterm(child: &Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn faults_and_reconnects_lose_and_duplicate_nothing() {
+    let (statuses, deletes) = sample();
+    let server = serve(statuses.clone(), deletes.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let url = format!("http://127.0.0.1:{}/1.1/statuses/filter.json", server.port);
+    let child = ingest(
+        &["--stream-url", &url, "--dead-letter", "file:dead.jsonl"],
+        &out,
+        dir.path(),
+    );
+
+    let want: Vec<String> = statuses[..80].iter().map(|s| id_of(s)).collect();
+    let start = Instant::now();
+    loop {
+        let got = std::fs::read_to_string(&out).unwrap_or_default();
+        let n = got
+            .lines()
+            .filter(|l| !l.starts_with("{\"delete\""))
+            .count();
+        if n >= want.len() || start.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sigterm(&child);
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+
+    let lines: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let (dels, tweets): (Vec<&String>, Vec<&String>) =
+        lines.iter().partition(|l| l.starts_with("{\"delete\""));
+    let got: Vec<String> = tweets.iter().map(|l| id_of(l)).collect();
+    assert_eq!(got, want, "every tweet exactly once, in order\n{log}");
+    // Written unchanged.
+    assert_eq!(tweets[0].as_str(), statuses[0].as_str());
+    assert_eq!(dels.len(), 4, "delete notices are passed on");
+
+    // The waits, in order: reset (network: 250 ms), 503 (5 s), 420 (60 s), stall (network again,
+    // after a healthy connection: 250 ms).
+    let waits: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split("reconnecting in ").nth(1))
+        .collect();
+    assert!(waits.len() >= 4, "{log}");
+    assert!(
+        waits[0].starts_with("250ms (the stream broke")
+            || waits[0].starts_with("250ms (the stream closed"),
+        "{}",
+        waits[0]
+    );
+    assert_eq!(waits[1], "5s (HTTP 503)");
+    assert_eq!(waits[2], "60s (HTTP 420)");
+    assert_eq!(waits[3], "250ms (no data for 90s: stalled)");
+
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("status.json")).unwrap())
+            .unwrap();
+    assert_eq!(status["state"], "stopped");
+    assert_eq!(status["counts"]["written"], 80);
+    assert_eq!(
+        status["counts"]["duplicates"], 7,
+        "15..20 again on the 4th connection, 38..40 on the 5th"
+    );
+    assert_eq!(status["counts"]["limit_withheld"], 8);
+    assert!(status["counts"]["reconnects"].as_u64().unwrap() >= 4);
+
+    // What the stream was asked: OAuth 1.0a signed POST with the track terms and length framing.
+    let requests = server.requests.lock().unwrap();
+    let (line, headers, body) = &requests[0];
+    assert_eq!(line, "POST /1.1/statuses/filter.json HTTP/1.1");
+    assert!(headers["authorization"].starts_with("OAuth oauth_consumer_key=\"ck\""));
+    assert!(headers["authorization"].contains("oauth_signature=\""));
+    assert_eq!(
+        body,
+        "delimited=length&stall_warnings=true&track=trump%2CDonald%20Trump"
+    );
+    // No secret on the command line or in the log.
+    assert!(!log.contains("cs") || !log.contains("ats"), "{log}");
+}
+
+#[test]
+fn refused_credentials_stop_with_a_clear_message() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut s) = conn else { continue };
+            read_request(&mut s);
+            status(&mut s, 401, "Unauthorized");
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let url = format!("http://127.0.0.1:{port}/stream");
+    let child = ingest(&["--stream-url", &url], &out, dir.path());
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("error: the stream refused the credentials (HTTP 401): check env"),
+        "{log}"
+    );
+}
+
+#[test]
+fn an_archive_file_is_replayed_into_a_file() {
+    let (statuses, _) = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl.gz");
+    let mut gz = flate2_writer(&input);
+    for s in &statuses[..50] {
+        writeln!(gz, "{s}").unwrap();
+    }
+    writeln!(gz, "{}", statuses[3]).unwrap(); // a repeat
+    writeln!(gz, "not json").unwrap();
+    drop(gz);
+    let out = Command::new(env!("CARGO_BIN_EXE_dw-ingest"))
+        .current_dir(dir.path())
+        .args([
+            "--from",
+            "file:in.jsonl.gz",
+            "--to",
+            "file:out.jsonl",
+            "--status",
+            "s.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    assert_eq!(written.lines().count(), 50);
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            status["counts"]["duplicates"].as_u64(),
+            status["counts"]["malformed"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+}
+
+fn flate2_writer(path: &Path) -> impl Write {
+    GzFile(Some(flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::default(),
+    )))
+}
+
+struct GzFile(Option<flate2::write::GzEncoder<std::fs::File>>);
+
+impl Write for GzFile {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.as_mut().unwrap().write(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.as_mut().unwrap().flush()
+    }
+}
+
+impl Drop for GzFile {
+    fn drop(&mut self) {
+        if let Some(e) = self.0.take() {
+            e.finish().unwrap();
+        }
+    }
+}

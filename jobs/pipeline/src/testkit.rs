@@ -1,0 +1,141 @@
+//! Test peers shared by the jobs' integration tests: the Kafka broker (Tansu) and moto that
+//! scripts/test started, a durable broker a test can restart, buckets, topics.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The broker address and the Tansu binary from scripts/test; `None` (the test skips) outside
+/// it, and a failure when DW_REQUIRE_PEERS says the peers must be there.
+pub fn kafka_peers() -> Option<(String, String)> {
+    match (
+        std::env::var("DW_KAFKA_BROKERS"),
+        std::env::var("DW_TANSU_BIN"),
+    ) {
+        (Ok(b), Ok(t)) if !b.is_empty() => Some((b, t)),
+        _ => {
+            assert!(
+                std::env::var("DW_REQUIRE_PEERS").is_err(),
+                "DW_REQUIRE_PEERS is set but the Kafka broker is not: run scripts/test"
+            );
+            eprintln!("skipped: no Kafka broker (run scripts/test)");
+            None
+        }
+    }
+}
+
+/// The moto endpoint from scripts/test, or `None` (skip) outside it.
+pub fn moto() -> Option<String> {
+    match std::env::var("DW_MOTO_ENDPOINT") {
+        Ok(m) if !m.is_empty() => Some(m),
+        _ => {
+            assert!(
+                std::env::var("DW_REQUIRE_PEERS").is_err(),
+                "DW_REQUIRE_PEERS is set but DW_MOTO_ENDPOINT is not: run scripts/test"
+            );
+            eprintln!("skipped: no moto server (run scripts/test)");
+            None
+        }
+    }
+}
+
+/// A name no other test run uses.
+pub fn unique(name: &str) -> String {
+    format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    )
+}
+
+pub fn create_topic(tansu: &str, brokers: &str, topic: &str, partitions: u32) {
+    let out = Command::new(tansu)
+        .args([
+            "topic",
+            "create",
+            "--broker",
+            &format!("tcp://{brokers}"),
+            "--partitions",
+        ])
+        .arg(partitions.to_string())
+        .arg(topic)
+        .output()
+        .expect("tansu runs");
+    assert!(
+        out.status.success(),
+        "topic create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A bare HTTP PUT to moto (a bucket, or an object with `body`): moto accepts it unsigned.
+pub fn s3_put(moto: &str, path: &str, body: &[u8]) {
+    use std::io::{Read, Write};
+    let addr = moto.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).expect("moto reachable");
+    write!(
+        s,
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("request");
+    s.write_all(body).expect("body");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("response");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "PUT {path}: {response}"
+    );
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A Tansu broker this test started; killed when dropped.
+pub struct Broker {
+    child: Child,
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// A Tansu broker on `port` whose storage is an S3 bucket of moto, so that it survives a
+/// restart.
+pub fn durable_broker(tansu: &str, port: u16, moto: &str, bucket: &str) -> Broker {
+    let url = format!("tcp://127.0.0.1:{port}");
+    let child = Command::new(tansu)
+        .args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ])
+        .args(["--storage-engine", &format!("s3://{bucket}/")])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT", moto)
+        .env("AWS_ALLOW_HTTP", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tansu starts");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "broker listening"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Broker { child }
+}
