@@ -57,7 +57,7 @@ struct ScoreArgs {
     /// Where tweets come from: -, file:PATH, kafka://HOST:PORT/TOPIC?group=NAME
     #[arg(long, default_value = "-")]
     from: Endpoint,
-    /// Where results go: -, file:PATH (JSON lines)
+    /// Where results go: -, file:PATH (JSON lines), s3://BUCKET/PREFIX (an object per window)
     #[arg(long, default_value = "-")]
     to: Endpoint,
     /// The debate's name in the results (its date, e.g. 2015-08-06)
@@ -166,6 +166,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         "4,6" => Some(DEFAULT_LENS),
         other => Some(other.parse::<Lens>()?),
     };
+    let debate_name = debate.clone();
     let mut scorer = Scorer::new(ScoreOptions {
         debate,
         candidates: args.candidates.clone(),
@@ -176,7 +177,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         member: args.member.clone(),
     });
     let resume = matches!(args.from, Endpoint::Kafka { .. });
-    let mut sink = Sink::open(&args.to, resume)?;
+    let mut sink = Sink::open(&args.to, resume, &debate_name, args.member.as_deref())?;
     if let Some(until) = sink.closed_until() {
         log(&format!("resuming: windows before {until} are written"));
         scorer.windower().resume_after(until);
@@ -184,7 +185,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
     let mut dead = args
         .dead_letter
         .as_ref()
-        .map(|d| Sink::open(d, true))
+        .map(|d| Sink::open(d, true, &debate_name, None))
         .transpose()?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -357,7 +358,7 @@ fn merge(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
             }
         }
     }
-    let mut sink = Sink::open(to, false)?;
+    let mut sink = Sink::open(to, false, "", None)?;
     for w in merged.values() {
         sink.window(w)?;
     }

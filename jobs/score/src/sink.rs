@@ -1,5 +1,7 @@
-//! Where dw-score writes: JSON lines on stdout or in a file. A file sink that resumes (Kafka
-//! source) appends, and tells which windows the earlier run already wrote.
+//! Where dw-score writes: JSON lines on stdout or in a file, or one object per window on S3
+//! (`<prefix>/<debate>/windows/<start>.json`, plus a `latest.json` index). A sink that resumes
+//! (Kafka source) tells which windows an earlier run already wrote. Writing a window twice
+//! gives the same object: the key is the window's.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -11,16 +13,146 @@ use serde::Serialize;
 
 pub struct Sink {
     out: Box<dyn Write>,
+    s3: Option<S3Sink>,
     closed_until: Option<jiff::Timestamp>,
 }
 
+struct S3Sink {
+    client: aws_sdk_s3::Client,
+    runtime: tokio::runtime::Runtime,
+    bucket: String,
+    prefix: String,
+    /// The index: where the windows are and how far they go.
+    latest: Option<Latest>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Latest {
+    version: u32,
+    debate: String,
+    member: Option<String>,
+    closed_until: jiff::Timestamp,
+    last_window: String,
+    windows_written: u64,
+    updated_at: jiff::Timestamp,
+}
+
+impl S3Sink {
+    fn open(bucket: &str, prefix: &str) -> Result<S3Sink, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let config = runtime.block_on(aws_config::load_from_env());
+        let client = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(config.endpoint_url().is_some())
+                .build(),
+        );
+        Ok(S3Sink {
+            client,
+            runtime,
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            latest: None,
+        })
+    }
+
+    fn key(&self, rel: &str) -> String {
+        if self.prefix.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        }
+    }
+
+    fn put(&self, key: &str, body: Vec<u8>) -> Result<(), String> {
+        self.runtime
+            .block_on(
+                self.client
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .content_type("application/json")
+                    .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+                    .body(body.into())
+                    .send(),
+            )
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "s3://{}/{key}: {}",
+                    self.bucket,
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                )
+            })
+    }
+
+    fn latest_key(&self, debate: &str, member: Option<&str>) -> String {
+        match member {
+            Some(m) => self.key(&format!("{debate}/latest.{m}.json")),
+            None => self.key(&format!("{debate}/latest.json")),
+        }
+    }
+
+    /// The index an earlier run left, if any.
+    fn read_latest(&self, debate: &str, member: Option<&str>) -> Result<Option<Latest>, String> {
+        let key = self.latest_key(debate, member);
+        let got = self.runtime.block_on(async {
+            match self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .send()
+                .await
+            {
+                Ok(o) => o
+                    .body
+                    .collect()
+                    .await
+                    .map(|b| Some(b.into_bytes()))
+                    .map_err(|e| e.to_string()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+                Err(e) => Err(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()),
+            }
+        });
+        match got.map_err(|e| format!("s3://{}/{key}: {e}", self.bucket))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("s3://{}/{key} is not an index: {e}", self.bucket)),
+            None => Ok(None),
+        }
+    }
+}
+
 impl Sink {
-    pub fn open(to: &Endpoint, resume: bool) -> Result<Sink, String> {
+    /// `debate` and `member` name the index an S3 sink keeps (and resumes from).
+    pub fn open(
+        to: &Endpoint,
+        resume: bool,
+        debate: &str,
+        member: Option<&str>,
+    ) -> Result<Sink, String> {
         match to {
             Endpoint::Stdio => Ok(Sink {
                 out: Box::new(BufWriter::new(io::stdout())),
+                s3: None,
                 closed_until: None,
             }),
+            Endpoint::S3 { bucket, prefix } => {
+                let s3 = S3Sink::open(bucket, prefix)?;
+                let latest = if resume {
+                    s3.read_latest(debate, member)?
+                } else {
+                    None
+                };
+                Ok(Sink {
+                    out: Box::new(io::sink()),
+                    closed_until: latest.as_ref().map(|l| l.closed_until),
+                    s3: Some(S3Sink { latest, ..s3 }),
+                })
+            }
             Endpoint::File(p) => {
                 let closed_until = if resume && p.exists() {
                     read_windows(to)?
@@ -40,6 +172,7 @@ impl Sink {
                 .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
                 Ok(Sink {
                     out: Box::new(BufWriter::new(file)),
+                    s3: None,
                     closed_until,
                 })
             }
@@ -58,14 +191,46 @@ impl Sink {
     }
 
     pub fn window(&mut self, w: &Window) -> Result<(), String> {
-        self.record(w)
+        let Some(s3) = self.s3.as_mut() else {
+            return self.record(w);
+        };
+        let key = s3.key(&w.key());
+        let body = serde_json::to_vec_pretty(w).map_err(|e| e.to_string())?;
+        s3.put(&key, body)?;
+        let end = w.start + jiff::SignedDuration::from_secs(i64::from(w.length_secs));
+        let written = s3.latest.as_ref().map_or(0, |l| l.windows_written) + 1;
+        let closed_until = s3.latest.as_ref().map_or(end, |l| l.closed_until.max(end));
+        s3.latest = Some(Latest {
+            version: dw_pipeline::window::WINDOW_VERSION,
+            debate: w.debate.clone(),
+            member: w.member.clone(),
+            closed_until,
+            last_window: key,
+            windows_written: written,
+            updated_at: jiff::Timestamp::now(),
+        });
+        Ok(())
     }
 
     pub fn tweet(&mut self, t: &TweetScore) -> Result<(), String> {
+        if self.s3.is_some() {
+            return Err("--emit tweets writes to a file or stdout, not S3".into());
+        }
         self.record(t)
     }
 
+    /// Everything written is durable: the file flushed, the S3 index updated.
     pub fn flush(&mut self) -> Result<(), String> {
+        if let Some(s3) = &self.s3 {
+            if let Some(latest) = &s3.latest {
+                let key = s3.latest_key(&latest.debate, latest.member.as_deref());
+                s3.put(
+                    &key,
+                    serde_json::to_vec_pretty(latest).map_err(|e| e.to_string())?,
+                )?;
+            }
+            return Ok(());
+        }
         self.out.flush().map_err(|e| format!("write: {e}"))
     }
 }

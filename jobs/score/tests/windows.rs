@@ -246,3 +246,99 @@ fn partial_windows_merge_into_the_single_scorer_result() {
         assert!(m.get("member").is_none());
     }
 }
+
+/// The S3 sink (moto): one object per window under `<prefix>/<debate>/windows/`, and an index.
+#[test]
+fn windows_go_to_s3_one_object_each_with_an_index() {
+    let Some(moto) = dw_pipeline::testkit::moto() else {
+        return;
+    };
+    let bucket = dw_pipeline::testkit::unique("dw-windows").to_lowercase();
+    dw_pipeline::testkit::s3_put(&moto, &format!("/{bucket}"), b"");
+    let dir = tempfile::tempdir().unwrap();
+    let input = [
+        status("1", "2015-08-07T01:00:05Z", "Trump is great, great win"),
+        status("2", "2015-08-07T01:01:40Z", "I hate this war, @JebBush"),
+        status("3", "2015-08-07T01:03:50Z", "Trump and Jeb: sad"),
+    ]
+    .join("\n");
+    std::fs::write(dir.path().join("in.jsonl"), input).unwrap();
+    let aws = |cmd: &mut Command| {
+        cmd.env("AWS_ENDPOINT_URL", &moto)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+    };
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dw-score"));
+    cmd.current_dir(dir.path()).args([
+        "--from",
+        "file:in.jsonl",
+        "--to",
+        &format!("s3://{bucket}/dw/results"),
+        "--debate",
+        "2015-08-06",
+        "--candidate",
+        "trump=Trump",
+        "--candidate",
+        "bush=Jeb,@JebBush",
+    ]);
+    aws(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let s3 = rt.block_on(async {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&moto)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .load()
+            .await;
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&conf)
+                .force_path_style(true)
+                .build(),
+        )
+    });
+    let get = |key: &str| -> Value {
+        let bytes = rt.block_on(async {
+            let o = s3
+                .get_object()
+                .bucket(&bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{key}: {e:?}"));
+            o.body.collect().await.unwrap().into_bytes()
+        });
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    for (start, tweets) in [
+        ("2015-08-07T01:00:00Z", 1),
+        ("2015-08-07T01:01:00Z", 1),
+        ("2015-08-07T01:03:00Z", 1),
+    ] {
+        let w = get(&format!("dw/results/2015-08-06/windows/{start}.json"));
+        assert_eq!(
+            (w["start"].as_str(), w["tweets"].as_u64()),
+            (Some(start), Some(tweets))
+        );
+    }
+    let latest = get("dw/results/2015-08-06/latest.json");
+    assert_eq!(latest["closed_until"], "2015-08-07T01:04:00Z");
+    assert_eq!(latest["windows_written"], 3);
+    assert_eq!(
+        latest["last_window"],
+        "dw/results/2015-08-06/windows/2015-08-07T01:03:00Z.json"
+    );
+}
