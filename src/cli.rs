@@ -91,6 +91,33 @@ pub enum Command {
     /// Debate clusters on EMR: up, status, list, down, diagnose
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Score a past debate on this machine, no cloud: archive -> ingest -> score -> windows
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The debate evening (YYYY-MM-DD): its candidates, and the shipped archive of that date
+    #[arg(long, value_name = "DATE")]
+    pub debate: String,
+    /// Only this tier's candidates
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<Tier>,
+    /// The archive: file:PATH (JSON lines, .gz too) or s3://BUCKET/PREFIX [default: data/replay/DATE.jsonl]
+    #[arg(long, value_name = "SOURCE")]
+    pub from: Option<String>,
+    /// Where the windows go (under DIR/DATE/)
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+    /// Replay at the tweets' own pace times N (1x, 10x), or as fast as possible (max)
+    #[arg(long, value_name = "PACE", default_value = "max")]
+    pub pace: String,
+    /// Window length
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub window: Duration,
+    /// How late a tweet may come and still join its window
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub lateness: Duration,
 }
 
 #[derive(Debug, Subcommand)]

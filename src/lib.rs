@@ -13,6 +13,7 @@ pub mod log;
 pub mod plan;
 pub mod progress;
 pub mod render;
+pub mod replay;
 pub mod spot;
 pub mod stage;
 pub mod steps;
@@ -29,7 +30,8 @@ use clap::Parser as _;
 use serde::Serialize;
 
 use cli::{
-    Cli, ClusterCommand, Command, DebatesArgs, OutputFormat, QuoteArgs, RenderArgs, SpotCommand,
+    Cli, ClusterCommand, Command, DebatesArgs, OutputFormat, QuoteArgs, RenderArgs, ReplayArgs,
+    SpotCommand,
 };
 use config::Loaded;
 use debates::Calendar;
@@ -75,6 +77,7 @@ async fn execute(cli: &Cli) -> Result<()> {
         Command::Debates(args) => list_debates(cli, args),
         Command::Spot(SpotCommand::Quote(args)) => spot_quote(cli, args).await,
         Command::Render(args) => render_scripts(cli, args).await,
+        Command::Replay(args) => replay_debate(cli, args).await,
         Command::Cluster(c) => match c {
             ClusterCommand::Up(args) => commands::up(cli, args).await,
             ClusterCommand::Status(which) => commands::status(cli, which).await,
@@ -405,4 +408,149 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
     std::fs::write(path, bytes).map_err(fail)
+}
+
+async fn replay_debate(cli: &Cli, args: &ReplayArgs) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let evening = load_calendar(&loaded)?.evening(&args.debate, args.tier)?;
+    let pace = match args.pace.as_str() {
+        "max" => None,
+        p => Some(
+            p.strip_suffix('x')
+                .and_then(|n| n.parse::<f64>().ok())
+                .filter(|n| *n > 0.0)
+                .ok_or_else(|| {
+                    Error::input(format!("`{p}` is not a pace: write 1x, 10x, ... or max"))
+                })?,
+        ),
+    };
+    let source = match &args.from {
+        Some(s) => s
+            .parse::<dw_pipeline::endpoint::Endpoint>()
+            .map_err(Error::input)?,
+        None => {
+            // The repository's data/, beside configs/ (the working directory for the built-in
+            // configuration).
+            let root = match &loaded.path {
+                Some(_) => loaded.relative(std::path::Path::new("..")),
+                None => std::path::PathBuf::new(),
+            };
+            let path = replay::shipped_archive(&root, &evening.date.to_string());
+            if !path.is_file() {
+                return Err(Error::input_with_hint(
+                    format!(
+                        "no archive of {} is shipped ({} is missing)",
+                        evening.date,
+                        path.display()
+                    ),
+                    "pass --from file:PATH or --from s3://BUCKET/PREFIX with the debate's tweets",
+                ));
+            }
+            dw_pipeline::endpoint::Endpoint::File(path)
+        }
+    };
+    let (input, input_name): (Box<dyn std::io::BufRead + Send>, String) = match &source {
+        dw_pipeline::endpoint::Endpoint::File(path) => {
+            let bytes = std::fs::read(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            (
+                gunzip_if(&path.display().to_string(), bytes)?,
+                path.display().to_string(),
+            )
+        }
+        dw_pipeline::endpoint::Endpoint::S3 { bucket, prefix } => {
+            let sdk = aws::load(&aws_options(cli, &loaded)).await?;
+            (
+                fetch_archive(&aws::s3(&sdk), bucket, prefix).await?,
+                source.to_string(),
+            )
+        }
+        other => {
+            return Err(Error::input(format!(
+                "{other}: replay reads an archive (file:PATH or s3://BUCKET/PREFIX)"
+            )));
+        }
+    };
+    let summary = tokio::task::block_in_place(|| {
+        replay::run(replay::ReplayOptions {
+            evening: &evening,
+            input,
+            input_name,
+            out: args.out.clone(),
+            pace,
+            window_secs: u32::try_from(args.window.as_secs()).unwrap_or(60),
+            lateness_secs: u32::try_from(args.lateness.as_secs()).unwrap_or(30),
+        })
+    })?;
+    print_result(cli.output, &summary.to_text(), &summary)
+}
+
+fn gunzip_if(name: &str, bytes: Vec<u8>) -> Result<Box<dyn std::io::BufRead + Send>> {
+    if name.ends_with(".gz") {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+            &mut text,
+        )
+        .map_err(|e| Error::input(format!("{name}: not gzip: {e}")))?;
+        Ok(Box::new(std::io::Cursor::new(text)))
+    } else {
+        Ok(Box::new(std::io::Cursor::new(bytes)))
+    }
+}
+
+/// Every object under the prefix, in key order, unzipped and joined.
+async fn fetch_archive(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Box<dyn std::io::BufRead + Send>> {
+    let mut keys = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws::sdk_error("ListObjectsV2", e))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .map(str::to_string),
+        );
+    }
+    keys.sort();
+    if keys.is_empty() {
+        return Err(Error::input(format!(
+            "no objects under s3://{bucket}/{prefix}"
+        )));
+    }
+    let mut all = Vec::new();
+    for key in keys {
+        let obj = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| aws::sdk_error("GetObject", e))?;
+        let bytes = obj
+            .body
+            .collect()
+            .await
+            .map_err(|e| Error::Failed(format!("s3://{bucket}/{key}: {e}")))?
+            .into_bytes()
+            .to_vec();
+        let mut reader = gunzip_if(&key, bytes)?;
+        std::io::Read::read_to_end(&mut reader, &mut all)
+            .map_err(|e| Error::Failed(format!("s3://{bucket}/{key}: {e}")))?;
+        if !all.ends_with(b"\n") {
+            all.push(b'\n');
+        }
+    }
+    Ok(Box::new(std::io::Cursor::new(all)))
 }

@@ -8,7 +8,6 @@ mod credentials;
 mod frames;
 mod oauth;
 
-use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use backoff::{Backoff, Failure};
 use clap::Parser;
+use dw_pipeline::dedupe::RecentIds;
 use dw_pipeline::endpoint::Endpoint;
 use dw_pipeline::kafka;
 use dw_pipeline::status::Heartbeat;
@@ -183,29 +183,6 @@ impl Sink {
     }
 }
 
-/// Ids written recently: a tweet delivered again (reconnects overlap) is dropped.
-struct Recent {
-    set: HashSet<String>,
-    order: VecDeque<String>,
-    cap: usize,
-}
-
-impl Recent {
-    fn insert(&mut self, id: &str) -> bool {
-        if self.set.contains(id) {
-            return false;
-        }
-        self.set.insert(id.to_string());
-        self.order.push_back(id.to_string());
-        while self.order.len() > self.cap {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
-        }
-        true
-    }
-}
-
 /// Why a stream connection ended.
 enum Ended {
     Failure(Failure, String),
@@ -218,7 +195,7 @@ struct Ingest {
     args: Args,
     sink: Sink,
     dead: Option<Sink>,
-    recent: Recent,
+    recent: RecentIds,
     counts: Counts,
     heartbeat: Heartbeat,
     stop: Arc<AtomicBool>,
@@ -263,7 +240,7 @@ impl Ingest {
             .and_then(|text| tweet::parse(text).map_err(|e| e.to_string()));
         match parsed {
             Ok(Message::Tweet(t)) => {
-                if self.recent.insert(&t.id) {
+                if self.recent.first_time(&t.id) {
                     self.sink.send(&t.id, bytes)?;
                     self.counts.written += 1;
                     self.last_tweet_ms = Some(t.created_ms);
@@ -764,11 +741,7 @@ async fn run(args: Args) -> Result<(), String> {
             args.status.as_deref(),
             Duration::from_secs(args.status_secs),
         ),
-        recent: Recent {
-            set: HashSet::new(),
-            order: VecDeque::new(),
-            cap: args.remember.max(1),
-        },
+        recent: RecentIds::new(args.remember),
         args,
         sink,
         dead,

@@ -2,6 +2,7 @@
 //! windows, and the source/sink URLs of both jobs.
 
 pub mod attribution;
+pub mod dedupe;
 pub mod endpoint;
 #[cfg(feature = "kafka")]
 pub mod kafka;

@@ -1,0 +1,348 @@
+//! `dw replay`: a past debate scored on this machine with no cloud. The archive is read the way
+//! dw-ingest reads one (ids seen before are dropped, optionally paced by the tweets' own
+//! times), handed through an in-process channel to the scorer dw-score runs, and the windows
+//! are written under `out/<debate>/`; then a summary per candidate.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use dw_pipeline::attribution::CandidateTerms;
+use dw_pipeline::dedupe::RecentIds;
+use dw_pipeline::labmt::DEFAULT_LENS;
+use dw_pipeline::lines::{self, Line};
+use dw_pipeline::score::{Counts, Outcome, ScoreOptions, Scorer};
+use dw_pipeline::tweet::{self, Message};
+use dw_pipeline::window::{Standout, Window};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::debates::Evening;
+use crate::error::{Error, Result};
+use crate::log;
+use crate::progress::Progress;
+
+pub struct ReplayOptions<'a> {
+    pub evening: &'a Evening,
+    /// The archive's lines, already fetched (a file or S3 objects).
+    pub input: Box<dyn BufRead + Send>,
+    pub input_name: String,
+    pub out: PathBuf,
+    /// Replay at the tweets' pace times this; `None`: as fast as possible.
+    pub pace: Option<f64>,
+    pub window_secs: u32,
+    pub lateness_secs: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Minute {
+    pub start: Timestamp,
+    pub mean: f64,
+    pub scored_tweets: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateSummary {
+    pub key: String,
+    pub name: String,
+    pub tweets: u64,
+    pub scored_words: u64,
+    pub mean: Option<f64>,
+    /// The lowest and highest window among those with at least [`MIN_SCORED`] scored tweets.
+    pub lowest_minute: Option<Minute>,
+    pub highest_minute: Option<Minute>,
+    pub most_positive: Option<Standout>,
+    pub most_negative: Option<Standout>,
+}
+
+/// A window needs this many scored tweets to count as a candidate's lowest or highest minute.
+pub const MIN_SCORED: u64 = 3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub debate: String,
+    pub input: String,
+    pub windows: usize,
+    pub first_window: Option<Timestamp>,
+    pub last_window: Option<Timestamp>,
+    pub counts: Counts,
+    pub duplicates_dropped: u64,
+    pub windows_file: PathBuf,
+    pub candidates: Vec<CandidateSummary>,
+    pub seconds: f64,
+}
+
+/// Runs the replay; windows go to `<out>/<debate>/windows.jsonl`, the summary beside them.
+pub fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
+    let started = Instant::now();
+    let evening = opts.evening;
+    let date = evening.date.to_string();
+    let candidates: Vec<CandidateTerms> = evening
+        .candidates()
+        .into_iter()
+        .map(|c| CandidateTerms {
+            key: c.key,
+            terms: c.candidate.terms,
+        })
+        .collect();
+    let names: BTreeMap<String, String> = evening
+        .candidates()
+        .into_iter()
+        .map(|c| (c.key, c.candidate.name))
+        .collect();
+    let dir = opts.out.join(&date);
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let windows_path = dir.join("windows.jsonl");
+    let write_err = |source| Error::Write {
+        path: windows_path.clone(),
+        source,
+    };
+    let mut windows_file =
+        std::io::BufWriter::new(std::fs::File::create(&windows_path).map_err(write_err)?);
+
+    // The ingest side: its own thread, as dw-ingest is its own process.
+    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4096);
+    let pace = opts.pace;
+    let mut input = opts.input;
+    let reader = std::thread::spawn(move || -> std::result::Result<u64, String> {
+        let mut recent = RecentIds::new(200_000);
+        let mut buf = Vec::new();
+        let mut clock: Option<(i64, Instant)> = None;
+        let mut dropped = 0u64;
+        while let Some(line) =
+            lines::read_line(&mut input, &mut buf, lines::MAX_LINE).map_err(|e| e.to_string())?
+        {
+            if line != Line::Text {
+                continue;
+            }
+            if let Ok(Message::Tweet(t)) = std::str::from_utf8(&buf)
+                .map_err(|_| ())
+                .and_then(|s| tweet::parse(s).map_err(|_| ()))
+            {
+                if !recent.first_time(&t.id) {
+                    dropped += 1;
+                    continue;
+                }
+                if let Some(speed) = pace {
+                    let (t0, w0) = *clock.get_or_insert((t.created_ms, Instant::now()));
+                    let due = w0
+                        + Duration::from_millis(((t.created_ms - t0).max(0) as f64 / speed) as u64);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                }
+            }
+            if tx.send(buf.clone()).is_err() {
+                break;
+            }
+        }
+        Ok(dropped)
+    });
+
+    let mut scorer = Scorer::new(ScoreOptions {
+        debate: date.clone(),
+        candidates,
+        lens: Some(DEFAULT_LENS),
+        retweets_original: true,
+        window_secs: opts.window_secs,
+        lateness_secs: opts.lateness_secs,
+        member: None,
+    });
+    let progress = if pace.is_some() {
+        Progress::spinner(&format!(
+            "replaying {} at {}x",
+            opts.input_name,
+            pace.unwrap_or(1.0)
+        ))
+    } else {
+        Progress::spinner(&format!("replaying {}", opts.input_name))
+    };
+    let mut windows: Vec<Window> = Vec::new();
+    let mut keep = |ws: Vec<Window>, file: &mut std::io::BufWriter<std::fs::File>| -> Result<()> {
+        for w in ws {
+            serde_json::to_writer(&mut *file, &w).map_err(|e| Error::Failed(e.to_string()))?;
+            file.write_all(b"\n").map_err(write_err)?;
+            windows.push(w);
+        }
+        Ok(())
+    };
+    let mut last_report = Instant::now();
+    for line in rx {
+        if let Outcome::Scored(_, closed) = scorer.line(&line) {
+            if !closed.is_empty() && last_report.elapsed() > Duration::from_millis(500) {
+                last_report = Instant::now();
+                progress.set(&format!(
+                    "{} tweets scored, window {}",
+                    scorer.counts.tweets,
+                    closed[0].start.strftime("%H:%M")
+                ));
+            }
+            keep(closed, &mut windows_file)?;
+        }
+    }
+    let dropped = reader
+        .join()
+        .map_err(|_| Error::Failed("the reader thread failed".into()))?
+        .map_err(|e| Error::Failed(format!("reading {}: {e}", opts.input_name)))?;
+    keep(scorer.flush(), &mut windows_file)?;
+    windows_file.flush().map_err(write_err)?;
+    progress.finish(&format!(
+        "scored {} tweets into {} windows",
+        scorer.counts.tweets,
+        windows.len()
+    ));
+
+    let summary = Summary {
+        debate: date,
+        input: opts.input_name,
+        windows: windows.len(),
+        first_window: windows.first().map(|w| w.start),
+        last_window: windows.last().map(|w| w.start),
+        counts: scorer.counts.clone(),
+        duplicates_dropped: dropped,
+        windows_file: windows_path,
+        candidates: summarize(&windows, &names),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let summary_path = dir.join("summary.json");
+    let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::Failed(e.to_string()))?;
+    std::fs::write(&summary_path, json + "\n").map_err(|source| Error::Write {
+        path: summary_path,
+        source,
+    })?;
+    log::debug(&format!("replay took {:.2}s", summary.seconds));
+    Ok(summary)
+}
+
+/// Per candidate: totals over all windows, the extreme minutes, the tweets that stood out.
+pub fn summarize(windows: &[Window], names: &BTreeMap<String, String>) -> Vec<CandidateSummary> {
+    let mut out = Vec::new();
+    for (key, name) in names {
+        let mut total = dw_pipeline::window::CandidateWindow::default();
+        let mut minutes: Vec<Minute> = Vec::new();
+        for w in windows {
+            if let Some(c) = w.candidates.get(key) {
+                total.merge(c);
+                if let (true, Some(mean)) = (c.scored_tweets >= MIN_SCORED, c.mean) {
+                    minutes.push(Minute {
+                        start: w.start,
+                        mean,
+                        scored_tweets: c.scored_tweets,
+                    });
+                }
+            }
+        }
+        let lowest = minutes
+            .iter()
+            .min_by(|a, b| a.mean.total_cmp(&b.mean))
+            .cloned();
+        let highest = minutes
+            .iter()
+            .max_by(|a, b| a.mean.total_cmp(&b.mean))
+            .cloned();
+        out.push(CandidateSummary {
+            key: key.clone(),
+            name: name.clone(),
+            tweets: total.tweets,
+            scored_words: total.scored_words,
+            mean: total.mean,
+            lowest_minute: lowest,
+            highest_minute: highest,
+            most_positive: total.most_positive,
+            most_negative: total.most_negative,
+        });
+    }
+    out.sort_by(|a, b| b.tweets.cmp(&a.tweets).then(a.key.cmp(&b.key)));
+    out
+}
+
+fn short(text: &str, n: usize) -> String {
+    let decoded = dw_pipeline::text::decode_entities(text);
+    let flat: String = decoded.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        format!("{}...", flat.chars().take(n).collect::<String>())
+    }
+}
+
+impl Summary {
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "debate {}: {} tweets scored ({} duplicates dropped) from {}\n{} windows of {} to {} UTC, written to {}\n\n",
+            self.debate,
+            self.counts.tweets,
+            self.duplicates_dropped,
+            self.input,
+            self.windows,
+            self.first_window
+                .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            self.last_window
+                .map(|t| t.strftime("%H:%M").to_string())
+                .unwrap_or_default(),
+            self.windows_file.display()
+        );
+        out.push_str(&format!(
+            "{:<16} {:>6} {:>6}   {:<22} {:<22}\n",
+            "candidate", "tweets", "mean", "lowest minute", "highest minute"
+        ));
+        let minute = |m: &Option<Minute>| {
+            m.as_ref()
+                .map(|m| {
+                    format!(
+                        "{} {:.2} ({})",
+                        m.start.strftime("%H:%M"),
+                        m.mean,
+                        m.scored_tweets
+                    )
+                })
+                .unwrap_or_else(|| "-".into())
+        };
+        for c in &self.candidates {
+            out.push_str(&format!(
+                "{:<16} {:>6} {:>6}   {:<22} {:<22}\n",
+                c.name,
+                c.tweets,
+                c.mean
+                    .map(|m| format!("{m:.2}"))
+                    .unwrap_or_else(|| "-".into()),
+                minute(&c.lowest_minute),
+                minute(&c.highest_minute)
+            ));
+        }
+        out.push_str(&format!(
+            "\n(mean: LabMT happiness, 1 to 9, stop-word lens 4-6; a minute needs {MIN_SCORED} scored tweets)\n"
+        ));
+        for c in self.candidates.iter().filter(|c| c.tweets > 0) {
+            out.push_str(&format!("\n{}\n", c.name));
+            if let Some(p) = &c.most_positive {
+                out.push_str(&format!(
+                    "  + {:.2} @{}: {}\n",
+                    p.score,
+                    p.user,
+                    short(&p.text, 100)
+                ));
+            }
+            if let Some(n) = &c.most_negative {
+                out.push_str(&format!(
+                    "  - {:.2} @{}: {}\n",
+                    n.score,
+                    n.user,
+                    short(&n.text, 100)
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// The archive shipped for `date`, if any.
+pub fn shipped_archive(root: &Path, date: &str) -> PathBuf {
+    root.join("data/replay").join(format!("{date}.jsonl"))
+}
