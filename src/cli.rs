@@ -93,6 +93,60 @@ pub enum Command {
     Cluster(ClusterCommand),
     /// Score a past debate on this machine, no cloud: archive -> ingest -> score -> windows
     Replay(ReplayArgs),
+    /// Build dw-ingest and dw-score for EMR 4.x nodes (glibc 2.17) and check them
+    BuildJobs(BuildJobsArgs),
+    /// Cron lines that launch each debate's cluster before it and remove it after
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Print the crontab block for the upcoming debates
+    Print(ScheduleArgs),
+    /// Put the block into your crontab (between marker lines; other lines untouched)
+    Install(ScheduleArgs),
+    /// Take the block out of your crontab
+    Remove {
+        /// Show the change, make none
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Launch this long before the evening's first debate (spot clusters take 20-30 min)
+    #[arg(long, value_name = "DURATION", default_value = "45m")]
+    pub lead: Duration,
+    /// Remove the cluster this long after the evening's last debate ends
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub tail: Duration,
+    /// Plan as of this date (YYYY-MM-DD) instead of now
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Every evening of the calendar, past ones too (print only)
+    #[arg(long)]
+    pub all: bool,
+    /// The time zone cron runs in [default: the machine's]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Where each run's log goes [default: ~/.local/state/dw/logs]
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+    /// Show the change to the crontab, make none (install)
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildJobsArgs {
+    /// Where the binaries go [default: the config's jobs.binaries]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only check the binaries already there
+    #[arg(long)]
+    pub check_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +229,9 @@ pub struct UpArgs {
     /// How long to wait for a failure's logs to reach S3
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub log_wait: Duration,
+    /// Started by a schedule line: do nothing unless today is the debate's day
+    #[arg(long)]
+    pub scheduled: bool,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +260,9 @@ pub struct DownArgs {
     /// Seconds between two looks at the cluster while waiting
     #[arg(long, value_name = "DURATION", default_value = "15s")]
     pub poll: Duration,
+    /// Started by a schedule line: do nothing unless today is the debate's day
+    #[arg(long)]
+    pub scheduled: bool,
 }
 
 #[derive(Debug, Args)]

@@ -82,9 +82,23 @@ fn results_uri(loaded: &crate::config::Loaded, date: &str) -> String {
     )
 }
 
+/// A schedule line fires every year on that date: only the debate's own day counts.
+fn off_day(scheduled: bool, date: jiff::civil::Date) -> bool {
+    if scheduled && !crate::schedule::is_debate_day(date, jiff::Timestamp::now()) {
+        log::info(&format!(
+            "scheduled run for {date}, but today is not that debate's day: nothing to do"
+        ));
+        return true;
+    }
+    false
+}
+
 pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
     let loaded = load_config(cli)?;
     let evening = load_calendar(&loaded)?.evening(&args.debate, args.tier)?;
+    if off_day(args.scheduled, evening.date) {
+        return Ok(());
+    }
     let date = evening.date.to_string();
     let history = (!args.history.is_empty()).then_some(args.history.as_slice());
     let window = QuoteWindow {
@@ -367,6 +381,12 @@ struct DownResult {
 
 pub async fn down(cli: &Cli, args: &DownArgs) -> Result<()> {
     let loaded = load_config(cli)?;
+    if let Some(date) = &args.which.debate
+        && let Ok(date) = date.parse::<jiff::civil::Date>()
+        && off_day(args.scheduled, date)
+    {
+        return Ok(());
+    }
     let sdk = aws::load(&aws_options(cli, &loaded)).await?;
     let emr = aws::emr(&sdk);
     let id = match resolve(&emr, &args.which, true).await? {

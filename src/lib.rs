@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod bootstrap;
+pub mod build_jobs;
 pub mod cli;
 pub mod cluster;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod plan;
 pub mod progress;
 pub mod render;
 pub mod replay;
+pub mod schedule;
 pub mod spot;
 pub mod stage;
 pub mod steps;
@@ -30,8 +32,8 @@ use clap::Parser as _;
 use serde::Serialize;
 
 use cli::{
-    Cli, ClusterCommand, Command, DebatesArgs, OutputFormat, QuoteArgs, RenderArgs, ReplayArgs,
-    SpotCommand,
+    BuildJobsArgs, Cli, ClusterCommand, Command, DebatesArgs, OutputFormat, QuoteArgs, RenderArgs,
+    ReplayArgs, ScheduleArgs, ScheduleCommand, SpotCommand,
 };
 use config::Loaded;
 use debates::Calendar;
@@ -78,6 +80,8 @@ async fn execute(cli: &Cli) -> Result<()> {
         Command::Spot(SpotCommand::Quote(args)) => spot_quote(cli, args).await,
         Command::Render(args) => render_scripts(cli, args).await,
         Command::Replay(args) => replay_debate(cli, args).await,
+        Command::Schedule(c) => schedule_command(cli, c),
+        Command::BuildJobs(args) => tokio::task::block_in_place(|| build_job_binaries(cli, args)),
         Command::Cluster(c) => match c {
             ClusterCommand::Up(args) => commands::up(cli, args).await,
             ClusterCommand::Status(which) => commands::status(cli, which).await,
@@ -553,4 +557,155 @@ async fn fetch_archive(
         }
     }
     Ok(Box::new(std::io::Cursor::new(all)))
+}
+
+fn build_job_binaries(cli: &Cli, args: &BuildJobsArgs) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| loaded.relative(&loaded.config.jobs.binaries));
+    if !args.check_only {
+        // The workspace: the nearest directory above here with the jobs' sources.
+        let cwd = std::env::current_dir().map_err(|e| Error::Failed(e.to_string()))?;
+        let root = cwd
+            .ancestors()
+            .find(|d| d.join("jobs/ingest/Cargo.toml").is_file())
+            .ok_or_else(|| {
+                Error::input_with_hint(
+                    "dw build-jobs builds from dw's source tree, and this is not in one",
+                    "run it in a clone of the dw repository",
+                )
+            })?
+            .to_path_buf();
+        build_jobs::build(&root, &out)?;
+    }
+    let mut checks = Vec::new();
+    for bin in plan::JOB_BINARIES {
+        checks.push(build_jobs::check(&out.join(bin))?);
+    }
+    print_result(cli.output, &build_jobs::report_text(&checks), &checks)?;
+    if let Some(bad) = checks.iter().find(|c| !c.ok) {
+        return Err(Error::Failed(format!(
+            "{} would not run on EMR 4.x: {}",
+            bad.name,
+            bad.problems.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+fn schedule_options(
+    cli: &Cli,
+    loaded: &Loaded,
+    args: &ScheduleArgs,
+) -> Result<schedule::ScheduleOptions> {
+    let config = loaded.path.as_ref().ok_or_else(|| {
+        Error::input_with_hint(
+            "schedule lines need a configuration file, and dw is using its built-in one",
+            "pass --config FILE (the lines name it by its absolute path)",
+        )
+    })?;
+    let config = std::fs::canonicalize(config).map_err(|source| Error::Read {
+        path: config.clone(),
+        source,
+    })?;
+    let dw = std::env::current_exe().map_err(|e| Error::Failed(e.to_string()))?;
+    let (tz, tz_name) = match &args.tz {
+        Some(name) => (
+            jiff::tz::TimeZone::get(name).map_err(|_| {
+                Error::input(format!(
+                    "`{name}` is not a time zone (e.g. America/New_York)"
+                ))
+            })?,
+            name.clone(),
+        ),
+        None => {
+            let tz = jiff::tz::TimeZone::system();
+            let name = tz.iana_name().unwrap_or("the system's").to_string();
+            (tz, name)
+        }
+    };
+    let log_dir = match &args.log_dir {
+        Some(d) => d.clone(),
+        None => std::env::var_os("HOME")
+            .map(|h| std::path::PathBuf::from(h).join(".local/state/dw/logs"))
+            .unwrap_or_else(|| std::path::PathBuf::from("/tmp/dw-logs")),
+    };
+    Ok(schedule::ScheduleOptions {
+        lead: args.lead,
+        tail: args.tail,
+        tz,
+        tz_name,
+        dw,
+        config,
+        log_dir,
+        profile: cli.profile.clone(),
+        region: cli.region.clone().or_else(|| loaded.config.region.clone()),
+        path_env: "/usr/local/bin:/usr/bin:/bin".into(),
+    })
+}
+
+fn schedule_command(cli: &Cli, command: &ScheduleCommand) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let args = match command {
+        ScheduleCommand::Remove { dry_run } => {
+            let before = schedule::read_crontab()?;
+            let after = schedule::edit(&before, None);
+            if *dry_run {
+                return print_result(cli.output, &schedule::diff(&before, &after), &after);
+            }
+            if after != before {
+                schedule::write_crontab(&after)?;
+            }
+            log::info("dw's schedule is out of the crontab");
+            return Ok(());
+        }
+        ScheduleCommand::Print(a) | ScheduleCommand::Install(a) => a,
+    };
+    let options = schedule_options(cli, &loaded, args)?;
+    let now = match &args.from {
+        Some(d) => d
+            .parse::<jiff::civil::Date>()
+            .map_err(|_| Error::input(format!("`{d}` is not a date; write it as YYYY-MM-DD")))?
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .map_err(|e| Error::input(e.to_string()))?
+            .timestamp(),
+        None => jiff::Timestamp::now(),
+    };
+    let install = matches!(command, ScheduleCommand::Install(_));
+    let since = if args.all && !install {
+        jiff::Timestamp::MIN
+    } else {
+        now
+    };
+    let evenings = load_calendar(&loaded)?.evenings();
+    let (entries, skipped) = schedule::entries(&evenings, since, &options);
+    for s in &skipped {
+        log::debug(&format!("skipped {}: {}", s.debate, s.reason));
+    }
+    if !skipped.is_empty() {
+        log::info(&format!("{} past debates left out", skipped.len()));
+    }
+    let block = schedule::block(&entries, &options);
+    if !install {
+        return print_result(cli.output, &block, &entries);
+    }
+    let before = schedule::read_crontab()?;
+    let after = schedule::edit(&before, Some(&block));
+    if args.dry_run {
+        return print_result(cli.output, &schedule::diff(&before, &after), &entries);
+    }
+    if after != before {
+        std::fs::create_dir_all(&options.log_dir).map_err(|source| Error::Write {
+            path: options.log_dir.clone(),
+            source,
+        })?;
+        schedule::write_crontab(&after)?;
+    }
+    log::info(&format!(
+        "{} debates scheduled in the crontab",
+        entries.len()
+    ));
+    Ok(())
 }
