@@ -77,6 +77,8 @@ pub struct JobsConfig {
     pub stream: Stream,
     /// `ssm:/path` or `s3://bucket/key`: where dw-ingest reads its credentials at start.
     pub credentials: String,
+    /// Another stream endpoint than Twitter's (a proxy, or a test server).
+    pub stream_url: Option<String>,
     pub window: Duration,
     pub lateness: Duration,
     pub score_workers: Count,

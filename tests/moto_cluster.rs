@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -35,29 +35,9 @@ fn setup(endpoint: &str, name: &str, create_bucket: bool) -> (tempfile::TempDir,
     let config = dir.path().join("dw.toml");
     std::fs::write(&config, text).unwrap();
     if create_bucket {
-        put(endpoint, &format!("/{bucket}"), b"");
+        common::s3_put(endpoint, &format!("/{bucket}"), b"");
     }
     (dir, config, bucket)
-}
-
-/// A bare HTTP PUT (bucket or object) to moto.
-fn put(endpoint: &str, path: &str, body: &[u8]) {
-    use std::io::Read;
-    let addr = endpoint.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(body).unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    assert!(
-        response.starts_with("HTTP/1.1 200"),
-        "PUT {path}: {response}"
-    );
 }
 
 fn history_args() -> Vec<String> {
@@ -554,7 +534,7 @@ fn a_bootstrap_failure_is_diagnosed_from_its_log() {
     let id = wait_for_cluster(&a, "2016-01-28");
     let log = "2016-01-28T23:01:02Z dw/zookeeper.sh: downloading https://archive.apache.org/...\n\
                2016-01-28T23:01:09Z dw/zookeeper.sh: error: /tmp/tmp.x/archive.tgz: sha512 is 00ff, expected abab\n";
-    put(
+    common::s3_put(
         &endpoint,
         &format!("/{bucket}/dw/logs/{id}/node/i-0c0ffee/bootstrap-actions/2/stderr.gz"),
         &gzip(log),
@@ -608,7 +588,7 @@ fn a_failed_step_is_diagnosed_from_its_log() {
             .unwrap()
             .to_string()
     });
-    put(
+    common::s3_put(
         &endpoint,
         &format!("/{bucket}/dw/logs/{id}/steps/{step_id}/stderr.gz"),
         &gzip(

@@ -41,7 +41,7 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
     let date = evening.date.to_string();
     let health = config.jobs.health_timeout.as_secs();
 
-    let ingest = Job {
+    let mut ingest = Job {
         name: "dw-ingest".into(),
         args: vec![
             "--from".into(),
@@ -55,6 +55,10 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
         ],
         health_timeout_secs: health,
     };
+    if let Some(url) = &config.jobs.stream_url {
+        ingest.args.push("--stream-url".into());
+        ingest.args.push(url.clone());
+    }
     let mut score_args = vec![
         "--from".into(),
         format!("{kafka}?group=dw-score"),

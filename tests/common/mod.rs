@@ -120,3 +120,23 @@ pub fn http_post(endpoint: &str, path: &str, body: &str) -> String {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default()
 }
+
+/// A bare HTTP PUT (a bucket, or an object with `body`) to the moto server.
+pub fn s3_put(endpoint: &str, path: &str, body: &[u8]) {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).expect("moto reachable");
+    write!(
+        s,
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("request");
+    s.write_all(body).expect("body");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("response");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "PUT {path}: {response}"
+    );
+}

@@ -1,0 +1,402 @@
+//! The node sandbox: the bootstrap actions and steps that `dw cluster up` staged (on moto) run
+//! for real, as EMR would run them, on a "core" and on a "master" node rooted in a temporary
+//! directory. ZooKeeper comes from a tarball assembled from Debian's package and must answer
+//! `imok`; Kafka is a stand-in tarball with Kafka's layout whose scripts run the Tansu broker
+//! (Apache Kafka cannot be fetched here); the two jobs start and report healthy. Everything runs
+//! twice, to show it is idempotent. Needs the peers of scripts/test.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{dw_at, moto_endpoint, run};
+use sha2::Digest;
+
+struct Peers {
+    moto: String,
+    tansu: String,
+}
+
+fn peers() -> Option<Peers> {
+    let moto = moto_endpoint()?;
+    let tansu = std::env::var("DW_TANSU_BIN").ok();
+    let ready = tansu.is_some()
+        && Path::new("/usr/share/java/zookeeper.jar").exists()
+        && which("java")
+        && which("aws")
+        && Path::new(env!("CARGO_BIN_EXE_dw"))
+            .with_file_name("dw-ingest")
+            .exists();
+    if !ready {
+        assert!(
+            std::env::var("DW_REQUIRE_PEERS").is_err(),
+            "the sandbox needs Tansu, Debian's zookeeper, java, the AWS CLI and the job binaries: run scripts/test"
+        );
+        eprintln!("skipped: sandbox peers missing (run scripts/test)");
+        return None;
+    }
+    Some(Peers {
+        moto,
+        tansu: tansu.unwrap(),
+    })
+}
+
+fn which(cmd: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
+        .unwrap_or(false)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn sh(cmd: &str, dir: &Path) {
+    let ok = Command::new("bash")
+        .args(["-c", cmd])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "{cmd}");
+}
+
+fn write_exe(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// ZooKeeper's layout from Debian's jars (their manifest names their dependencies).
+fn zookeeper_tarball(build: &Path) -> Vec<u8> {
+    let top = build.join("zookeeper-3.8.0");
+    std::fs::create_dir_all(top.join("lib")).unwrap();
+    std::fs::create_dir_all(top.join("conf")).unwrap();
+    std::fs::copy(
+        "/usr/share/java/zookeeper.jar",
+        top.join("zookeeper-3.8.0.jar"),
+    )
+    .unwrap();
+    std::fs::copy(
+        "/usr/share/java/zookeeper-jute.jar",
+        top.join("lib/zookeeper-jute-3.8.0.jar"),
+    )
+    .unwrap();
+    sh("tar -czf zookeeper.tgz zookeeper-3.8.0", build);
+    std::fs::read(build.join("zookeeper.tgz")).unwrap()
+}
+
+/// A stand-in with Kafka's layout whose scripts run Tansu.
+fn kafka_tarball(build: &Path, tansu: &str) -> Vec<u8> {
+    let top = build.join("kafka_2.11-1.1.1");
+    let listener = r#"listener=$(sed -n 's/^listeners=PLAINTEXT:\/\///p' "$(dirname "$0")/../config/server.properties")"#;
+    write_exe(
+        &top.join("bin/kafka-server-start.sh"),
+        &format!(
+            "#!/usr/bin/env bash\n# Stand-in: Tansu on the listener of server.properties.\nset -eu\n{listener}\nexec '{tansu}' broker --listener-url \"tcp://$listener\" --advertised-listener-url \"tcp://$listener\" --storage-engine memory://tansu/\n"
+        ),
+    );
+    write_exe(
+        &top.join("bin/kafka-topics.sh"),
+        &format!(
+            "#!/usr/bin/env bash\n# Stand-in: kafka-topics.sh --create [--if-not-exists] --partitions N --topic T through Tansu.\nset -eu\n{listener}\n\
+             topic=\"\"; partitions=1; if_not_exists=\"\"\n\
+             while [ $# -gt 0 ]; do case \"$1\" in --topic) topic=$2; shift;; --partitions) partitions=$2; shift;; --if-not-exists) if_not_exists=1;; esac; shift; done\n\
+             if '{tansu}' topic create --broker \"tcp://$listener\" --partitions \"$partitions\" \"$topic\"; then exit 0; fi\n\
+             [ -n \"$if_not_exists\" ] && '{tansu}' topic list --broker \"tcp://$listener\" | grep -q \"\\\"name\\\":\\\"$topic\\\"\"\n"
+        ),
+    );
+    std::fs::create_dir_all(top.join("config")).unwrap();
+    std::fs::write(
+        top.join("config/server.properties"),
+        "# replaced by the bootstrap action\n",
+    )
+    .unwrap();
+    sh("tar -czf kafka.tgz kafka_2.11-1.1.1", build);
+    std::fs::read(build.join("kafka.tgz")).unwrap()
+}
+
+fn sha512(bytes: &[u8]) -> String {
+    sha2::Sha512::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Kills every process a node's pid files name (the test started them, through the scripts).
+struct Node {
+    log_dir: PathBuf,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Ok(entries) = std::fs::read_dir(&self.log_dir) {
+            for e in entries.flatten() {
+                if e.path().extension().is_some_and(|x| x == "pid") {
+                    if let Ok(pid) = std::fs::read_to_string(e.path()) {
+                        let _ = Command::new("kill").arg(pid.trim()).status();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn ruok(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.write_all(b"ruok");
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    reply == "imok"
+}
+
+#[test]
+fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
+    let Some(p) = peers() else { return };
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let bucket = format!("dw-sandbox-{}", std::process::id());
+    common::s3_put(&p.moto, &format!("/{bucket}"), b"");
+    let build = root.join("build");
+    std::fs::create_dir_all(&build).unwrap();
+    let zk = zookeeper_tarball(&build);
+    let kafka = kafka_tarball(&build, &p.tansu);
+    common::s3_put(
+        &p.moto,
+        &format!("/{bucket}/mirror/zookeeper-3.8.0.tgz"),
+        &zk,
+    );
+    common::s3_put(
+        &p.moto,
+        &format!("/{bucket}/mirror/kafka_2.11-1.1.1.tgz"),
+        &kafka,
+    );
+    common::s3_put(&p.moto, &format!("/{bucket}/secrets/twitter.json"),
+        br#"{"consumer_key":"ck","consumer_secret":"cs","access_token":"at","access_token_secret":"ats"}"#);
+
+    let node = root.join("node");
+    let (home, mnt) = (node.join("home/hadoop"), node.join("mnt"));
+    let info = mnt.join("var/lib/info/instance.json");
+    let (zk_port, kafka_port) = (free_port(), free_port());
+    let binaries = Path::new(env!("CARGO_BIN_EXE_dw"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let config = std::fs::read_to_string(common::fixture("render/dw-4.2.0.toml"))
+        .unwrap()
+        .replace("bucket = \"dw-debate-watch\"", &format!("bucket = \"{bucket}\""))
+        .replace("debates = \"../../../configs/debates.toml\"", &format!("debates = \"{}\"", common::repo().join("configs/debates.toml").display()))
+        .replace("binaries = \"bin\"", &format!("binaries = \"{}\"", binaries.display()))
+        .replace("https://archive.apache.org/dist/zookeeper/zookeeper-3.4.14/zookeeper-3.4.14.tar.gz", &format!("s3://{bucket}/mirror/zookeeper-3.8.0.tgz"))
+        .replace("https://archive.apache.org/dist/kafka/1.1.1/kafka_2.11-1.1.1.tgz", &format!("s3://{bucket}/mirror/kafka_2.11-1.1.1.tgz"))
+        .replace(&"ab".repeat(64), &sha512(&zk))
+        .replace(&"cd".repeat(64), &sha512(&kafka))
+        .replace("client_port = 2181", &format!("client_port = {zk_port}"))
+        .replace("port = 9092", &format!("port = {kafka_port}"))
+        .replace("partitions = 6", "partitions = 3")
+        .replace("credentials = \"ssm:/dw/twitter\"", &format!("credentials = \"s3://{bucket}/secrets/twitter.json\"\nstream_url = \"http://127.0.0.1:9/1.1/statuses/filter.json\""))
+        .replace("health_timeout = \"5m\"", "health_timeout = \"60s\"")
+        + &format!(
+            "\n[node]\nhome = \"{}\"\nmnt = \"{}\"\ninstance_json = \"{}\"\nhostname = \"127.0.0.1\"\nshutdown = \"touch {}\"\n",
+            home.display(), mnt.display(), info.display(), node.join("shutdown-called").display()
+        );
+    let config_path = root.join("dw.toml");
+    std::fs::write(&config_path, config).unwrap();
+
+    // Stage and launch on moto, as for real.
+    let mut up = dw_at(&p.moto);
+    up.arg("--config")
+        .arg(&config_path)
+        .env("DW_LOCK_DIR", root)
+        .args([
+            "cluster",
+            "up",
+            "--debate",
+            "2016-03-10",
+            "--no-wait",
+            "--output",
+            "json",
+            "--at",
+            "2016-04-01T07:00:00Z",
+        ]);
+    for h in common::m3_large_history() {
+        up.args(["--history", &h]);
+    }
+    let r = run(&mut up);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["cluster_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // What EMR would run: the bootstrap actions' scripts and the steps' command lines.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (actions, steps) = rt.block_on(async {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&p.moto)
+            .credentials_provider(aws_sdk_emr::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .load()
+            .await;
+        let emr = aws_sdk_emr::Client::new(&conf);
+        let b = emr
+            .list_bootstrap_actions()
+            .cluster_id(&id)
+            .send()
+            .await
+            .unwrap();
+        let s = emr.list_steps().cluster_id(&id).send().await.unwrap();
+        let actions: Vec<String> = b
+            .bootstrap_actions()
+            .iter()
+            .map(|a| a.script_path().unwrap().to_string())
+            .collect();
+        let mut steps: Vec<Vec<String>> = s
+            .steps()
+            .iter()
+            .map(|s| s.config().unwrap().args().to_vec())
+            .collect();
+        steps.reverse();
+        (actions, steps)
+    });
+    let env = |cmd: &mut Command| {
+        cmd.env("AWS_ENDPOINT_URL", &p.moto)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+    };
+    let run_action = |uri: &str, n: usize| -> (bool, String) {
+        let script = root.join(format!("action-{n}.sh"));
+        let mut get = Command::new("aws");
+        env(&mut get);
+        let ok = get
+            .args(["s3", "cp", "--only-show-errors", uri])
+            .arg(&script)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "download {uri}");
+        let mut bash = Command::new("bash");
+        env(&mut bash);
+        let out = bash.arg(&script).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let node_guard = Node {
+        log_dir: mnt.join("var/log/dw"),
+    };
+
+    // A core node: installs the binaries and the step scripts, starts nothing.
+    std::fs::create_dir_all(info.parent().unwrap()).unwrap();
+    std::fs::write(
+        &info,
+        r#"{"isMaster": false, "instanceGroupId": "ig-core"}"#,
+    )
+    .unwrap();
+    for (n, a) in actions.iter().enumerate() {
+        let (ok, log) = run_action(a, n);
+        assert!(ok, "core: {a}\n{log}");
+    }
+    for bin in ["dw-ingest", "dw-score"] {
+        let path = home.join("bin").join(bin);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o755,
+            "{bin}"
+        );
+    }
+    assert!(home.join("dw/steps/start-score.sh").is_file());
+    assert!(!home.join("zookeeper").exists() && !home.join("kafka").exists());
+    let pids: Vec<_> = std::fs::read_dir(mnt.join("var/log/dw"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "pid"))
+        .collect();
+    assert!(pids.is_empty(), "a core node starts nothing");
+
+    // The master, from a fresh node: everything, twice.
+    std::fs::remove_dir_all(&home).unwrap();
+    std::fs::remove_dir_all(mnt.join("var/log")).unwrap();
+    std::fs::write(
+        &info,
+        r#"{"isMaster": true, "instanceGroupId": "ig-master"}"#,
+    )
+    .unwrap();
+    for round in 0..2 {
+        for (n, a) in actions.iter().enumerate() {
+            let (ok, log) = run_action(a, n);
+            assert!(ok, "master round {round}: {a}\n{log}");
+            if round == 1 && a.ends_with("/zookeeper.sh") {
+                assert!(
+                    log.contains("ZooKeeper is already running and healthy"),
+                    "{log}"
+                );
+            }
+        }
+        assert!(ruok(zk_port), "ZooKeeper answers imok");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", kafka_port)).is_ok(),
+            "Kafka listens"
+        );
+        for step in &steps {
+            let mut cmd = Command::new(&step[0]);
+            env(&mut cmd);
+            let out = cmd.args(&step[1..]).output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {step:?}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    assert!(home.join("zookeeper/conf/zoo.cfg").is_file());
+    assert!(
+        std::fs::read_to_string(home.join("kafka/config/server.properties"))
+            .unwrap()
+            .contains(&format!("log.dirs={}/kafka/logs", mnt.display()))
+    );
+    let topics = Command::new(&p.tansu)
+        .args([
+            "topic",
+            "list",
+            "--broker",
+            &format!("tcp://127.0.0.1:{kafka_port}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&topics.stdout).contains("\"name\":\"tweets\""));
+    for job in ["dw-ingest", "dw-score"] {
+        let status: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(mnt.join(format!("var/log/dw/{job}.status.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(status["state"], "running", "{job}: {status}");
+    }
+    // The 2016-03-10 deadline passed long ago: the watchdog shut the "master" down at once.
+    let start = Instant::now();
+    while !node.join("shutdown-called").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the watchdog fired"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(node_guard);
+}
