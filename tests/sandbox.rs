@@ -138,10 +138,10 @@ impl Drop for Node {
     fn drop(&mut self) {
         if let Ok(entries) = std::fs::read_dir(&self.log_dir) {
             for e in entries.flatten() {
-                if e.path().extension().is_some_and(|x| x == "pid") {
-                    if let Ok(pid) = std::fs::read_to_string(e.path()) {
-                        let _ = Command::new("kill").arg(pid.trim()).status();
-                    }
+                if e.path().extension().is_some_and(|x| x == "pid")
+                    && let Ok(pid) = std::fs::read_to_string(e.path())
+                {
+                    let _ = Command::new("kill").arg(pid.trim()).status();
                 }
             }
         }
