@@ -132,6 +132,17 @@ fn check(config: &Config) -> Result<()> {
             "set s3.bucket in configs/dw.toml: dw stages scripts and binaries there",
         ));
     }
+    if config.jobs.score_workers.0 > 1 {
+        // Scoring across core nodes (YARN distributed shell) is not built yet: refuse rather
+        // than launch one scorer while the config says more.
+        return Err(Error::input_with_hint(
+            format!(
+                "jobs.score_workers = {}: more than one scorer per cluster is not supported yet",
+                config.jobs.score_workers.0
+            ),
+            "set jobs.score_workers = 1 (one dw-score on the master)",
+        ));
+    }
     for (what, url, sum) in [
         ("zookeeper", &config.zookeeper.url, &config.zookeeper.sha512),
         ("kafka", &config.kafka.url, &config.kafka.sha512),

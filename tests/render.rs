@@ -198,3 +198,35 @@ fn missing_job_binaries_say_how_to_build_them() {
          hint: build the cluster binaries with `dw build-jobs` (or set jobs.binaries in configs/dw.toml)\n"
     );
 }
+
+#[test]
+fn more_than_one_scorer_is_refused_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(fixture("render/dw-4.2.0.toml"))
+        .unwrap()
+        .replace("score_workers = 1", "score_workers = 3")
+        .replace(
+            "../../../configs/debates.toml",
+            &common::repo()
+                .join("configs/debates.toml")
+                .display()
+                .to_string(),
+        )
+        .replace(
+            "binaries = \"bin\"",
+            &format!("binaries = \"{}\"", fixture("render/bin")),
+        );
+    let path = dir.path().join("dw.toml");
+    std::fs::write(&path, config).unwrap();
+    let r = run(dw()
+        .arg("--config")
+        .arg(&path)
+        .args(["render", "--debate", "2015-11-10", "--out"])
+        .arg(dir.path().join("out")));
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: jobs.score_workers = 3: more than one scorer per cluster is not supported yet\n\
+         hint: set jobs.score_workers = 1 (one dw-score on the master)\n"
+    );
+}
