@@ -309,7 +309,7 @@ pub async fn wait_ready(
         let line = describe(&s);
         // One plain line per change (not per poll) for cron logs.
         if line != last {
-            progress.set(&format!("{line} [{}s]", start.elapsed().as_secs()));
+            progress.set(&line);
             last = line;
         }
         let step_failed = s

@@ -40,6 +40,10 @@ impl Progress {
             return Progress { bar: None };
         }
         let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         bar.enable_steady_tick(Duration::from_millis(120));
         bar.set_message(message.to_string());
         Progress { bar: Some(bar) }
