@@ -106,16 +106,20 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
         ..Default::default()
     };
 
-    if args.dry_run {
+    // Quote (debate-night floor) and plan: the same for a dry run and for real.
+    let make_plan = || async {
         let quotes = plan_quotes(cli, &loaded, &window, history).await?;
-        let plan = plan::build(
+        plan::build(
             &loaded,
             &evening,
             &plan::PlanOptions {
                 quotes,
                 keep_on_failure: args.keep_on_failure,
             },
-        )?;
+        )
+    };
+    if args.dry_run {
+        let plan = make_plan().await?;
         let request = cluster::request::from_plan(&plan)?;
         let mut text = plan.to_text();
         text.push_str("\n(dry run: nothing was staged or launched)\n");
@@ -154,15 +158,7 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
         return print_result(cli.output, &result.to_text(), &result);
     }
 
-    let quotes = plan_quotes(cli, &loaded, &window, history).await?;
-    let plan = plan::build(
-        &loaded,
-        &evening,
-        &plan::PlanOptions {
-            quotes,
-            keep_on_failure: args.keep_on_failure,
-        },
-    )?;
+    let plan = make_plan().await?;
     let request = cluster::request::from_plan(&plan)?;
     stage::stage(&s3, &loaded.config.s3.bucket, &plan.staged).await?;
     let id = cluster::request::send(&emr, &request).await?;

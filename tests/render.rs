@@ -138,59 +138,53 @@ fn which(cmd: &str) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-#[test]
-fn unset_checksums_are_refused_with_where_to_find_them() {
-    let dir = tempfile::tempdir().unwrap();
+/// The 4.2.0 fixture config, with absolute paths, `edit`ed, written into `dir`.
+fn config_in(dir: &Path, edit: impl Fn(String) -> String) -> std::path::PathBuf {
     let config = std::fs::read_to_string(fixture("render/dw-4.2.0.toml"))
         .unwrap()
-        .replace(&"ab".repeat(64), "");
-    let path = dir.path().join("dw.toml");
-    std::fs::write(
-        &path,
-        config
-            .replace(
-                "../../../configs/debates.toml",
-                &common::repo()
-                    .join("configs/debates.toml")
-                    .display()
-                    .to_string(),
-            )
-            .replace(
-                "binaries = \"bin\"",
-                &format!("binaries = \"{}\"", fixture("render/bin")),
-            ),
-    )
-    .unwrap();
-    let r = run(dw()
-        .arg("--config")
-        .arg(&path)
-        .args(["render", "--debate", "2015-11-10", "--out"])
-        .arg(dir.path().join("out")));
-    assert_eq!(r.code, 2);
-    insta::assert_snapshot!(r.stderr);
-}
-
-#[test]
-fn missing_job_binaries_say_how_to_build_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = std::fs::read_to_string(fixture("render/dw-4.2.0.toml")).unwrap();
-    let path = dir.path().join("dw.toml");
-    std::fs::write(
-        &path,
-        config.replace(
+        .replace(
             "../../../configs/debates.toml",
             &common::repo()
                 .join("configs/debates.toml")
                 .display()
                 .to_string(),
-        ),
+        );
+    let path = dir.join("dw.toml");
+    std::fs::write(&path, edit(config)).unwrap();
+    path
+}
+
+fn with_fixture_binaries(config: String) -> String {
+    config.replace(
+        "binaries = \"bin\"",
+        &format!("binaries = \"{}\"", fixture("render/bin")),
     )
-    .unwrap();
-    let r = run(dw()
+}
+
+#[test]
+fn unset_checksums_are_refused_with_where_to_find_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_in(dir.path(), |c| {
+        with_fixture_binaries(c).replace(&"ab".repeat(64), "")
+    });
+    let r = render_with(&path, dir.path());
+    assert_eq!(r.code, 2);
+    insta::assert_snapshot!(r.stderr);
+}
+
+fn render_with(config: &Path, dir: &Path) -> common::Run {
+    run(dw()
         .arg("--config")
-        .arg(&path)
+        .arg(config)
         .args(["render", "--debate", "2015-11-10", "--out"])
-        .arg(dir.path().join("out")));
+        .arg(dir.join("out")))
+}
+
+#[test]
+fn missing_job_binaries_say_how_to_build_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_in(dir.path(), |c| c);
+    let r = render_with(&path, dir.path());
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stderr.replace(&dir.path().display().to_string(), "<tmp>"),
@@ -202,27 +196,10 @@ fn missing_job_binaries_say_how_to_build_them() {
 #[test]
 fn more_than_one_scorer_is_refused_not_ignored() {
     let dir = tempfile::tempdir().unwrap();
-    let config = std::fs::read_to_string(fixture("render/dw-4.2.0.toml"))
-        .unwrap()
-        .replace("score_workers = 1", "score_workers = 3")
-        .replace(
-            "../../../configs/debates.toml",
-            &common::repo()
-                .join("configs/debates.toml")
-                .display()
-                .to_string(),
-        )
-        .replace(
-            "binaries = \"bin\"",
-            &format!("binaries = \"{}\"", fixture("render/bin")),
-        );
-    let path = dir.path().join("dw.toml");
-    std::fs::write(&path, config).unwrap();
-    let r = run(dw()
-        .arg("--config")
-        .arg(&path)
-        .args(["render", "--debate", "2015-11-10", "--out"])
-        .arg(dir.path().join("out")));
+    let path = config_in(dir.path(), |c| {
+        with_fixture_binaries(c).replace("score_workers = 1", "score_workers = 3")
+    });
+    let r = render_with(&path, dir.path());
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stderr,

@@ -82,20 +82,13 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// The endpoint of the moto harness that scripts/test started, or `None` when the tests run
-/// without it. Under scripts/test (DW_REQUIRE_PEERS=1) a missing harness fails the test.
+/// without it (a failure under DW_REQUIRE_PEERS).
 pub fn moto_endpoint() -> Option<String> {
-    match std::env::var("DW_MOTO_ENDPOINT") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("DW_REQUIRE_PEERS").is_err(),
-                "DW_REQUIRE_PEERS is set but DW_MOTO_ENDPOINT is not: run the tests through scripts/test"
-            );
-            eprintln!("skipped: no moto harness (run scripts/test)");
-            None
-        }
-    }
+    dw_pipeline::testkit::moto()
 }
+
+#[allow(unused_imports)] // not every test binary uses it
+pub use dw_pipeline::testkit::s3_put;
 
 /// A plain HTTP/1.1 POST to the harness's control endpoint; returns the response body.
 pub fn http_post(endpoint: &str, path: &str, body: &str) -> String {
@@ -119,24 +112,4 @@ pub fn http_post(endpoint: &str, path: &str, body: &str) -> String {
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())
         .unwrap_or_default()
-}
-
-/// A bare HTTP PUT (a bucket, or an object with `body`) to the moto server.
-pub fn s3_put(endpoint: &str, path: &str, body: &[u8]) {
-    use std::io::{Read, Write};
-    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(addr).expect("moto reachable");
-    write!(
-        s,
-        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .expect("request");
-    s.write_all(body).expect("body");
-    let mut response = String::new();
-    s.read_to_string(&mut response).expect("response");
-    assert!(
-        response.starts_with("HTTP/1.1 200"),
-        "PUT {path}: {response}"
-    );
 }

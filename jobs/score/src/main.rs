@@ -275,12 +275,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     )
                     .map_err(|e| format!("heartbeat: {e}"))?;
             }
-            for w in scorer.flush() {
-                if args.emit == Emit::Windows {
-                    sink.window(&w)?;
-                }
-            }
-            sink.flush()?;
+            finish(&mut scorer, &mut sink, args.emit)?;
             tracker.written_until(i64::MAX);
             let offsets = tracker.to_commit();
             kafka::commit(&consumer, &offsets).map_err(|e| format!("commit: {e}"))?;
@@ -321,12 +316,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     )
                     .map_err(|e| format!("heartbeat: {e}"))?;
             }
-            for w in scorer.flush() {
-                if args.emit == Emit::Windows {
-                    sink.window(&w)?;
-                }
-            }
-            sink.flush()?;
+            finish(&mut scorer, &mut sink, args.emit)?;
         }
     }
     if let Some(d) = dead.as_mut() {
@@ -340,6 +330,16 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         serde_json::to_string(&scorer.counts).unwrap_or_default()
     ));
     Ok(())
+}
+
+/// Writes every window still open (end of input, or shutdown) and makes the sink durable.
+fn finish(scorer: &mut Scorer, sink: &mut Sink, emit: Emit) -> Result<(), String> {
+    for w in scorer.flush() {
+        if emit == Emit::Windows {
+            sink.window(&w)?;
+        }
+    }
+    sink.flush()
 }
 
 /// Reads partial windows from every input and writes one merged window per (debate, start).
