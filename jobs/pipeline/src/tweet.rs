@@ -351,3 +351,37 @@ mod tests {
         assert_eq!(t.scored_text(true), "hi there");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    const GENUINE: &str = include_str!(
+        "../../../tests/fixtures/tweets/tweets_stream_v1.1_filter_2015-11-14_sviswana.jsonl"
+    );
+
+    proptest! {
+        /// Any text at all: a message or an error, never a panic.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in "\\PC{0,200}") {
+            let _ = super::parse(&text);
+        }
+
+        /// A genuine status cut short, or with a byte range replaced: never a panic.
+        #[test]
+        fn damaged_genuine_statuses_never_panic(cut in 0usize..2400, at in 0usize..2400, junk in "[{}\\[\\]\":,\\\\a-z0-9 ]{0,8}") {
+            let line = GENUINE.trim_end();
+            let mut cut_at = cut.min(line.len());
+            while !line.is_char_boundary(cut_at) {
+                cut_at -= 1;
+            }
+            let _ = super::parse(&line[..cut_at]);
+            let mut at = at.min(line.len());
+            while !line.is_char_boundary(at) {
+                at -= 1;
+            }
+            let damaged = format!("{}{junk}{}", &line[..at], &line[at..]);
+            let _ = super::parse(&damaged);
+        }
+    }
+}
