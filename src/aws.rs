@@ -75,10 +75,7 @@ pub fn emr(config: &SdkConfig) -> aws_sdk_emr::Client {
 /// S3 with path-style addressing whenever an endpoint override is in use (stand-ins such as
 /// moto cannot serve virtual-hosted buckets).
 pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
-    let s3_config = aws_sdk_s3::config::Builder::from(config)
-        .force_path_style(config.endpoint_url().is_some())
-        .build();
-    aws_sdk_s3::Client::from_conf(s3_config)
+    dw_pipeline::s3::client(config)
 }
 
 /// Error codes that mean the request, not AWS, was wrong: the user can act on them (exit 2).

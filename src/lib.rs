@@ -511,23 +511,9 @@ async fn fetch_archive(
     bucket: &str,
     prefix: &str,
 ) -> Result<Box<dyn std::io::BufRead + Send>> {
-    let mut keys = Vec::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| aws::sdk_error("ListObjectsV2", e))?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key())
-                .map(str::to_string),
-        );
-    }
-    keys.sort();
+    let keys = dw_pipeline::s3::list_keys(s3, bucket, prefix)
+        .await
+        .map_err(Error::Failed)?;
     if keys.is_empty() {
         return Err(Error::input(format!(
             "no objects under s3://{bucket}/{prefix}"

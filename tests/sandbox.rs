@@ -233,10 +233,12 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
     }
     let r = run(&mut up);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let id = serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["cluster_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let launched: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        launched["already_running"], false,
+        "a cluster for 2016-03-10 was left on this moto server by an earlier run"
+    );
+    let id = launched["cluster_id"].as_str().unwrap().to_string();
 
     // What EMR would run: the bootstrap actions' scripts and the steps' command lines.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -399,4 +401,12 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(node_guard);
+    let down = run(dw_at(&p.moto).arg("--config").arg(&config_path).args([
+        "cluster",
+        "down",
+        "--cluster-id",
+        &id,
+        "--no-wait",
+    ]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
 }

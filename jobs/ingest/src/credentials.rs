@@ -85,11 +85,7 @@ pub async fn load(source: &str, v2: bool) -> Result<Auth, String> {
         let (bucket, key) = rest
             .split_once('/')
             .ok_or_else(|| format!("{source}: expected s3://BUCKET/KEY"))?;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(config.endpoint_url().is_some())
-                .build(),
-        );
+        let s3 = dw_pipeline::s3::client(&config);
         let obj = s3
             .get_object()
             .bucket(bucket)

@@ -541,34 +541,8 @@ impl Ingest {
         prefix: &str,
         pace: Option<f64>,
     ) -> Result<(), String> {
-        let config = aws_config::load_from_env().await;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(config.endpoint_url().is_some())
-                .build(),
-        );
-        let mut keys = Vec::new();
-        let mut pages = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                format!(
-                    "s3://{bucket}/{prefix}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                )
-            })?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key())
-                    .map(str::to_string),
-            );
-        }
-        keys.sort();
+        let s3 = dw_pipeline::s3::client_from_env().await;
+        let keys = dw_pipeline::s3::list_keys(&s3, bucket, prefix).await?;
         log(&format!(
             "replaying {} objects of s3://{bucket}/{prefix}",
             keys.len()

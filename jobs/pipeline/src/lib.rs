@@ -8,6 +8,8 @@ pub mod endpoint;
 pub mod kafka;
 pub mod labmt;
 pub mod lines;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod score;
 pub mod status;
 #[cfg(feature = "testkit")]

@@ -43,12 +43,7 @@ impl S3Sink {
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
-        let config = runtime.block_on(aws_config::load_from_env());
-        let client = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(config.endpoint_url().is_some())
-                .build(),
-        );
+        let client = runtime.block_on(dw_pipeline::s3::client_from_env());
         Ok(S3Sink {
             client,
             runtime,
