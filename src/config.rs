@@ -302,10 +302,11 @@ impl Loaded {
     /// Resolves `rel` against the config file's directory (the working directory for the
     /// built-in configuration).
     pub fn relative(&self, rel: &Path) -> PathBuf {
-        match &self.path {
+        let joined = match &self.path {
             Some(p) => p.parent().unwrap_or_else(|| Path::new(".")).join(rel),
             None => PathBuf::from("configs").join(rel),
-        }
+        };
+        lexically_normal(&joined)
     }
 
     /// Where the debate calendar is: `debates` relative to the config file.
@@ -315,6 +316,26 @@ impl Loaded {
                 .unwrap_or_else(|| Path::new("."))
                 .join(&self.config.debates)
         })
+    }
+}
+
+/// `configs/../data` -> `data`, without touching the file system (paths shown to people).
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match (c, out.last()) {
+            (Component::CurDir, _) => {}
+            (Component::ParentDir, Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
     }
 }
 
@@ -335,6 +356,14 @@ mod tests {
         assert_eq!(c.spot.markup.0, 0.20);
         assert_eq!(c.spot.floor.get(), 0.02);
         assert_eq!(c.spot.lookback.as_secs(), 3600);
+    }
+
+    #[test]
+    fn relative_paths_are_shown_without_detours() {
+        assert_eq!(lexically_normal(Path::new("configs/../data/x")), PathBuf::from("data/x"));
+        assert_eq!(lexically_normal(Path::new("../a/./b")), PathBuf::from("../a/b"));
+        assert_eq!(lexically_normal(Path::new("/etc/dw/../dw.toml")), PathBuf::from("/etc/dw.toml"));
+        assert_eq!(lexically_normal(Path::new("configs/..")), PathBuf::from("."));
     }
 
     #[test]
