@@ -360,10 +360,22 @@ mod tests {
 
     #[test]
     fn relative_paths_are_shown_without_detours() {
-        assert_eq!(lexically_normal(Path::new("configs/../data/x")), PathBuf::from("data/x"));
-        assert_eq!(lexically_normal(Path::new("../a/./b")), PathBuf::from("../a/b"));
-        assert_eq!(lexically_normal(Path::new("/etc/dw/../dw.toml")), PathBuf::from("/etc/dw.toml"));
-        assert_eq!(lexically_normal(Path::new("configs/..")), PathBuf::from("."));
+        assert_eq!(
+            lexically_normal(Path::new("configs/../data/x")),
+            PathBuf::from("data/x")
+        );
+        assert_eq!(
+            lexically_normal(Path::new("../a/./b")),
+            PathBuf::from("../a/b")
+        );
+        assert_eq!(
+            lexically_normal(Path::new("/etc/dw/../dw.toml")),
+            PathBuf::from("/etc/dw.toml")
+        );
+        assert_eq!(
+            lexically_normal(Path::new("configs/..")),
+            PathBuf::from(".")
+        );
     }
 
     #[test]
