@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
 use crate::debates::Tier;
+use crate::spot::Policy;
 use crate::units::{Duration, InstanceType};
 
 #[derive(Debug, Parser)]
@@ -98,6 +99,8 @@ pub enum Command {
     /// Cron lines that launch each debate's cluster before it and remove it after
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// A debate's happiness per candidate per minute, from the windows the scorer wrote
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,6 +235,9 @@ pub struct UpArgs {
     /// Started by a schedule line: do nothing unless today is the debate's day
     #[arg(long)]
     pub scheduled: bool,
+    /// Bid policy [default: the config's spot.policy, dw]
+    #[arg(long, value_name = "NAME")]
+    pub policy: Option<Policy>,
 }
 
 #[derive(Debug, Args)]
@@ -282,6 +288,9 @@ pub struct RenderArgs {
     /// End of the quote's window, RFC 3339 [default: now]
     #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "history")]
     pub at: Option<Timestamp>,
+    /// Bid policy [default: the config's spot.policy, dw]
+    #[arg(long, value_name = "NAME", requires = "history")]
+    pub policy: Option<Policy>,
 }
 
 #[derive(Debug, Args)]
@@ -302,8 +311,123 @@ pub struct DebatesArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SpotCommand {
-    /// Per-zone spot statistics over a look-back window, the cheapest zone and the bid
+    /// Per-zone spot statistics over a look-back window, the zone to launch in and the bid
     Quote(QuoteArgs),
+    /// Launch on paper in the past: each policy's interruptions and cost, side by side
+    Backtest(BacktestArgs),
+    /// Prices per zone over a time range, with each policy's bid (table, or a plot)
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// EC2 instance type, e.g. m3.large
+    #[arg(value_name = "TYPE")]
+    pub instance_type: InstanceType,
+
+    /// Saved `aws ec2 describe-spot-price-history` JSON (repeatable) instead of calling EC2
+    #[arg(long, value_name = "FILE")]
+    pub history: Vec<PathBuf>,
+
+    /// First launch: YYYY-MM-DD or RFC 3339 [default: as soon as the history allows]
+    #[arg(long, value_name = "DATE", value_parser = parse_date_or_time)]
+    pub from: Option<Timestamp>,
+
+    /// Last launch: YYYY-MM-DD or RFC 3339 [default: the last whose window the history covers]
+    #[arg(long, value_name = "DATE", value_parser = parse_date_or_time)]
+    pub to: Option<Timestamp>,
+
+    /// How long each cluster runs [default: 2h30m; with --debates, the evening's span]
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<Duration>,
+
+    /// The quotes' look-back [default: the config's spot.lookback]
+    #[arg(long, value_name = "DURATION")]
+    pub lookback: Option<Duration>,
+
+    /// Launch at this interval
+    #[arg(long, value_name = "DURATION", default_value = "1h", conflicts_with = "debates")]
+    pub every: Duration,
+
+    /// Launch for each debate evening of the calendar instead (45 min before it, the
+    /// debate-night floor applies)
+    #[arg(long)]
+    pub debates: bool,
+
+    /// Policies to compare (repeatable) [default: all three]
+    #[arg(long, value_name = "NAME")]
+    pub policy: Vec<Policy>,
+
+    /// On-demand price of the type, $/hour [default: the config's, then the built-in table]
+    #[arg(long, value_name = "P")]
+    pub on_demand_price: Option<f64>,
+
+    /// Only these availability zones (comma-separated)
+    #[arg(long, value_name = "ZONES", value_delimiter = ',')]
+    pub zones: Vec<String>,
+
+    /// Product description [default: the config's spot.product]
+    #[arg(long, value_name = "PRODUCT")]
+    pub product: Option<String>,
+
+    /// Also draw each launch's cost per policy (.svg or .png)
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// EC2 instance type, e.g. m3.large
+    #[arg(value_name = "TYPE")]
+    pub instance_type: InstanceType,
+
+    /// How far back from --at to show
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub lookback: Duration,
+
+    /// End of the range, RFC 3339 [default: now, or the end of the --history files]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<Timestamp>,
+
+    /// Saved `aws ec2 describe-spot-price-history` JSON (repeatable) instead of calling EC2
+    #[arg(long, value_name = "FILE")]
+    pub history: Vec<PathBuf>,
+
+    /// Only these availability zones (comma-separated)
+    #[arg(long, value_name = "ZONES", value_delimiter = ',')]
+    pub zones: Vec<String>,
+
+    /// Product description [default: the config's spot.product]
+    #[arg(long, value_name = "PRODUCT")]
+    pub product: Option<String>,
+
+    /// On-demand price of the type, $/hour [default: the config's, then the built-in table]
+    #[arg(long, value_name = "P")]
+    pub on_demand_price: Option<f64>,
+
+    /// Draw the prices and each policy's bid (.svg or .png)
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The debate evening (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub debate: String,
+    /// Only this tier's candidates
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<Tier>,
+    /// The windows: a directory (out/), a windows.jsonl file, or s3://BUCKET/PREFIX
+    /// [default: out/DATE/windows.jsonl, as `dw replay` writes it]
+    #[arg(long, value_name = "SOURCE")]
+    pub from: Option<String>,
+    /// Merge the windows into bins this long (the scorer writes one a minute)
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub bin: Duration,
+    /// Also draw happiness per candidate over time (.svg or .png)
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -335,9 +459,30 @@ pub struct QuoteArgs {
     /// Quote for this debate night (YYYY-MM-DD): the debate-night floor applies
     #[arg(long, value_name = "DATE")]
     pub debate: Option<String>,
+
+    /// Bid policy [default: the config's spot.policy, dw]
+    #[arg(long, value_name = "NAME")]
+    pub policy: Option<Policy>,
+
+    /// On-demand price of the type, $/hour [default: the config's, then the built-in table]
+    #[arg(long, value_name = "P")]
+    pub on_demand_price: Option<f64>,
 }
 
 pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     s.parse::<Timestamp>()
         .map_err(|_| format!("`{s}` is not an RFC 3339 time; write it like 2016-04-01T01:00:00Z"))
+}
+
+/// `2016-04-01` (midnight UTC) or an RFC 3339 time.
+pub fn parse_date_or_time(s: &str) -> Result<Timestamp, String> {
+    if let Ok(date) = s.parse::<jiff::civil::Date>() {
+        return date
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    s.parse::<Timestamp>().map_err(|_| {
+        format!("`{s}` is neither a date nor a time; write 2016-04-01 or 2016-04-01T01:00:00Z")
+    })
 }

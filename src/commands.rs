@@ -103,6 +103,7 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
     let history = (!args.history.is_empty()).then_some(args.history.as_slice());
     let window = QuoteWindow {
         at: args.at,
+        policy: args.policy,
         ..Default::default()
     };
 

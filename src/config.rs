@@ -235,6 +235,17 @@ pub struct SpotConfig {
     pub floor: Dollars,
     /// The floor on a debate night (`--debate`, `cluster up`).
     pub debate_night_floor: Dollars,
+    /// The bid policy of quotes and launches (`--policy` overrides it).
+    #[serde(default = "default_policy")]
+    pub policy: crate::spot::Policy,
+    /// On-demand prices in $/hour by instance type, beside (or instead of) the built-in table
+    /// of us-east-1's 2016 prices.
+    #[serde(default)]
+    pub on_demand: std::collections::BTreeMap<String, Dollars>,
+}
+
+fn default_policy() -> crate::spot::Policy {
+    crate::spot::Policy::Dw
 }
 
 fn default_product() -> String {
@@ -320,7 +331,7 @@ impl Loaded {
 }
 
 /// `configs/../data` -> `data`, without touching the file system (paths shown to people).
-fn lexically_normal(path: &Path) -> PathBuf {
+pub fn lexically_normal(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out: Vec<Component<'_>> = Vec::new();
     for c in path.components() {

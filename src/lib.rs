@@ -12,9 +12,11 @@ pub mod debates;
 pub mod error;
 pub mod log;
 pub mod plan;
+pub mod plot;
 pub mod progress;
 pub mod render;
 pub mod replay;
+pub mod report;
 pub mod schedule;
 pub mod spot;
 pub mod stage;
@@ -23,6 +25,7 @@ pub mod tomlfile;
 pub mod units;
 
 mod commands;
+mod spot_commands;
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -32,9 +35,10 @@ use clap::Parser as _;
 use serde::Serialize;
 
 use cli::{
-    BuildJobsArgs, Cli, ClusterCommand, Command, DebatesArgs, OutputFormat, QuoteArgs, RenderArgs,
-    ReplayArgs, ScheduleArgs, ScheduleCommand, SpotCommand,
+    BuildJobsArgs, Cli, ClusterCommand, Command, DebatesArgs, OutputFormat, RenderArgs, ReplayArgs,
+    ReportArgs, ScheduleArgs, ScheduleCommand, SpotCommand,
 };
+use spot_commands::{QuoteWindow, plan_quotes};
 use config::Loaded;
 use debates::Calendar;
 use error::{Error, Result};
@@ -77,7 +81,10 @@ where
 async fn execute(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Debates(args) => list_debates(cli, args),
-        Command::Spot(SpotCommand::Quote(args)) => spot_quote(cli, args).await,
+        Command::Spot(SpotCommand::Quote(args)) => spot_commands::quote(cli, args).await,
+        Command::Spot(SpotCommand::Backtest(args)) => spot_commands::backtest(cli, args).await,
+        Command::Spot(SpotCommand::History(args)) => spot_commands::history(cli, args).await,
+        Command::Report(args) => report_debate(cli, args).await,
         Command::Render(args) => render_scripts(cli, args).await,
         Command::Replay(args) => replay_debate(cli, args).await,
         Command::Schedule(c) => schedule_command(cli, c),
@@ -179,186 +186,6 @@ fn list_debates(cli: &Cli, args: &DebatesArgs) -> Result<()> {
     print_result(cli.output, &text, &evenings)
 }
 
-async fn spot_quote(cli: &Cli, args: &QuoteArgs) -> Result<()> {
-    let loaded = load_config(cli)?;
-    let debate_night = match &args.debate {
-        Some(date) => {
-            load_calendar(&loaded)?.evening(date, None)?;
-            true
-        }
-        None => false,
-    };
-    let req = quote_request(
-        &loaded,
-        args.instance_type.clone(),
-        QuoteWindow {
-            at: args.at,
-            lookback: args.lookback,
-            product: args.product.clone(),
-            zones: args.zones.clone(),
-        },
-        debate_night,
-    );
-    let quote = make_quote(cli, &loaded, &req, &args.history).await?;
-    print_result(cli.output, &quote.to_text(), &quote)
-}
-
-/// The window and zones of a quote, as the command line gives them (config defaults otherwise).
-#[derive(Debug, Clone, Default)]
-pub struct QuoteWindow {
-    pub at: Option<jiff::Timestamp>,
-    pub lookback: Option<units::Duration>,
-    pub product: Option<String>,
-    pub zones: Vec<String>,
-}
-
-fn quote_request(
-    loaded: &Loaded,
-    instance_type: units::InstanceType,
-    window: QuoteWindow,
-    debate_night: bool,
-) -> spot::QuoteRequest {
-    let spot = &loaded.config.spot;
-    spot::QuoteRequest {
-        instance_type,
-        product: window.product.unwrap_or_else(|| spot.product.clone()),
-        at: window.at.unwrap_or_else(jiff::Timestamp::now),
-        lookback: window.lookback.unwrap_or(spot.lookback),
-        zones: window.zones,
-        rule: spot::BidRule {
-            markup: spot.markup.0,
-            floor: if debate_night {
-                spot.debate_night_floor.get()
-            } else {
-                spot.floor.get()
-            },
-            debate_night,
-        },
-    }
-}
-
-/// Quotes from saved history files when given, else from EC2.
-async fn make_quote(
-    cli: &Cli,
-    loaded: &Loaded,
-    req: &spot::QuoteRequest,
-    history: &[std::path::PathBuf],
-) -> Result<spot::Quote> {
-    if history.is_empty() {
-        let sdk = aws::load(&aws_options(cli, loaded)).await?;
-        quote_from_ec2(&aws::ec2(&sdk), sdk.region().map(|r| r.to_string()), req).await
-    } else {
-        quote_from_files(req, history)
-    }
-}
-
-async fn quote_from_ec2(
-    ec2: &aws_sdk_ec2::Client,
-    region: Option<String>,
-    req: &spot::QuoteRequest,
-) -> Result<spot::Quote> {
-    let offered = spot::history::ec2::offered_zones(ec2, &req.instance_type).await?;
-    let region_name = region.clone().unwrap_or_default();
-    if offered.is_empty() {
-        return Err(Error::input_with_hint(
-            format!(
-                "{} is not offered in any zone of {region_name}",
-                req.instance_type
-            ),
-            "check the instance type's spelling, or pick another region with --region",
-        ));
-    }
-    if let Some(z) = req.zones.iter().find(|z| !offered.contains(z)) {
-        return Err(Error::input_with_hint(
-            format!("{} is not offered in {z}", req.instance_type),
-            format!(
-                "zones of {region_name} that offer it: {}",
-                offered.join(", ")
-            ),
-        ));
-    }
-    let expected = if req.zones.is_empty() {
-        offered
-    } else {
-        req.zones.clone()
-    };
-    log::info(&format!(
-        "reading {} spot price history for {} zones of {region_name}",
-        req.instance_type,
-        expected.len()
-    ));
-    let records = spot::history::ec2::fetch(ec2, &req.query()).await?;
-    spot::quote(req, &records, &expected, region.as_deref())
-}
-
-fn quote_from_files(
-    req: &spot::QuoteRequest,
-    history: &[std::path::PathBuf],
-) -> Result<spot::Quote> {
-    let mut all = Vec::new();
-    for path in history {
-        all.extend(spot::history::read_cli_json(path)?);
-    }
-    if !all
-        .iter()
-        .any(|r| r.instance_type == req.instance_type.as_str())
-    {
-        let mut types: Vec<&str> = all.iter().map(|r| r.instance_type.as_str()).collect();
-        types.sort();
-        types.dedup();
-        return Err(Error::input_with_hint(
-            format!("the history files have no {} prices", req.instance_type),
-            format!("they hold: {}", types.join(", ")),
-        ));
-    }
-    let records = req.query().select(&all);
-    // Each price holds until the next record, so a history file that ends long before the
-    // window still "quotes" its last price: say so, since that is rarely what was meant.
-    if let Some(newest) = records.iter().map(|r| r.at).max()
-        && newest < req.window_start() - jiff::SignedDuration::from_hours(24)
-    {
-        log::info(&format!(
-            "warning: the newest {} price in the history files is from {newest}; \
-             pass --at to quote a time the files cover",
-            req.instance_type
-        ));
-    }
-    spot::quote(req, &records, &req.zones, None)
-}
-
-/// Quotes every spot instance type of the plan's groups, as of `window`.
-async fn plan_quotes(
-    cli: &Cli,
-    loaded: &Loaded,
-    window: &QuoteWindow,
-    history: Option<&[std::path::PathBuf]>,
-) -> Result<std::collections::BTreeMap<String, spot::Quote>> {
-    let emr = &loaded.config.emr;
-    let mut types: Vec<&units::InstanceType> =
-        [Some(&emr.master), Some(&emr.core), emr.task.as_ref()]
-            .into_iter()
-            .flatten()
-            .filter(|g| g.market == config::Market::Spot)
-            .map(|g| &g.instance_type)
-            .collect();
-    types.sort();
-    types.dedup();
-    let mut quotes = std::collections::BTreeMap::new();
-    for t in types {
-        let req = quote_request(loaded, t.clone(), window.clone(), true);
-        let quote = match history {
-            Some(files) => quote_from_files(&req, files)?,
-            None => make_quote(cli, loaded, &req, &[]).await?,
-        };
-        log::info(&format!(
-            "{t}: cheapest zone {}, bid ${:.4}",
-            quote.cheapest_zone, quote.bid
-        ));
-        quotes.insert(t.to_string(), quote);
-    }
-    Ok(quotes)
-}
-
 async fn render_scripts(cli: &Cli, args: &RenderArgs) -> Result<()> {
     let loaded = load_config(cli)?;
     let evening = load_calendar(&loaded)?.evening(&args.debate, args.tier)?;
@@ -367,6 +194,7 @@ async fn render_scripts(cli: &Cli, args: &RenderArgs) -> Result<()> {
     } else {
         let window = QuoteWindow {
             at: args.at,
+            policy: args.policy,
             ..Default::default()
         };
         plan_quotes(cli, &loaded, &window, Some(&args.history)).await?
@@ -439,7 +267,10 @@ async fn replay_debate(cli: &Cli, args: &ReplayArgs) -> Result<()> {
                 Some(_) => loaded.relative(std::path::Path::new("..")),
                 None => std::path::PathBuf::new(),
             };
-            let path = replay::shipped_archive(&root, &evening.date.to_string());
+            let path = config::lexically_normal(&replay::shipped_archive(
+                &root,
+                &evening.date.to_string(),
+            ));
             if !path.is_file() {
                 return Err(Error::input_with_hint(
                     format!(
@@ -491,6 +322,96 @@ async fn replay_debate(cli: &Cli, args: &ReplayArgs) -> Result<()> {
     print_result(cli.output, &summary.to_text(), &summary)
 }
 
+async fn report_debate(cli: &Cli, args: &ReportArgs) -> Result<()> {
+    let loaded = load_config(cli)?;
+    let evening = load_calendar(&loaded)?.evening(&args.debate, args.tier)?;
+    let date = evening.date.to_string();
+    let bin_secs = u32::try_from(args.bin.as_secs())
+        .ok()
+        .filter(|b| *b > 0)
+        .ok_or_else(|| Error::input(format!("--bin {} is too long", args.bin)))?;
+    let from = args.from.clone().unwrap_or_else(|| "out".into());
+    let (windows, source) = match from.parse::<dw_pipeline::endpoint::Endpoint>() {
+        Ok(dw_pipeline::endpoint::Endpoint::S3 { bucket, prefix }) => {
+            let sdk = aws::load(&aws_options(cli, &loaded)).await?;
+            let s3 = aws::s3(&sdk);
+            // dw-score's layout: <prefix>/<debate>/windows/<start>[.<member>].json
+            let prefix = prefix.trim_end_matches('/');
+            let under = if prefix.is_empty() {
+                format!("{date}/windows/")
+            } else {
+                format!("{prefix}/{date}/windows/")
+            };
+            let keys = dw_pipeline::s3::list_keys(&s3, &bucket, &under)
+                .await
+                .map_err(Error::Failed)?;
+            let mut windows = Vec::new();
+            for key in &keys {
+                let bytes = s3_get(&s3, &bucket, key).await?;
+                windows.extend(report::parse_windows(
+                    &format!("s3://{bucket}/{key}"),
+                    &bytes,
+                )?);
+            }
+            (windows, format!("s3://{bucket}/{under}"))
+        }
+        _ => {
+            let path = std::path::PathBuf::from(from.strip_prefix("file:").unwrap_or(&from));
+            let path = if path.is_dir() {
+                path.join(&date).join("windows.jsonl")
+            } else {
+                path
+            };
+            let bytes = std::fs::read(&path).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    Error::input_with_hint(
+                        format!("no windows at {}", path.display()),
+                        format!(
+                            "score the debate first (dw replay --debate {date}), or pass \
+                             --from with the windows' file, directory or s3:// prefix"
+                        ),
+                    )
+                } else {
+                    Error::Read {
+                        path: path.clone(),
+                        source,
+                    }
+                }
+            })?;
+            (
+                report::parse_windows(&path.display().to_string(), &bytes)?,
+                path.display().to_string(),
+            )
+        }
+    };
+    if windows.is_empty() {
+        return Err(Error::input(format!("{source} holds no windows of {date}")));
+    }
+    let report = report::build(&evening, source, windows, bin_secs);
+    if let Some(path) = &args.plot {
+        plot::happiness(&report, path)?;
+        log::info(&format!("wrote {}", path.display()));
+    }
+    print_result(cli.output, &report.to_text(), &report)
+}
+
+async fn s3_get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
+    let obj = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| aws::sdk_error("GetObject", e))?;
+    Ok(obj
+        .body
+        .collect()
+        .await
+        .map_err(|e| Error::Failed(format!("s3://{bucket}/{key}: {e}")))?
+        .into_bytes()
+        .to_vec())
+}
+
 fn gunzip_if(name: &str, bytes: Vec<u8>) -> Result<Box<dyn std::io::BufRead + Send>> {
     if name.ends_with(".gz") {
         let mut text = Vec::new();
@@ -521,20 +442,7 @@ async fn fetch_archive(
     }
     let mut all = Vec::new();
     for key in keys {
-        let obj = s3
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| aws::sdk_error("GetObject", e))?;
-        let bytes = obj
-            .body
-            .collect()
-            .await
-            .map_err(|e| Error::Failed(format!("s3://{bucket}/{key}: {e}")))?
-            .into_bytes()
-            .to_vec();
+        let bytes = s3_get(s3, bucket, &key).await?;
         let mut reader = gunzip_if(&key, bytes)?;
         std::io::Read::read_to_end(&mut reader, &mut all)
             .map_err(|e| Error::Failed(format!("s3://{bucket}/{key}: {e}")))?;

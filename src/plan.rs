@@ -358,9 +358,9 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
             let subnet = if config.emr.subnets.is_empty() {
                 None
             } else {
-                Some(config.emr.subnets.get(&q.cheapest_zone).cloned().ok_or_else(|| {
+                Some(config.emr.subnets.get(&q.zone).cloned().ok_or_else(|| {
                     Error::input_with_hint(
-                        format!("no subnet is configured for {}, the cheapest zone", q.cheapest_zone),
+                        format!("no subnet is configured for {}, the quoted zone", q.zone),
                         format!(
                             "add it under [emr.subnets] in configs/dw.toml (configured: {})",
                             config.emr.subnets.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -369,7 +369,7 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
                 })?)
             };
             Some(Placement {
-                zone: q.cheapest_zone.clone(),
+                zone: q.zone.clone(),
                 subnet,
             })
         }

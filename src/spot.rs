@@ -1,10 +1,12 @@
-//! Spot prices: per-zone statistics over a look-back window, the cheapest zone and the bid.
+//! Spot prices: per-zone statistics over a look-back window, the policies that choose a zone and a bid, and their backtest.
 
+pub mod backtest;
 pub mod history;
+pub mod policy;
 pub mod prices;
+pub mod series;
 pub mod stats;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
@@ -12,42 +14,10 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::units::{Duration, InstanceType};
-use history::{PriceRecord, Query};
+use history::Query;
+pub use policy::{BidRule, Policy};
+use series::History;
 use stats::{ZoneStats, zone_stats};
-
-/// The team's rule: bid = max(floor, time-weighted mean x (1 + markup)), rounded up to $0.0001.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BidRule {
-    pub markup: f64,
-    pub floor: f64,
-    /// True when `floor` is the debate-night floor.
-    pub debate_night: bool,
-}
-
-impl BidRule {
-    pub fn bid(&self, mean: f64) -> f64 {
-        round_up_4(self.floor.max(mean * (1.0 + self.markup)))
-    }
-
-    pub fn describe(&self, mean: f64) -> String {
-        let floor = if self.debate_night {
-            "debate-night floor"
-        } else {
-            "floor"
-        };
-        format!(
-            "max({floor} ${:.4}, mean ${:.6} x {:.2}) rounded up to $0.0001",
-            self.floor,
-            mean,
-            1.0 + self.markup
-        )
-    }
-}
-
-/// Rounds a dollar amount up to 4 decimals, forgiving float noise below 1e-9 of a step.
-fn round_up_4(x: f64) -> f64 {
-    (x * 10_000.0 - 1e-9).ceil() / 10_000.0
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Window {
@@ -65,7 +35,9 @@ pub struct Quote {
     pub zones: Vec<ZoneStats>,
     /// Zones asked for (or offering the type) with no price in the window.
     pub zones_without_records: Vec<String>,
-    pub cheapest_zone: String,
+    pub policy: Policy,
+    /// The zone the policy chose.
+    pub zone: String,
     pub bid: f64,
     pub rule: String,
     /// The bid is below the chosen zone's current price: the request would wait for the price to
@@ -89,34 +61,40 @@ impl QuoteRequest {
         self.at - self.lookback.get()
     }
 
+    /// How far back the policy reads: the look-back, or dw's longer view of risk.
+    pub fn history_needed(&self) -> Duration {
+        match self.rule.policy {
+            Policy::Dw => self.lookback.max(policy::DW_RISK_LOOKBACK),
+            Policy::Seed | Policy::OnDemand => self.lookback,
+        }
+    }
+
     pub fn query(&self) -> Query<'_> {
         Query {
             instance_type: &self.instance_type,
             product: &self.product,
             zones: &self.zones,
-            start: self.window_start(),
+            start: self.at - self.history_needed().get(),
             end: self.at,
         }
     }
 }
 
-/// Computes the quote from `records` (as the query selected them). `expected_zones` are zones
-/// that should have had prices (EC2's offerings, or `--zones`); `region` names the region
-/// (derived from the zones when `None`).
+/// Computes the quote from `history` (records after `req.at` are never read). `expected_zones`
+/// are zones that should have had prices (EC2's offerings, or `--zones`); `region` names the
+/// region (derived from the zones when `None`).
 pub fn quote(
     req: &QuoteRequest,
-    records: &[PriceRecord],
+    history: &History,
     expected_zones: &[String],
     region: Option<&str>,
 ) -> Result<Quote> {
     let start = req.window_start();
-    let mut by_zone: BTreeMap<&str, Vec<PriceRecord>> = BTreeMap::new();
-    for r in records {
-        by_zone.entry(&r.zone).or_default().push(r.clone());
-    }
-    let mut zones: Vec<ZoneStats> = by_zone
+    let mut zones: Vec<ZoneStats> = history
+        .zones
         .iter()
-        .filter_map(|(zone, recs)| zone_stats(zone, recs, start, req.at))
+        .filter(|z| req.zones.is_empty() || req.zones.contains(&z.zone))
+        .filter_map(|z| zone_stats(z, start, req.at))
         .collect();
     zones.sort_by(|a, b| {
         a.mean
@@ -126,20 +104,15 @@ pub fn quote(
     });
     let mut zones_without_records: Vec<String> = expected_zones
         .iter()
-        .chain(
-            by_zone
-                .keys()
-                .map(|z| z.to_string())
-                .collect::<Vec<_>>()
-                .iter(),
-        )
+        .chain(history.zones.iter().map(|z| &z.zone))
+        .filter(|z| req.zones.is_empty() || req.zones.contains(z))
         .filter(|z| !zones.iter().any(|s| &s.zone == *z))
         .cloned()
         .collect();
     zones_without_records.sort();
     zones_without_records.dedup();
 
-    let Some(cheapest) = zones.first() else {
+    if zones.is_empty() {
         return Err(Error::input_with_hint(
             format!(
                 "no {} {} spot prices between {} and {}",
@@ -150,11 +123,15 @@ pub fn quote(
                 Duration::from_secs(req.lookback.as_secs() * 24)
             ),
         ));
-    };
-    let bid = req.rule.bid(cheapest.mean);
+    }
+    let choice = req.rule.choose(&zones, history, req.at)?;
+    let chosen_latest = zones
+        .iter()
+        .find(|z| z.zone == choice.zone)
+        .map_or(0.0, |z| z.latest);
     let region = region.map(str::to_string).unwrap_or_else(|| {
         // "us-east-1a" -> "us-east-1"
-        cheapest
+        choice
             .zone
             .trim_end_matches(|c: char| c.is_ascii_lowercase())
             .to_string()
@@ -164,10 +141,11 @@ pub fn quote(
         product: req.product.clone(),
         region,
         window: Window { start, end: req.at },
-        cheapest_zone: cheapest.zone.clone(),
-        bid,
-        rule: req.rule.describe(cheapest.mean),
-        bid_below_latest: bid < cheapest.latest,
+        policy: req.rule.policy,
+        bid_below_latest: choice.bid < chosen_latest,
+        zone: choice.zone,
+        bid: choice.bid,
+        rule: choice.rule,
         zones,
         zones_without_records,
     })
@@ -193,7 +171,7 @@ impl Quote {
             "zone", "mean", "min", "max", "latest", "changes", "coverage"
         );
         for z in &self.zones {
-            let mark = if z.zone == self.cheapest_zone {
+            let mark = if z.zone == self.zone {
                 "*"
             } else {
                 " "
@@ -213,15 +191,16 @@ impl Quote {
         for z in &self.zones_without_records {
             let _ = writeln!(out, "  {z:<12} {:>9}", "no prices");
         }
-        let _ = writeln!(
-            out,
-            "\ncheapest zone  {} (lowest time-weighted mean)",
-            self.cheapest_zone
-        );
+        let _ = writeln!(out, "\nzone           {}", self.zone);
         let _ = writeln!(out, "bid            ${:.4} per hour", self.bid);
         let _ = writeln!(out, "rule           {}", self.rule);
         if self.bid_below_latest {
-            let latest = self.zones.first().map(|z| z.latest).unwrap_or_default();
+            let latest = self
+                .zones
+                .iter()
+                .find(|z| z.zone == self.zone)
+                .map(|z| z.latest)
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "warning        the bid is below the zone's current price ${latest:.6}: \
@@ -236,26 +215,27 @@ impl Quote {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_bid_is_the_mean_plus_markup_never_below_the_floor_rounded_up() {
-        let rule = BidRule {
+    fn rule(policy: Policy) -> BidRule {
+        BidRule {
+            policy,
             markup: 0.20,
             floor: 0.02,
             debate_night: false,
-        };
-        assert_eq!(rule.bid(0.0187), 0.0225); // 0.02244 -> 0.0225
-        assert_eq!(rule.bid(0.0225), 0.027); // exactly 0.0270, not 0.0271
-        assert_eq!(rule.bid(0.001), 0.02);
+            on_demand: Some(0.133),
+        }
+    }
+
+    #[test]
+    fn the_seed_bid_is_the_mean_plus_markup_never_below_the_floor_rounded_up() {
+        let seed = rule(Policy::Seed);
+        assert_eq!(seed.seed_bid(0.0187), 0.0225); // 0.02244 -> 0.0225
+        assert_eq!(seed.seed_bid(0.0225), 0.027); // exactly 0.0270, not 0.0271
+        assert_eq!(seed.seed_bid(0.001), 0.02);
         let night = BidRule {
             floor: 0.05,
             debate_night: true,
-            ..rule
+            ..seed
         };
-        assert_eq!(night.bid(0.0187), 0.05);
-        assert!(
-            night
-                .describe(0.0187)
-                .starts_with("max(debate-night floor $0.0500")
-        );
+        assert_eq!(night.seed_bid(0.0187), 0.05);
     }
 }

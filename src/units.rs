@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct Duration(jiff::SignedDuration);
 
 impl Duration {
-    pub fn from_secs(secs: i64) -> Self {
+    pub const fn from_secs(secs: i64) -> Self {
         Duration(jiff::SignedDuration::from_secs(secs))
     }
     pub fn get(self) -> jiff::SignedDuration {

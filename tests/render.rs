@@ -93,8 +93,8 @@ fn the_plan_with_a_quote_from_saved_history() {
     assert_eq!(plan["placement"]["zone"], "us-east-1a");
     let core = &plan["instance_groups"][1];
     assert_eq!(core["market"], "SPOT");
-    // A debate night: the $0.05 floor is above mean x 1.2.
-    assert_eq!(core["bid"], 0.05);
+    // The dw policy bids the on-demand price (above the debate-night floor of $0.05).
+    assert_eq!(core["bid"], 0.133);
     assert_eq!(plan["instance_groups"][0]["bid"], serde_json::Value::Null);
     insta::assert_json_snapshot!("plan-4.2.0-quoted", plan);
     insta::assert_snapshot!(

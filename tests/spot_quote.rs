@@ -39,7 +39,7 @@ fn close(v: &Value, expected: f64) {
 /// - 1c: 0.019000 since 00:57:31 (no record inside the window).
 #[test]
 fn per_zone_means_match_a_hand_computation() {
-    let q = quote_json(&["--at", "2016-04-01T07:00:00Z"]);
+    let q = quote_json(&["--at", "2016-04-01T07:00:00Z", "--policy", "seed"]);
     assert_eq!(q["window"]["start"], "2016-04-01T06:00:00Z");
     assert_eq!(q["window"]["end"], "2016-04-01T07:00:00Z");
     assert_eq!(q["instance_type"], "m3.large");
@@ -79,11 +79,12 @@ fn per_zone_means_match_a_hand_computation() {
     assert_eq!(c["min"], c["max"]);
 
     // Cheapest by mean: 1a; bid = max(0.02, 0.0189915 x 1.2 = 0.0227898) rounded up.
-    assert_eq!(q["cheapest_zone"], "us-east-1a");
+    assert_eq!(q["policy"], "seed");
+    assert_eq!(q["zone"], "us-east-1a");
     close(&q["bid"], 0.0228);
     assert_eq!(
         q["rule"],
-        "max(floor $0.0200, mean $0.018992 x 1.20) rounded up to $0.0001"
+        "seed: lowest mean; max(floor $0.0200, mean $0.018992 x 1.20) rounded up to $0.0001"
     );
     let order: Vec<&str> = q["zones"]
         .as_array()
@@ -96,13 +97,62 @@ fn per_zone_means_match_a_hand_computation() {
 
 #[test]
 fn a_debate_night_raises_the_floor() {
-    let q = quote_json(&["--at", "2016-04-01T07:00:00Z", "--debate", "2015-11-10"]);
+    let q = quote_json(&[
+        "--at",
+        "2016-04-01T07:00:00Z",
+        "--debate",
+        "2015-11-10",
+        "--policy",
+        "seed",
+    ]);
     close(&q["bid"], 0.05);
     assert!(
         q["rule"]
             .as_str()
             .unwrap()
-            .starts_with("max(debate-night floor $0.0500")
+            .starts_with("seed: lowest mean; max(debate-night floor $0.0500")
+    );
+}
+
+/// The default policy: the on-demand price ($0.133 for m3.large in the built-in table), in the
+/// cheapest zone when no zone is climbing.
+#[test]
+fn dw_bids_the_on_demand_price_by_default() {
+    let q = quote_json(&["--at", "2016-04-01T07:00:00Z"]);
+    assert_eq!(q["policy"], "dw");
+    assert_eq!(q["zone"], "us-east-1a");
+    close(&q["bid"], 0.133);
+    let q = quote_json(&["--at", "2016-04-01T07:00:00Z", "--on-demand-price", "0.2"]);
+    close(&q["bid"], 0.2);
+    let q = quote_json(&["--at", "2016-04-01T07:00:00Z", "--policy", "on-demand"]);
+    assert_eq!(q["zone"], "us-east-1a");
+    close(&q["bid"], 0.133);
+}
+
+/// m3.medium on 2016-03-31 (tests/fixtures/spot): at 01:55 us-east-1c has climbed from $0.0103
+/// to $0.0188 (it reached $0.70 at 01:58:45). The hour's mean still makes 1b the cheapest, and
+/// 1b went to $0.70 at 03:53; dw goes where the price is lowest now, 1a (never above $0.025).
+#[test]
+fn dw_passes_over_a_climbing_zone() {
+    let mut cmd = dw();
+    cmd.args(["spot", "quote", "m3.medium", "--output", "json"]);
+    cmd.args(["--at", "2016-03-31T01:55:00Z"]);
+    for z in ["a", "b", "c"] {
+        cmd.args([
+            "--history",
+            &common::fixture(&format!(
+                "spot/spot_history_m3.medium-us-east-1{z}_2016-02-25_2016-04-25.json"
+            )),
+        ]);
+    }
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let q: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(q["zones"][0]["zone"], "us-east-1b", "{q}");
+    assert_eq!(q["zone"], "us-east-1a", "{q}");
+    assert!(
+        q["rule"].as_str().unwrap().starts_with("dw: us-east-1c climbing"),
+        "{q}"
     );
 }
 
@@ -113,9 +163,11 @@ fn zones_narrow_the_choice() {
         "2016-04-01T07:00:00Z",
         "--zones",
         "us-east-1b,us-east-1c",
+        "--policy",
+        "seed",
     ]);
     assert_eq!(q["zones"].as_array().unwrap().len(), 2);
-    assert_eq!(q["cheapest_zone"], "us-east-1c");
+    assert_eq!(q["zone"], "us-east-1c");
     close(&q["bid"], 0.0228); // 0.019 x 1.2 = 0.0228 exactly
 }
 

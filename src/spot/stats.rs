@@ -4,7 +4,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::history::{Micros, PriceRecord, micros_to_dollars};
+use super::history::{Micros, micros_to_dollars};
+use super::series::ZoneSeries;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ZoneStats {
@@ -23,52 +24,36 @@ pub struct ZoneStats {
     pub coverage: f64,
 }
 
-/// Statistics of one zone's `records` (any order, one zone) over `[start, end]`; `None` when no
-/// record is in effect at any point of the window.
-pub fn zone_stats(
-    zone: &str,
-    records: &[PriceRecord],
-    start: Timestamp,
-    end: Timestamp,
-) -> Option<ZoneStats> {
-    let mut sorted: Vec<&PriceRecord> = records.iter().filter(|r| r.at <= end).collect();
-    sorted.sort_by_key(|r| r.at);
-    // The first record that matters is the one in effect at `start`, if any.
-    let first = sorted.iter().rposition(|r| r.at <= start).unwrap_or(0);
-    let relevant = &sorted[first..];
-    if relevant.is_empty() {
-        return None;
-    }
-
-    let window_ms = (end.as_millisecond() - start.as_millisecond()).max(0) as i128;
+/// Statistics of one zone's prices over `[start, end]`; `None` when no record is in effect at
+/// any point of the window.
+pub fn zone_stats(series: &ZoneSeries, start: Timestamp, end: Timestamp) -> Option<ZoneStats> {
+    let (start, end) = (start.as_millisecond(), end.as_millisecond());
+    let window_ms = (end - start).max(0) as i128;
     let mut weighted: i128 = 0; // micro-dollars x milliseconds
     let mut covered_ms: i128 = 0;
     let (mut min, mut max): (Micros, Micros) = (Micros::MAX, 0);
-    for (i, r) in relevant.iter().enumerate() {
-        let from = r.at.max(start).as_millisecond() as i128;
-        let until = relevant
-            .get(i + 1)
-            .map_or(end, |next| next.at.min(end))
-            .as_millisecond() as i128;
-        let held = (until - from).max(0);
-        weighted += r.price as i128 * held;
+    let mut latest = None;
+    for p in series.pieces(start, end) {
+        let held = (p.until - p.from) as i128;
+        weighted += p.price as i128 * held;
         covered_ms += held;
-        min = min.min(r.price);
-        max = max.max(r.price);
+        min = min.min(p.price);
+        max = max.max(p.price);
+        latest = Some(p.price);
     }
-    let latest = relevant.last().map_or(0, |r| r.price);
+    let latest = latest?;
     let mean = if covered_ms > 0 {
         weighted as f64 / covered_ms as f64 / 1e6
     } else {
         micros_to_dollars(latest)
     };
     Some(ZoneStats {
-        zone: zone.to_string(),
+        zone: series.zone.clone(),
         mean,
         min: micros_to_dollars(min),
         max: micros_to_dollars(max),
         latest: micros_to_dollars(latest),
-        changes: relevant.iter().filter(|r| r.at > start).count() as u32,
+        changes: series.changes(start, end) as u32,
         coverage: if window_ms > 0 {
             covered_ms as f64 / window_ms as f64
         } else {
@@ -81,14 +66,17 @@ pub fn zone_stats(
 mod tests {
     use super::*;
 
-    fn rec(at: &str, price: Micros) -> PriceRecord {
-        PriceRecord {
-            zone: "z".into(),
-            instance_type: "m3.large".into(),
-            product: "Linux/UNIX".into(),
-            price,
-            at: at.parse().unwrap(),
-        }
+    fn rec(at: &str, price: Micros) -> (Timestamp, Micros) {
+        (at.parse().unwrap(), price)
+    }
+
+    fn zone_stats(
+        _zone: &str,
+        records: &[(Timestamp, Micros)],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<ZoneStats> {
+        super::zone_stats(&ZoneSeries::new("z", records.to_vec()), start, end)
     }
 
     fn t(s: &str) -> Timestamp {

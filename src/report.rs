@@ -1,0 +1,341 @@
+//! `dw report`: a debate read back from the windows the scorer wrote (dw-score on the cluster,
+//! or `dw replay` here): happiness per candidate over time, each candidate's lowest and highest
+//! minute with the tweet that stood out in it, and optionally a picture.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use dw_pipeline::window::{Standout, Window};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::debates::Evening;
+use crate::error::{Error, Result};
+use crate::replay::{MIN_SCORED, Minute};
+
+/// The plot draws this many candidates, those with the most tweets (more lines are a tangle).
+pub const PLOTTED: usize = 8;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Extreme {
+    pub start: Timestamp,
+    pub mean: f64,
+    pub scored_tweets: u64,
+    /// The most negative tweet of the lowest minute, the most positive of the highest.
+    pub tweet: Option<Standout>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateRow {
+    pub key: String,
+    pub name: String,
+    pub tweets: u64,
+    pub scored_tweets: u64,
+    pub mean: Option<f64>,
+    pub lowest: Option<Extreme>,
+    pub highest: Option<Extreme>,
+}
+
+/// One candidate's line: the minutes with enough scored tweets to mean something.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub key: String,
+    pub name: String,
+    pub tweets: u64,
+    pub points: Vec<Minute>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DebateReport {
+    pub debate: String,
+    pub source: String,
+    /// Windows read (partial windows of several scorers count once each).
+    pub windows: usize,
+    pub first_window: Option<Timestamp>,
+    pub last_window: Option<Timestamp>,
+    pub candidates: Vec<CandidateRow>,
+    #[serde(skip)]
+    pub bin_secs: u32,
+    #[serde(skip)]
+    pub lines: Vec<Line>,
+    /// What the picture spans: the debates and the windows.
+    #[serde(skip)]
+    pub plot_from: Timestamp,
+    #[serde(skip)]
+    pub plot_to: Timestamp,
+    /// Debate starts and ends, labelled.
+    #[serde(skip)]
+    pub marks: Vec<(String, Timestamp)>,
+}
+
+/// Reads windows from JSON lines, or from objects that each hold one (pretty-printed) window.
+pub fn parse_windows(name: &str, bytes: &[u8]) -> Result<Vec<Window>> {
+    let mut out = Vec::new();
+    for (i, w) in serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<Window>()
+        .enumerate()
+    {
+        out.push(w.map_err(|e| {
+            Error::input_with_hint(
+                format!("{name}:{}: window {} is not a window: {e}", e.line(), i + 1),
+                "dw report reads what dw-score and dw replay write (windows.jsonl, or \
+                 <prefix>/<debate>/windows/*.json on S3)",
+            )
+        })?);
+    }
+    Ok(out)
+}
+
+/// Merges windows into bins of `bin_secs` (partials of one window, and neighbouring minutes).
+pub fn bin(windows: Vec<Window>, bin_secs: u32) -> Vec<Window> {
+    let step = i64::from(bin_secs.max(1)) * 1000;
+    let mut bins: BTreeMap<i64, Window> = BTreeMap::new();
+    for w in windows {
+        let key = w.start.as_millisecond().div_euclid(step) * step;
+        match bins.get_mut(&key) {
+            Some(b) => b.merge(&w),
+            None => {
+                let mut b = w;
+                b.member = None;
+                b.start = Timestamp::from_millisecond(key).unwrap_or(b.start);
+                b.length_secs = b.length_secs.max(bin_secs);
+                bins.insert(key, b);
+            }
+        }
+    }
+    bins.into_values().collect()
+}
+
+/// The report of `evening` from its windows, merged into bins of `bin_secs`.
+pub fn build(evening: &Evening, source: String, windows: Vec<Window>, bin_secs: u32) -> DebateReport {
+    let date = evening.date.to_string();
+    let read = windows.len();
+    let windows = bin(
+        windows.into_iter().filter(|w| w.debate == date).collect(),
+        bin_secs,
+    );
+    let mut candidates = Vec::new();
+    let mut lines = Vec::new();
+    for c in evening.candidates() {
+        let (key, name) = (c.key, c.candidate.name);
+        let mut row = CandidateRow {
+            key: key.clone(),
+            name: name.clone(),
+            tweets: 0,
+            scored_tweets: 0,
+            mean: None,
+            lowest: None,
+            highest: None,
+        };
+        let mut total = dw_pipeline::window::CandidateWindow::default();
+        let mut points = Vec::new();
+        for w in &windows {
+            let Some(cw) = w.candidates.get(&key) else {
+                continue;
+            };
+            total.merge(cw);
+            let (true, Some(mean)) = (cw.scored_tweets >= MIN_SCORED, cw.mean) else {
+                continue;
+            };
+            points.push(Minute {
+                start: w.start,
+                mean,
+                scored_tweets: cw.scored_tweets,
+            });
+            let extreme = |tweet: &Option<Standout>| Extreme {
+                start: w.start,
+                mean,
+                scored_tweets: cw.scored_tweets,
+                tweet: tweet.clone(),
+            };
+            if row.lowest.as_ref().is_none_or(|l| mean < l.mean) {
+                row.lowest = Some(extreme(&cw.most_negative));
+            }
+            if row.highest.as_ref().is_none_or(|h| mean > h.mean) {
+                row.highest = Some(extreme(&cw.most_positive));
+            }
+        }
+        row.tweets = total.tweets;
+        row.scored_tweets = total.scored_tweets;
+        row.mean = total.mean;
+        if !points.is_empty() {
+            lines.push(Line {
+                key,
+                name,
+                tweets: total.tweets,
+                points,
+            });
+        }
+        candidates.push(row);
+    }
+    candidates.sort_by(|a, b| b.tweets.cmp(&a.tweets).then(a.key.cmp(&b.key)));
+    lines.sort_by(|a, b| b.tweets.cmp(&a.tweets).then(a.key.cmp(&b.key)));
+    lines.truncate(PLOTTED);
+
+    let first_window = windows.first().map(|w| w.start);
+    let last_window = windows.last().map(|w| w.start);
+    let mut marks = Vec::new();
+    for d in &evening.debates {
+        marks.push((format!("{} start", d.tier), d.start));
+        marks.push((format!("{} end", d.tier), d.end));
+    }
+    let plot_from = first_window.map_or(evening.start(), |f| f.min(evening.start()));
+    let plot_to = last_window
+        .map(|l| l + jiff::SignedDuration::from_secs(i64::from(bin_secs)))
+        .map_or(evening.end(), |l| l.max(evening.end()));
+    DebateReport {
+        debate: date,
+        source,
+        windows: read,
+        first_window,
+        last_window,
+        candidates,
+        bin_secs,
+        lines,
+        plot_from,
+        plot_to,
+        marks,
+    }
+}
+
+fn short(text: &str, n: usize) -> String {
+    let decoded = dw_pipeline::text::decode_entities(text);
+    let flat: String = decoded.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        format!("{}...", flat.chars().take(n).collect::<String>())
+    }
+}
+
+impl DebateReport {
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let span = match (self.first_window, self.last_window) {
+            (Some(f), Some(l)) => format!(
+                "{} to {} UTC",
+                f.strftime("%Y-%m-%d %H:%M"),
+                l.strftime("%H:%M")
+            ),
+            _ => "no windows of this debate".into(),
+        };
+        let _ = writeln!(
+            out,
+            "debate {}: {} windows from {} ({span}), per {}\n",
+            self.debate,
+            self.windows,
+            self.source,
+            crate::units::Duration::from_secs(i64::from(self.bin_secs))
+        );
+        let _ = writeln!(
+            out,
+            "{:<18} {:>6} {:>6}   {:<18} {:<18}",
+            "candidate", "tweets", "mean", "lowest", "highest"
+        );
+        let at = |e: &Option<Extreme>| {
+            e.as_ref().map_or_else(
+                || "-".to_string(),
+                |e| format!("{} {:.2} ({})", e.start.strftime("%H:%M"), e.mean, e.scored_tweets),
+            )
+        };
+        for c in &self.candidates {
+            let _ = writeln!(
+                out,
+                "{:<18} {:>6} {:>6}   {:<18} {:<18}",
+                c.name,
+                c.tweets,
+                c.mean.map_or_else(|| "-".into(), |m| format!("{m:.2}")),
+                at(&c.lowest),
+                at(&c.highest)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n(mean: LabMT happiness, 1 to 9; a {} needs {MIN_SCORED} scored tweets to count; \
+             (n) = scored tweets in it)",
+            if self.bin_secs == 60 { "minute" } else { "bin" }
+        );
+        for c in self.candidates.iter().filter(|c| c.lowest.is_some()) {
+            let _ = writeln!(out, "\n{}", c.name);
+            for (sign, e) in [("-", &c.lowest), ("+", &c.highest)] {
+                if let Some(Extreme {
+                    start,
+                    tweet: Some(t),
+                    ..
+                }) = e
+                {
+                    let _ = writeln!(
+                        out,
+                        "  {sign} {} {:.2} @{}: {}",
+                        start.strftime("%H:%M"),
+                        t.score,
+                        t.user,
+                        short(&t.text, 96)
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dw_pipeline::window::CandidateWindow;
+
+    fn window(start: &str, member: Option<&str>, words: u64, sum: f64) -> Window {
+        let mut w = Window::new(
+            "2015-08-06",
+            start.parse::<Timestamp>().unwrap().as_millisecond(),
+            60,
+            &["trump".to_string()],
+        );
+        w.member = member.map(str::to_string);
+        w.tweets = 4;
+        w.candidates.insert(
+            "trump".into(),
+            CandidateWindow {
+                tweets: 4,
+                scored_tweets: 4,
+                scored_words: words,
+                happiness_sum: sum,
+                mean: Some(sum / words as f64),
+                most_positive: None,
+                most_negative: None,
+            },
+        );
+        w
+    }
+
+    #[test]
+    fn partial_windows_and_neighbouring_minutes_merge_exactly() {
+        let windows = vec![
+            window("2015-08-07T01:00:00Z", Some("a"), 10, 50.0),
+            window("2015-08-07T01:00:00Z", Some("b"), 30, 210.0),
+            window("2015-08-07T01:01:00Z", None, 10, 40.0),
+            window("2015-08-07T01:05:00Z", None, 10, 60.0),
+        ];
+        let one = bin(windows.clone(), 60);
+        assert_eq!(one.len(), 3);
+        let c = &one[0].candidates["trump"];
+        assert_eq!((c.tweets, c.scored_words), (8, 40));
+        assert_eq!(c.mean, Some(260.0 / 40.0));
+        let five = bin(windows, 300);
+        assert_eq!(five.len(), 2);
+        assert_eq!(five[0].candidates["trump"].scored_words, 50);
+        assert_eq!(five[0].length_secs, 300);
+    }
+
+    #[test]
+    fn windows_parse_from_lines_or_pretty_objects() {
+        let w = window("2015-08-07T01:00:00Z", None, 10, 50.0);
+        let line = serde_json::to_string(&w).unwrap();
+        let pretty = serde_json::to_string_pretty(&w).unwrap();
+        let text = format!("{line}\n{line}\n{pretty}\n");
+        assert_eq!(parse_windows("w", text.as_bytes()).unwrap().len(), 3);
+        let err = parse_windows("w.jsonl", b"{\"version\": 1}\n").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().starts_with("w.jsonl:1: window 1"), "{err}");
+    }
+}

@@ -1,0 +1,398 @@
+//! Backtest: launch clusters in the past, on paper. For each launch time, each policy quotes
+//! with the same code as `dw spot quote --at` (so it sees only prices up to that moment), then
+//! the chosen zone's real prices are followed through the window.
+//!
+//! Cost model, per launch and instance: the spot price is paid while it stays at or below the
+//! bid (per second, a simplification of 2016's hourly billing); when it rises above the bid the
+//! spot node is lost ("interrupted") and the rest of the window is paid at the on-demand price
+//! (its replacement). A request whose bid is below the price at launch is never filled: it
+//! counts as interrupted at once, and the whole window is paid on demand.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::series::History;
+use super::{BidRule, Policy, QuoteRequest, quote};
+use crate::error::{Error, Result};
+use crate::units::{Duration, InstanceType};
+
+/// One launch to simulate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launch {
+    pub at: Timestamp,
+    pub window: Duration,
+    /// A debate night: the debate-night floor applies.
+    pub debate_night: bool,
+}
+
+/// What to backtest.
+#[derive(Debug, Clone)]
+pub struct Backtest {
+    pub instance_type: InstanceType,
+    pub product: String,
+    pub zones: Vec<String>,
+    pub lookback: Duration,
+    pub markup: f64,
+    pub floor: f64,
+    pub debate_night_floor: f64,
+    pub on_demand: f64,
+    pub policies: Vec<Policy>,
+}
+
+/// What happened to one launch under one policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub at: Timestamp,
+    pub zone: String,
+    pub bid: f64,
+    /// Dollars for one instance over the window.
+    pub cost: f64,
+    /// When the spot node was lost (the launch time when the request was never filled).
+    pub interrupted_at: Option<Timestamp>,
+    pub filled: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyResult {
+    pub name: Policy,
+    pub launches: usize,
+    pub interrupted: usize,
+    pub interrupted_pct: f64,
+    pub mean_cost: f64,
+    pub mean_bid: f64,
+    /// Of the interrupted, those whose request was never filled.
+    #[serde(skip)]
+    pub unfilled: usize,
+    #[serde(skip)]
+    pub outcomes: Vec<Outcome>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub instance_type: InstanceType,
+    pub launches_from: Timestamp,
+    pub launches_to: Timestamp,
+    /// The window of the launches (the longest, when they differ).
+    pub window_secs: i64,
+    pub policies: Vec<PolicyResult>,
+    #[serde(skip)]
+    pub zones: Vec<String>,
+    #[serde(skip)]
+    pub on_demand: f64,
+    #[serde(skip)]
+    pub windows_differ: bool,
+    /// Launches left out: no zone had a price then.
+    #[serde(skip)]
+    pub skipped: usize,
+}
+
+/// Launch times every `every` from `from` to `to` (both included when they fall on a step).
+pub fn every(from: Timestamp, to: Timestamp, every: Duration, window: Duration) -> Vec<Launch> {
+    let step = every.as_secs().max(1);
+    let mut out = Vec::new();
+    let mut t = from;
+    while t <= to {
+        out.push(Launch {
+            at: t,
+            window,
+            debate_night: false,
+        });
+        t += jiff::SignedDuration::from_secs(step);
+    }
+    out
+}
+
+impl Backtest {
+    fn rule(&self, policy: Policy, debate_night: bool) -> BidRule {
+        BidRule {
+            policy,
+            markup: self.markup,
+            floor: if debate_night {
+                self.debate_night_floor
+            } else {
+                self.floor
+            },
+            debate_night,
+            on_demand: Some(self.on_demand),
+        }
+    }
+
+    /// Runs every policy over `launches` (in time order).
+    pub fn run(&self, history: &History, launches: &[Launch]) -> Result<Report> {
+        let (first, last) = match (launches.first(), launches.last()) {
+            (Some(f), Some(l)) => (f.at, l.at),
+            _ => {
+                return Err(Error::input_with_hint(
+                    "no launch to backtest",
+                    "the range is shorter than the look-back and window; widen it",
+                ));
+            }
+        };
+        let mut results: Vec<PolicyResult> = self
+            .policies
+            .iter()
+            .map(|&name| PolicyResult {
+                name,
+                launches: 0,
+                interrupted: 0,
+                interrupted_pct: 0.0,
+                mean_cost: 0.0,
+                mean_bid: 0.0,
+                unfilled: 0,
+                outcomes: Vec::with_capacity(launches.len()),
+            })
+            .collect();
+        let mut skipped = 0;
+        for launch in launches {
+            let at_ms = launch.at.as_millisecond();
+            if !history
+                .zones
+                .iter()
+                .filter(|z| self.zones.is_empty() || self.zones.contains(&z.zone))
+                .any(|z| z.price_at(at_ms).is_some())
+            {
+                skipped += 1;
+                continue;
+            }
+            for result in &mut results {
+                let req = QuoteRequest {
+                    instance_type: self.instance_type.clone(),
+                    product: self.product.clone(),
+                    at: launch.at,
+                    lookback: self.lookback,
+                    zones: self.zones.clone(),
+                    rule: self.rule(result.name, launch.debate_night),
+                };
+                let q = quote(&req, history, &[], None)?;
+                result.outcomes.push(self.follow(history, launch, q.zone, q.bid));
+            }
+        }
+        for r in &mut results {
+            let n = r.outcomes.len();
+            r.launches = n;
+            r.interrupted = r
+                .outcomes
+                .iter()
+                .filter(|o| o.interrupted_at.is_some())
+                .count();
+            r.unfilled = r.outcomes.iter().filter(|o| !o.filled).count();
+            if n > 0 {
+                r.interrupted_pct = 100.0 * r.interrupted as f64 / n as f64;
+                r.mean_cost = r.outcomes.iter().map(|o| o.cost).sum::<f64>() / n as f64;
+                r.mean_bid = r.outcomes.iter().map(|o| o.bid).sum::<f64>() / n as f64;
+            }
+        }
+        let window_secs = launches
+            .iter()
+            .map(|l| l.window.as_secs())
+            .max()
+            .unwrap_or(0);
+        Ok(Report {
+            instance_type: self.instance_type.clone(),
+            launches_from: first,
+            launches_to: last,
+            window_secs,
+            windows_differ: launches.iter().any(|l| l.window.as_secs() != window_secs),
+            policies: results,
+            zones: history
+                .zones
+                .iter()
+                .map(|z| z.zone.clone())
+                .filter(|z| self.zones.is_empty() || self.zones.contains(z))
+                .collect(),
+            on_demand: self.on_demand,
+            skipped,
+        })
+    }
+
+    /// Follows `zone`'s prices through the launch's window at `bid`.
+    fn follow(&self, history: &History, launch: &Launch, zone: String, bid: f64) -> Outcome {
+        let start = launch.at.as_millisecond();
+        let end = start + launch.window.as_secs() * 1000;
+        let on_demand_for = |from: i64| self.on_demand * (end - from) as f64 / 3_600_000.0;
+        // Bids are whole hundredths of a cent; compare in micro-dollars, exactly.
+        let bid_micros = (bid * 1e6).round() as u64;
+        let series = history.zone(&zone);
+        let at_launch = series.and_then(|s| s.price_at(start));
+        let (cost, interrupted, filled) = match (series, at_launch) {
+            (Some(s), Some(p)) if p <= bid_micros => match s.first_above(start, end, bid_micros) {
+                Some(lost) => (s.cost(start, lost) + on_demand_for(lost), Some(lost), true),
+                None => (s.cost(start, end), None, true),
+            },
+            _ => (on_demand_for(start), Some(start), false),
+        };
+        Outcome {
+            at: launch.at,
+            zone,
+            bid,
+            cost,
+            interrupted_at: interrupted.and_then(|ms| Timestamp::from_millisecond(ms).ok()),
+            filled,
+        }
+    }
+}
+
+impl Report {
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let window = if self.windows_differ {
+            format!("windows up to {}", Duration::from_secs(self.window_secs))
+        } else {
+            format!("window {}", Duration::from_secs(self.window_secs))
+        };
+        let launches = self.policies.first().map_or(0, |p| p.launches);
+        let _ = writeln!(
+            out,
+            "{} spot in {}: {launches} launches from {} to {} UTC, {window}",
+            self.instance_type,
+            self.zones.join(", "),
+            self.launches_from.strftime("%Y-%m-%d %H:%M"),
+            self.launches_to.strftime("%Y-%m-%d %H:%M"),
+        );
+        let _ = writeln!(
+            out,
+            "on-demand ${:.4}/h: {} on demand costs ${:.4}; costs are per instance and window",
+            self.on_demand,
+            Duration::from_secs(self.window_secs),
+            self.on_demand * self.window_secs as f64 / 3600.0
+        );
+        if self.skipped > 0 {
+            let _ = writeln!(
+                out,
+                "{} launches left out: no zone had a price yet",
+                self.skipped
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n{:<10} {:>8} {:>12} {:>7} {:>10} {:>9}",
+            "policy", "launches", "interrupted", "", "mean cost", "mean bid"
+        );
+        for p in &self.policies {
+            let _ = writeln!(
+                out,
+                "{:<10} {:>8} {:>12} {:>6.1}% {:>10} {:>9}",
+                p.name.name(),
+                p.launches,
+                if p.unfilled > 0 {
+                    format!("{} ({} unfilled)", p.interrupted, p.unfilled)
+                } else {
+                    p.interrupted.to_string()
+                },
+                p.interrupted_pct,
+                format!("${:.4}", p.mean_cost),
+                format!("${:.4}", p.mean_bid),
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spot::history::Micros;
+    use crate::spot::series::ZoneSeries;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn zone(name: &str, points: &[(&str, Micros)]) -> ZoneSeries {
+        ZoneSeries::new(name, points.iter().map(|(at, p)| (t(at), *p)).collect())
+    }
+
+    fn backtest(policies: Vec<Policy>) -> Backtest {
+        Backtest {
+            instance_type: "m3.medium".parse().unwrap(),
+            product: "Linux/UNIX".into(),
+            zones: vec![],
+            lookback: Duration::from_secs(3600),
+            markup: 0.20,
+            floor: 0.02,
+            debate_night_floor: 0.05,
+            on_demand: 0.067,
+            policies,
+        }
+    }
+
+    #[test]
+    fn a_price_above_the_bid_loses_the_node_and_the_rest_is_paid_on_demand() {
+        // Steady at 0.0100; at 01:30 the price jumps to 0.0300 for 30 min, then back.
+        let history = History {
+            zones: vec![zone(
+                "us-east-1a",
+                &[
+                    ("2016-04-01T00:00:00Z", 10_000),
+                    ("2016-04-01T01:30:00Z", 30_000),
+                    ("2016-04-01T02:00:00Z", 10_000),
+                ],
+            )],
+        };
+        let launch = Launch {
+            at: t("2016-04-01T01:00:00Z"),
+            window: Duration::from_secs(2 * 3600),
+            debate_night: false,
+        };
+        let r = backtest(vec![Policy::Seed, Policy::OnDemand])
+            .run(&history, std::slice::from_ref(&launch))
+            .unwrap();
+        // Seed bids max(0.02, 0.01 x 1.2) = 0.02: lost at 01:30, then 1.5 h on demand.
+        let seed = &r.policies[0].outcomes[0];
+        assert_eq!(seed.bid, 0.02);
+        assert_eq!(seed.interrupted_at, Some(t("2016-04-01T01:30:00Z")));
+        assert!((seed.cost - (0.01 * 0.5 + 0.067 * 1.5)).abs() < 1e-12, "{}", seed.cost);
+        // On-demand rides the spike out: 0.5 h at 0.01, 0.5 h at 0.03, 1 h at 0.01.
+        let od = &r.policies[1].outcomes[0];
+        assert_eq!(od.interrupted_at, None);
+        assert!((od.cost - 0.03).abs() < 1e-12, "{}", od.cost);
+        assert_eq!(r.policies[0].interrupted, 1);
+        assert_eq!(r.policies[0].interrupted_pct, 100.0);
+        assert_eq!(r.policies[1].interrupted, 0);
+    }
+
+    #[test]
+    fn a_bid_below_the_price_at_launch_is_never_filled() {
+        // The last hour averaged 0.0100, but the price is 0.0500 at the launch itself.
+        let history = History {
+            zones: vec![zone(
+                "us-east-1a",
+                &[
+                    ("2016-04-01T00:00:00Z", 10_000),
+                    ("2016-04-01T00:59:59Z", 50_000),
+                ],
+            )],
+        };
+        let launch = Launch {
+            at: t("2016-04-01T01:00:00Z"),
+            window: Duration::from_secs(3600),
+            debate_night: false,
+        };
+        let r = backtest(vec![Policy::Seed])
+            .run(&history, &[launch])
+            .unwrap();
+        let o = &r.policies[0].outcomes[0];
+        assert!(!o.filled);
+        assert_eq!(o.interrupted_at, Some(t("2016-04-01T01:00:00Z")));
+        assert!((o.cost - 0.067).abs() < 1e-12);
+        assert_eq!(r.policies[0].unfilled, 1);
+    }
+
+    #[test]
+    fn launches_before_any_price_are_left_out() {
+        let history = History {
+            zones: vec![zone("us-east-1a", &[("2016-04-01T00:00:00Z", 10_000)])],
+        };
+        let launches = every(
+            t("2016-03-31T23:00:00Z"),
+            t("2016-04-01T01:00:00Z"),
+            Duration::from_secs(3600),
+            Duration::from_secs(3600),
+        );
+        assert_eq!(launches.len(), 3);
+        let r = backtest(vec![Policy::Dw]).run(&history, &launches).unwrap();
+        assert_eq!((r.skipped, r.policies[0].launches), (1, 2));
+    }
+}
