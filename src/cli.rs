@@ -346,7 +346,12 @@ pub struct BacktestArgs {
     pub lookback: Option<Duration>,
 
     /// Launch at this interval
-    #[arg(long, value_name = "DURATION", default_value = "1h", conflicts_with = "debates")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1h",
+        conflicts_with = "debates"
+    )]
     pub every: Duration,
 
     /// Launch for each debate evening of the calendar instead (45 min before it, the

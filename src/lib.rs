@@ -38,10 +38,10 @@ use cli::{
     BuildJobsArgs, Cli, ClusterCommand, Command, DebatesArgs, OutputFormat, RenderArgs, ReplayArgs,
     ReportArgs, ScheduleArgs, ScheduleCommand, SpotCommand,
 };
-use spot_commands::{QuoteWindow, plan_quotes};
 use config::Loaded;
 use debates::Calendar;
 use error::{Error, Result};
+use spot_commands::{QuoteWindow, plan_quotes};
 
 /// Parses `args`, runs the command, prints one error report on failure; the exit code is 0 on
 /// success, 2 for bad input, 1 for failures.

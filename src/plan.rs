@@ -353,12 +353,14 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
         .quotes
         .get(config.emr.core.instance_type.as_str())
         .or_else(|| options.quotes.values().next());
-    let placement = match zone_quote {
-        Some(q) => {
-            let subnet = if config.emr.subnets.is_empty() {
-                None
-            } else {
-                Some(config.emr.subnets.get(&q.zone).cloned().ok_or_else(|| {
+    let placement =
+        match zone_quote {
+            Some(q) => {
+                let subnet =
+                    if config.emr.subnets.is_empty() {
+                        None
+                    } else {
+                        Some(config.emr.subnets.get(&q.zone).cloned().ok_or_else(|| {
                     Error::input_with_hint(
                         format!("no subnet is configured for {}, the quoted zone", q.zone),
                         format!(
@@ -367,14 +369,14 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
                         ),
                     )
                 })?)
-            };
-            Some(Placement {
-                zone: q.zone.clone(),
-                subnet,
-            })
-        }
-        None => None,
-    };
+                    };
+                Some(Placement {
+                    zone: q.zone.clone(),
+                    subnet,
+                })
+            }
+            None => None,
+        };
 
     let mut applications = vec!["Hadoop".to_string()];
     if config.emr.release_label.has_ganglia_application() {

@@ -431,7 +431,9 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
                 p.outcomes
                     .iter()
                     .filter(|o| o.interrupted_at.is_some())
-                    .map(|o| Cross::new((hours_between(start, o.at), o.cost), 5, col.stroke_width(2))),
+                    .map(|o| {
+                        Cross::new((hours_between(start, o.at), o.cost), 5, col.stroke_width(2))
+                    }),
             )
             .map_err(|e| e.to_string())?;
     }
@@ -465,7 +467,14 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
         .x_labels(10)
         .y_labels(6)
         .x_label_formatter(&time_label(start, span))
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        // Whole launches only: no "1, 1, 1" where the scale falls between them.
+        .y_label_formatter(&|y| {
+            if (y - y.round()).abs() < 1e-6 {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
+        })
         .label_style((FAMILY, 14))
         .axis_desc_style((FAMILY, 16))
         .light_line_style(RGBColor(235, 235, 235))
@@ -510,14 +519,20 @@ fn draw_happiness<DB: DrawingBackend>(
     r: &crate::report::DebateReport,
 ) -> Drawn {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
+    // The legend gets its own strip below the chart: a debate fills the whole time axis, so
+    // there is no corner a legend could take without hiding lines.
+    let rows = r.lines.len().div_ceil(4).max(1) as u32;
+    let (root, strip) = root.split_vertically(root.dim_in_pixel().1 - 12 - 22 * rows);
+    let root = &root;
     let (start, end) = (r.plot_from, r.plot_to);
     let span = hours_between(start, end).max(1.0 / 60.0);
-    let values = r
-        .lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.mean));
+    let values = r.lines.iter().flat_map(|l| l.points.iter().map(|p| p.mean));
     let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let (lo, hi) = if lo > hi { (4.0, 7.0) } else { (lo - 0.15, hi + 0.15) };
+    let (lo, hi) = if lo > hi {
+        (4.0, 7.0)
+    } else {
+        (lo - 0.15, hi + 0.15)
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(
             format!(
@@ -544,24 +559,26 @@ fn draw_happiness<DB: DrawingBackend>(
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(|e| e.to_string())?;
-    for (label, at) in &r.marks {
-        let x = hours_between(start, *at);
-        if !(0.0..=span).contains(&x) {
+    // Each debate as a shaded band, named at its top left.
+    for (label, from, to) in &r.debates {
+        let (x0, x1) = (
+            hours_between(start, *from).clamp(0.0, span),
+            hours_between(start, *to).clamp(0.0, span),
+        );
+        if x1 <= x0 {
             continue;
         }
         chart
-            .draw_series(DashedLineSeries::new(
-                [(x, lo), (x, hi)],
-                6,
-                4,
-                RGBColor(120, 120, 120).stroke_width(1),
-            ))
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x0, lo), (x1, hi)],
+                RGBColor(225, 225, 225).mix(0.6).filled(),
+            )))
             .map_err(|e| e.to_string())?;
         chart
             .draw_series(std::iter::once(Text::new(
                 label.clone(),
-                (x, hi),
-                (FAMILY, 13).into_font().color(&RGBColor(80, 80, 80)),
+                (x0, hi),
+                (FAMILY, 13).into_font().color(&RGBColor(70, 70, 70)),
             )))
             .map_err(|e| e.to_string())?;
     }
@@ -572,38 +589,50 @@ fn draw_happiness<DB: DrawingBackend>(
             .iter()
             .map(|p| (hours_between(start, p.start), p.mean))
             .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), col.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(format!("{} ({} tweets)", line.name, line.tweets))
-            .legend(legend_line(col, 3));
+        // No line across a gap of more than two bins: nothing was measured there.
+        let gap = 2.0 * f64::from(r.bin_secs) / 3600.0 + 1e-9;
+        let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+        for p in &points {
+            match runs.last_mut() {
+                Some(run) if run.last().is_some_and(|q| p.0 - q.0 <= gap) => run.push(*p),
+                _ => runs.push(vec![*p]),
+            }
+        }
+        for run in runs {
+            chart
+                .draw_series(LineSeries::new(run, col.stroke_width(2)))
+                .map_err(|e| e.to_string())?;
+        }
         chart
             .draw_series(points.into_iter().map(|p| Circle::new(p, 2, col.filled())))
             .map_err(|e| e.to_string())?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FAMILY, 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(|e| e.to_string())
+    for (i, line) in r.lines.iter().enumerate() {
+        let (x, y) = (90 + 270 * (i as i32 % 4), 4 + 22 * (i as i32 / 4));
+        let col = colour(i);
+        strip
+            .draw(&PathElement::new(
+                vec![(x, y + 8), (x + 24, y + 8)],
+                col.stroke_width(3),
+            ))
+            .map_err(|e| e.to_string())?;
+        strip
+            .draw(&Text::new(
+                format!("{} ({} tweets)", line.name, line.tweets),
+                (x + 30, y),
+                (FAMILY, 14).into_font(),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_plot_file_must_be_svg_or_png() {
-        let err = render(
-            Path::new("/tmp/x.pdf"),
-            (10, 10),
-            |_| Ok(()),
-            |_| Ok(()),
-        )
-        .unwrap_err();
+        let err = render(Path::new("/tmp/x.pdf"), (10, 10), |_| Ok(()), |_| Ok(())).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains(".svg or .png"), "{err}");
     }

@@ -63,9 +63,9 @@ pub struct DebateReport {
     pub plot_from: Timestamp,
     #[serde(skip)]
     pub plot_to: Timestamp,
-    /// Debate starts and ends, labelled.
+    /// Each debate of the evening: a label, its start and end.
     #[serde(skip)]
-    pub marks: Vec<(String, Timestamp)>,
+    pub debates: Vec<(String, Timestamp, Timestamp)>,
 }
 
 /// Reads windows from JSON lines, or from objects that each hold one (pretty-printed) window.
@@ -107,7 +107,12 @@ pub fn bin(windows: Vec<Window>, bin_secs: u32) -> Vec<Window> {
 }
 
 /// The report of `evening` from its windows, merged into bins of `bin_secs`.
-pub fn build(evening: &Evening, source: String, windows: Vec<Window>, bin_secs: u32) -> DebateReport {
+pub fn build(
+    evening: &Evening,
+    source: String,
+    windows: Vec<Window>,
+    bin_secs: u32,
+) -> DebateReport {
     let date = evening.date.to_string();
     let read = windows.len();
     let windows = bin(
@@ -174,11 +179,11 @@ pub fn build(evening: &Evening, source: String, windows: Vec<Window>, bin_secs: 
 
     let first_window = windows.first().map(|w| w.start);
     let last_window = windows.last().map(|w| w.start);
-    let mut marks = Vec::new();
-    for d in &evening.debates {
-        marks.push((format!("{} start", d.tier), d.start));
-        marks.push((format!("{} end", d.tier), d.end));
-    }
+    let debates = evening
+        .debates
+        .iter()
+        .map(|d| (format!("{} debate", d.tier), d.start, d.end))
+        .collect();
     let plot_from = first_window.map_or(evening.start(), |f| f.min(evening.start()));
     let plot_to = last_window
         .map(|l| l + jiff::SignedDuration::from_secs(i64::from(bin_secs)))
@@ -194,7 +199,7 @@ pub fn build(evening: &Evening, source: String, windows: Vec<Window>, bin_secs: 
         lines,
         plot_from,
         plot_to,
-        marks,
+        debates,
     }
 }
 
@@ -235,7 +240,14 @@ impl DebateReport {
         let at = |e: &Option<Extreme>| {
             e.as_ref().map_or_else(
                 || "-".to_string(),
-                |e| format!("{} {:.2} ({})", e.start.strftime("%H:%M"), e.mean, e.scored_tweets),
+                |e| {
+                    format!(
+                        "{} {:.2} ({})",
+                        e.start.strftime("%H:%M"),
+                        e.mean,
+                        e.scored_tweets
+                    )
+                },
             )
         };
         for c in &self.candidates {

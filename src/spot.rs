@@ -171,11 +171,7 @@ impl Quote {
             "zone", "mean", "min", "max", "latest", "changes", "coverage"
         );
         for z in &self.zones {
-            let mark = if z.zone == self.zone {
-                "*"
-            } else {
-                " "
-            };
+            let mark = if z.zone == self.zone { "*" } else { " " };
             let _ = writeln!(
                 out,
                 "{mark} {:<12} {:>9.6} {:>9.6} {:>9.6} {:>9.6} {:>8} {:>8.0}%",

@@ -143,7 +143,7 @@ async fn quote_from_ec2(
         expected.len()
     ));
     let records = spot::history::ec2::fetch(ec2, &req.query()).await?;
-    let history = History::from_records(&records, &req.instance_type, &req.product, &req.zones);
+    let history = History::from_records(&records, &req.instance_type, None, &req.zones);
     spot::quote(req, &history, &expected, region.as_deref())
 }
 
@@ -157,7 +157,10 @@ fn read_history_files(
     for path in files {
         all.extend(spot::history::read_cli_json(path)?);
     }
-    if !all.iter().any(|r| r.instance_type == instance_type.as_str()) {
+    if !all
+        .iter()
+        .any(|r| r.instance_type == instance_type.as_str())
+    {
         let mut types: Vec<&str> = all.iter().map(|r| r.instance_type.as_str()).collect();
         types.sort();
         types.dedup();
@@ -183,7 +186,8 @@ fn quote_from_files(req: &spot::QuoteRequest, files: &[PathBuf]) -> Result<spot:
             req.instance_type
         ));
     }
-    let history = History::from_records(&records, &req.instance_type, &req.product, &req.zones);
+    let history =
+        History::from_records(&records, &req.instance_type, Some(&req.product), &req.zones);
     spot::quote(req, &history, &req.zones, None)
 }
 
@@ -220,7 +224,6 @@ pub(crate) async fn plan_quotes(
     Ok(quotes)
 }
 
-
 /// The on-demand price a backtest or plot needs, or an error saying how to give it.
 fn required_on_demand(loaded: &Loaded, given: Option<f64>, t: &units::InstanceType) -> Result<f64> {
     given
@@ -240,17 +243,17 @@ async fn load_history(
     files: &[PathBuf],
     q: &spot::history::Query<'_>,
 ) -> Result<History> {
-    let records = if files.is_empty() {
+    let (records, product) = if files.is_empty() {
         let sdk = aws::load(&aws_options(cli, loaded)).await?;
         log::info(&format!(
             "reading {} spot price history from {} to {} (EC2 keeps 90 days)",
             q.instance_type, q.start, q.end
         ));
-        spot::history::ec2::fetch(&aws::ec2(&sdk), q).await?
+        (spot::history::ec2::fetch(&aws::ec2(&sdk), q).await?, None)
     } else {
-        read_history_files(files, q.instance_type)?
+        (read_history_files(files, q.instance_type)?, Some(q.product))
     };
-    let history = History::from_records(&records, q.instance_type, q.product, q.zones);
+    let history = History::from_records(&records, q.instance_type, product, q.zones);
     if history.zones.is_empty() {
         return Err(Error::input_with_hint(
             format!("no {} {} spot prices to read", q.instance_type, q.product),
@@ -277,7 +280,10 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
     let loaded = load_config(cli)?;
     let config = &loaded.config.spot;
     let t = &args.instance_type;
-    let product = args.product.clone().unwrap_or_else(|| config.product.clone());
+    let product = args
+        .product
+        .clone()
+        .unwrap_or_else(|| config.product.clone());
     let lookback = args.lookback.unwrap_or(config.lookback);
     let on_demand = required_on_demand(&loaded, args.on_demand_price, t)?;
     let mut policies = if args.policy.is_empty() {
@@ -322,10 +328,18 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
         return Err(Error::input(format!("no {t} prices in the history")));
     };
     let first = Timestamp::from_millisecond(first_ms).map_err(|e| Error::Failed(e.to_string()))?;
-    let last = Timestamp::from_millisecond(last_ms).map_err(|e| Error::Failed(e.to_string()))?;
-    // Every policy sees its whole look-back, and every window ends inside the records.
+    // Saved files end with their last record; EC2 answered for the whole range asked.
+    let data_end = if args.history.is_empty() {
+        query.end.min(Timestamp::now())
+    } else {
+        Timestamp::from_millisecond(last_ms).map_err(|e| Error::Failed(e.to_string()))?
+    };
+    // Every policy sees its whole look-back, and every window ends inside the prices.
     let earliest = args.from.unwrap_or(first).max(first + needed.get());
-    let latest = args.to.map_or(last, |to| to.min(last));
+    let last_launch = |window: jiff::SignedDuration| {
+        let by_data = data_end - window;
+        args.to.map_or(by_data, |to| to.min(by_data))
+    };
 
     let launches: Vec<backtest::Launch> = if args.debates {
         let all: Vec<backtest::Launch> = evenings
@@ -343,21 +357,21 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
             .collect();
         let inside: Vec<backtest::Launch> = all
             .iter()
-            .filter(|l| l.at >= earliest && l.at + l.window.get() <= latest)
+            .filter(|l| l.at >= earliest && l.at <= last_launch(l.window.get()))
             .cloned()
             .collect();
         log::info(&format!(
-            "{} of {} debate evenings fall inside the history ({} to {})",
+            "{} of {} debate evenings fall inside the prices ({} to {})",
             inside.len(),
             all.len(),
             first.strftime("%Y-%m-%d"),
-            last.strftime("%Y-%m-%d")
+            data_end.strftime("%Y-%m-%d")
         ));
         inside
     } else {
         backtest::every(
             round_up(earliest, args.every),
-            latest - window.get(),
+            last_launch(window.get()),
             args.every,
             window,
         )
@@ -409,7 +423,10 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
     let loaded = load_config(cli)?;
     let config = &loaded.config.spot;
     let t = &args.instance_type;
-    let product = args.product.clone().unwrap_or_else(|| config.product.clone());
+    let product = args
+        .product
+        .clone()
+        .unwrap_or_else(|| config.product.clone());
     let on_demand = required_on_demand(&loaded, args.on_demand_price, t)?;
     // The bids need their own look-back before the range starts.
     let before = config.lookback.max(spot::policy::DW_RISK_LOOKBACK).get() + args.lookback.get();

@@ -55,7 +55,8 @@ fn assert_same_statistics(api: &Value, files: &Value) {
         "region",
         "window",
         "zones",
-        "cheapest_zone",
+        "zone",
+        "policy",
         "bid",
         "rule",
     ] {
@@ -69,8 +70,8 @@ fn the_api_path_gives_the_same_quote_as_the_saved_files() {
     let args = ["m3.large", "--at", "2016-04-01T07:00:00Z"];
     let (api, _) = quote(&endpoint, &args);
     assert_same_statistics(&api, &quote_from_files(&args));
-    assert_eq!(api["cheapest_zone"], "us-east-1a");
-    assert_eq!(api["bid"], 0.0228);
+    assert_eq!(api["zone"], "us-east-1a");
+    assert_eq!(api["bid"], 0.133); // dw: the on-demand price
     // moto's offerings say us-east-1e has m3.large too; the recorded history has no prices there.
     assert_eq!(
         api["zones_without_records"],
@@ -132,7 +133,9 @@ fn m3_xlarge_is_quoted_for_every_zone_that_offers_it() {
     let zones = api["zones"].as_array().unwrap();
     assert_eq!(zones.len(), 4, "{api}");
     assert_eq!(api["region"], "us-east-1");
-    assert_eq!(api["bid"], 0.02, "moto's price is tiny: the floor applies");
+    assert_eq!(api["bid"], 0.266, "dw bids m3.xlarge's on-demand price");
+    let (seed, _) = quote(&endpoint, &["m3.xlarge", "--policy", "seed"]);
+    assert_eq!(seed["bid"], 0.02, "moto's price is tiny: the floor applies");
 }
 
 #[test]
@@ -158,4 +161,43 @@ fn a_zone_that_does_not_offer_the_type_is_bad_input() {
         "error: m3.large is not offered in us-east-1d\n\
          hint: zones of us-east-1 that offer it: us-east-1a, us-east-1b, us-east-1c, us-east-1e\n"
     );
+}
+
+/// A backtest over a past range asks EC2 for the range (and the look-back before it) and must
+/// come out exactly as the same range read from the saved files.
+#[test]
+fn a_backtest_from_the_api_matches_the_saved_files() {
+    let Some(endpoint) = harness() else { return };
+    let range = [
+        "--from",
+        "2016-03-30",
+        "--to",
+        "2016-04-01",
+        "--every",
+        "30m",
+    ];
+    let r = run(dw_at(&endpoint)
+        .args(["spot", "backtest", "m3.medium", "--output", "json"])
+        .args(range));
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let api: Value = serde_json::from_str(&r.stdout).expect("JSON");
+
+    let mut cmd = common::dw();
+    cmd.args(["spot", "backtest", "m3.medium", "--output", "json"])
+        .args(range);
+    for z in ["a", "b", "c"] {
+        cmd.args([
+            "--history",
+            &fixture(&format!(
+                "spot/spot_history_m3.medium-us-east-1{z}_2016-02-25_2016-04-25.json"
+            )),
+        ]);
+    }
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let files: Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(api, files);
+    assert_eq!(api["launches_from"], "2016-03-30T00:00:00Z");
+    assert_eq!(api["launches_to"], "2016-04-01T00:00:00Z");
+    assert_eq!(api["policies"][0]["launches"], 97);
 }

@@ -151,7 +151,10 @@ fn dw_passes_over_a_climbing_zone() {
     assert_eq!(q["zones"][0]["zone"], "us-east-1b", "{q}");
     assert_eq!(q["zone"], "us-east-1a", "{q}");
     assert!(
-        q["rule"].as_str().unwrap().starts_with("dw: us-east-1c climbing"),
+        q["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("dw: us-east-1c climbing"),
         "{q}"
     );
 }

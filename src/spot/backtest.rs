@@ -166,7 +166,9 @@ impl Backtest {
                     rule: self.rule(result.name, launch.debate_night),
                 };
                 let q = quote(&req, history, &[], None)?;
-                result.outcomes.push(self.follow(history, launch, q.zone, q.bid));
+                result
+                    .outcomes
+                    .push(self.follow(history, launch, q.zone, q.bid));
             }
         }
         for r in &mut results {
@@ -181,7 +183,13 @@ impl Backtest {
             if n > 0 {
                 r.interrupted_pct = 100.0 * r.interrupted as f64 / n as f64;
                 r.mean_cost = r.outcomes.iter().map(|o| o.cost).sum::<f64>() / n as f64;
-                r.mean_bid = r.outcomes.iter().map(|o| o.bid).sum::<f64>() / n as f64;
+                // Bids are whole $0.0001: sum them as such, so equal bids average exactly.
+                let ten_thousandths: i64 = r
+                    .outcomes
+                    .iter()
+                    .map(|o| (o.bid * 1e4).round() as i64)
+                    .sum();
+                r.mean_bid = ten_thousandths as f64 / n as f64 / 1e4;
             }
         }
         let window_secs = launches
@@ -267,25 +275,27 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "\n{:<10} {:>8} {:>12} {:>7} {:>10} {:>9}",
-            "policy", "launches", "interrupted", "", "mean cost", "mean bid"
+            "\n{:<10} {:>8} {:>11} {:>7} {:>9} {:>10} {:>9}",
+            "policy", "launches", "interrupted", "", "unfilled", "mean cost", "mean bid"
         );
         for p in &self.policies {
             let _ = writeln!(
                 out,
-                "{:<10} {:>8} {:>12} {:>6.1}% {:>10} {:>9}",
+                "{:<10} {:>8} {:>11} {:>6.1}% {:>9} {:>10} {:>9}",
                 p.name.name(),
                 p.launches,
-                if p.unfilled > 0 {
-                    format!("{} ({} unfilled)", p.interrupted, p.unfilled)
-                } else {
-                    p.interrupted.to_string()
-                },
+                p.interrupted,
                 p.interrupted_pct,
+                p.unfilled,
                 format!("${:.4}", p.mean_cost),
                 format!("${:.4}", p.mean_bid),
             );
         }
+        let _ = writeln!(
+            out,
+            "\n(interrupted: the price rose above the bid in the window, the rest paid on demand; \
+             unfilled: of those, the bid was below the price at launch)"
+        );
         out
     }
 }
@@ -343,7 +353,11 @@ mod tests {
         let seed = &r.policies[0].outcomes[0];
         assert_eq!(seed.bid, 0.02);
         assert_eq!(seed.interrupted_at, Some(t("2016-04-01T01:30:00Z")));
-        assert!((seed.cost - (0.01 * 0.5 + 0.067 * 1.5)).abs() < 1e-12, "{}", seed.cost);
+        assert!(
+            (seed.cost - (0.01 * 0.5 + 0.067 * 1.5)).abs() < 1e-12,
+            "{}",
+            seed.cost
+        );
         // On-demand rides the spike out: 0.5 h at 0.01, 0.5 h at 0.03, 1 h at 0.01.
         let od = &r.policies[1].outcomes[0];
         assert_eq!(od.interrupted_at, None);

@@ -255,7 +255,12 @@ mod tests {
         ZoneSeries::new(name, points.iter().map(|(at, p)| (t(at), *p)).collect())
     }
 
-    fn choose(policy: Policy, history: &History, at: &str, on_demand: Option<f64>) -> Result<Choice> {
+    fn choose(
+        policy: Policy,
+        history: &History,
+        at: &str,
+        on_demand: Option<f64>,
+    ) -> Result<Choice> {
         let at = t(at);
         let mut stats: Vec<ZoneStats> = history
             .zones
@@ -279,7 +284,10 @@ mod tests {
             zones: vec![
                 zone(
                     "us-east-1a",
-                    &[("2016-03-30T00:00:00Z", 10_000), ("2016-03-31T00:55:00Z", 18_800)],
+                    &[
+                        ("2016-03-30T00:00:00Z", 10_000),
+                        ("2016-03-31T00:55:00Z", 18_800),
+                    ],
                 ),
                 zone("us-east-1b", &[("2016-03-30T00:00:00Z", 11_200)]),
                 zone("us-east-1c", &[("2016-03-30T00:00:00Z", 11_500)]),

@@ -149,18 +149,19 @@ pub struct History {
 }
 
 impl History {
-    /// Keeps the records of `instance_type` and `product` in `zones` (all when empty).
+    /// Keeps the records of `instance_type` and `product` (any product when `None`: EC2 has
+    /// already filtered them) in `zones` (all when empty).
     pub fn from_records(
         records: &[PriceRecord],
         instance_type: &InstanceType,
-        product: &str,
+        product: Option<&str>,
         zones: &[String],
     ) -> History {
         let mut by_zone: std::collections::BTreeMap<&str, Vec<(Timestamp, Micros)>> =
             Default::default();
         for r in records.iter().filter(|r| {
             r.instance_type == instance_type.as_str()
-                && r.product == product
+                && product.is_none_or(|p| r.product == p)
                 && (zones.is_empty() || zones.contains(&r.zone))
         }) {
             by_zone.entry(&r.zone).or_default().push((r.at, r.price));
@@ -202,7 +203,10 @@ mod tests {
     fn series(points: &[(&str, Micros)]) -> ZoneSeries {
         ZoneSeries::new(
             "z",
-            points.iter().map(|(t, p)| (t.parse().unwrap(), *p)).collect(),
+            points
+                .iter()
+                .map(|(t, p)| (t.parse().unwrap(), *p))
+                .collect(),
         )
     }
 
@@ -226,7 +230,10 @@ mod tests {
         assert_eq!(s.price_at(ms("2016-03-30T00:00:00Z")), None);
         // (0.01 x 15 + 0.02 x 30 + 0.04 x 15) / 60 min = $0.0225 for the hour.
         assert!((s.cost(start, end) - 0.0225).abs() < 1e-12);
-        assert_eq!(s.first_above(start, end, 20_000), Some(ms("2016-04-01T00:45:00Z")));
+        assert_eq!(
+            s.first_above(start, end, 20_000),
+            Some(ms("2016-04-01T00:45:00Z"))
+        );
         assert_eq!(s.first_above(start, end, 40_000), None);
     }
 
@@ -247,10 +254,7 @@ mod tests {
 
     #[test]
     fn a_repeated_timestamp_keeps_the_later_record() {
-        let s = series(&[
-            ("2016-04-01T00:00:00Z", 1),
-            ("2016-04-01T00:00:00Z", 2),
-        ]);
+        let s = series(&[("2016-04-01T00:00:00Z", 1), ("2016-04-01T00:00:00Z", 2)]);
         assert_eq!(s.len(), 1);
         assert_eq!(s.price_at(ms("2016-04-01T00:00:00Z")), Some(2));
     }

@@ -1,0 +1,141 @@
+//! `dw report`: the windows `dw replay` wrote for the shipped first-GOP-debate sample, read
+//! back: the table, the JSON, the picture, and what happens without windows.
+
+mod common;
+
+use common::{dw, run};
+use serde_json::Value;
+
+fn replayed() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let r = run(dw()
+        .args(["-q", "replay", "--debate", "2015-08-06", "--out"])
+        .arg(out.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    out
+}
+
+#[test]
+fn the_report_of_a_replayed_debate() {
+    let out = replayed();
+    let dir = out.path().display().to_string();
+    let r = run(dw().args([
+        "-q",
+        "report",
+        "--debate",
+        "2015-08-06",
+        "--bin",
+        "15m",
+        "--from",
+        &dir,
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout.replace(&dir, "<out>"));
+
+    let r = run(dw().args([
+        "-q",
+        "report",
+        "--debate",
+        "2015-08-06",
+        "--output",
+        "json",
+        "--from",
+        &dir,
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let trump = &report["candidates"][0];
+    assert_eq!(trump["key"], "trump");
+    assert_eq!(trump["tweets"], 570);
+    // The lowest minute carries the most negative tweet of that minute.
+    let lowest = &trump["lowest"];
+    let tweet = &lowest["tweet"];
+    assert!(tweet["score"].as_f64().unwrap() <= lowest["mean"].as_f64().unwrap());
+    assert!(lowest["scored_tweets"].as_u64().unwrap() >= 3);
+}
+
+/// Minute windows merged into bins are the same sums: the totals do not depend on the bin.
+#[test]
+fn bins_do_not_change_the_totals() {
+    let out = replayed();
+    let dir = out.path().display().to_string();
+    let totals = |bin: &str| -> Vec<(String, u64, String)> {
+        let r = run(dw().args([
+            "-q",
+            "report",
+            "--debate",
+            "2015-08-06",
+            "--output",
+            "json",
+            "--bin",
+            bin,
+            "--from",
+            &dir,
+        ]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        v["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["key"].as_str().unwrap().to_string(),
+                    c["tweets"].as_u64().unwrap(),
+                    format!("{:.9}", c["mean"].as_f64().unwrap_or(0.0)),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(totals("60s"), totals("1h"));
+}
+
+#[test]
+fn the_picture() {
+    let out = replayed();
+    let png = out.path().join("report.png");
+    let svg = out.path().join("report.svg");
+    for path in [&png, &svg] {
+        let r = run(dw()
+            .args([
+                "-q",
+                "report",
+                "--debate",
+                "2015-08-06",
+                "--bin",
+                "15m",
+                "--from",
+            ])
+            .arg(out.path())
+            .arg("--plot")
+            .arg(path));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for label in [
+        "Debate 2015-08-06: mean happiness (LabMT) per candidate per 15m",
+        "main debate",
+        "undercard debate",
+        "Donald Trump (570 tweets)",
+        "time (UTC)",
+    ] {
+        assert!(text.contains(label), "{label} in the SVG");
+    }
+}
+
+#[test]
+fn no_windows_says_how_to_get_them() {
+    let empty = tempfile::tempdir().unwrap();
+    let r = run(dw()
+        .args(["report", "--debate", "2015-08-06", "--from"])
+        .arg(empty.path()));
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr
+            .replace(&empty.path().display().to_string(), "<dir>"),
+        "error: no windows at <dir>/2015-08-06/windows.jsonl\n\
+         hint: score the debate first (dw replay --debate 2015-08-06), or pass --from with the \
+         windows' file, directory or s3:// prefix\n"
+    );
+}
