@@ -54,7 +54,6 @@ pub struct DebateReport {
     pub first_window: Option<Timestamp>,
     pub last_window: Option<Timestamp>,
     pub candidates: Vec<CandidateRow>,
-    #[serde(skip)]
     pub bin_secs: u32,
     #[serde(skip)]
     pub lines: Vec<Line>,
