@@ -319,15 +319,34 @@ pub enum SpotCommand {
     History(HistoryArgs),
 }
 
+/// Where the prices of `dw spot backtest` and `dw spot history` come from, and what they are.
+#[derive(Debug, Args)]
+pub struct PriceArgs {
+    /// Saved `aws ec2 describe-spot-price-history` JSON (repeatable) instead of calling EC2
+    #[arg(long, value_name = "FILE")]
+    pub history: Vec<PathBuf>,
+
+    /// Only these availability zones (comma-separated)
+    #[arg(long, value_name = "ZONES", value_delimiter = ',')]
+    pub zones: Vec<String>,
+
+    /// Product description [default: the config's spot.product]
+    #[arg(long, value_name = "PRODUCT")]
+    pub product: Option<String>,
+
+    /// On-demand price of the type, $/hour [default: the config's, then the built-in table]
+    #[arg(long, value_name = "P")]
+    pub on_demand_price: Option<f64>,
+}
+
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
     /// EC2 instance type, e.g. m3.large
     #[arg(value_name = "TYPE")]
     pub instance_type: InstanceType,
 
-    /// Saved `aws ec2 describe-spot-price-history` JSON (repeatable) instead of calling EC2
-    #[arg(long, value_name = "FILE")]
-    pub history: Vec<PathBuf>,
+    #[command(flatten)]
+    pub prices: PriceArgs,
 
     /// First launch: YYYY-MM-DD or RFC 3339 [default: as soon as the history allows]
     #[arg(long, value_name = "DATE", value_parser = parse_date_or_time)]
@@ -363,18 +382,6 @@ pub struct BacktestArgs {
     #[arg(long, value_name = "NAME")]
     pub policy: Vec<Policy>,
 
-    /// On-demand price of the type, $/hour [default: the config's, then the built-in table]
-    #[arg(long, value_name = "P")]
-    pub on_demand_price: Option<f64>,
-
-    /// Only these availability zones (comma-separated)
-    #[arg(long, value_name = "ZONES", value_delimiter = ',')]
-    pub zones: Vec<String>,
-
-    /// Product description [default: the config's spot.product]
-    #[arg(long, value_name = "PRODUCT")]
-    pub product: Option<String>,
-
     /// Also draw each launch's cost per policy (.svg or .png)
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
@@ -386,6 +393,9 @@ pub struct HistoryArgs {
     #[arg(value_name = "TYPE")]
     pub instance_type: InstanceType,
 
+    #[command(flatten)]
+    pub prices: PriceArgs,
+
     /// How far back from --at to show
     #[arg(long, value_name = "DURATION", default_value = "24h")]
     pub lookback: Duration,
@@ -393,22 +403,6 @@ pub struct HistoryArgs {
     /// End of the range, RFC 3339 [default: now, or the end of the --history files]
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<Timestamp>,
-
-    /// Saved `aws ec2 describe-spot-price-history` JSON (repeatable) instead of calling EC2
-    #[arg(long, value_name = "FILE")]
-    pub history: Vec<PathBuf>,
-
-    /// Only these availability zones (comma-separated)
-    #[arg(long, value_name = "ZONES", value_delimiter = ',')]
-    pub zones: Vec<String>,
-
-    /// Product description [default: the config's spot.product]
-    #[arg(long, value_name = "PRODUCT")]
-    pub product: Option<String>,
-
-    /// On-demand price of the type, $/hour [default: the config's, then the built-in table]
-    #[arg(long, value_name = "P")]
-    pub on_demand_price: Option<f64>,
 
     /// Draw the prices and each policy's bid (.svg or .png)
     #[arg(long, value_name = "FILE")]

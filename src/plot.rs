@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::Once;
 
 use jiff::Timestamp;
+use plotters::chart::{ChartContext, MeshStyle};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use serde::Serialize;
 
@@ -132,6 +134,44 @@ fn time_label(start: Timestamp, span_hours: f64) -> impl Fn(&f64) -> String {
 
 fn legend_line(colour: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(width))
+}
+
+/// The axes every chart shares: time along x (`x_label` formats hours since the start), the
+/// fonts, a light grid. The caller adds what is particular to its y axis, then draws.
+fn mesh<'a, 'b, DB, Y>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+    x_desc: &str,
+    y_desc: &str,
+    x_label: &'b dyn Fn(&f64) -> String,
+) -> MeshStyle<'a, 'b, RangedCoordf64, Y, DB>
+where
+    DB: DrawingBackend,
+    Y: Ranged + plotters::coord::ranged1d::ValueFormatter<<Y as Ranged>::ValueType>,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(10)
+        .x_label_formatter(x_label)
+        .label_style((FAMILY, 14))
+        .axis_desc_style((FAMILY, 16))
+        .light_line_style(RGBColor(235, 235, 235));
+    mesh
+}
+
+/// A legend box in `position`.
+fn legend<'a, 'b, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &'b mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FAMILY, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,19 +334,17 @@ fn draw_prices<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PriceChart
         .y_label_area_size(80)
         .build_cartesian_2d(0f64..span, (lo..hi).log_scale())
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("time (UTC)")
-        .y_desc("$ per instance-hour (log scale)")
-        .x_labels(10)
-        .y_labels(10)
-        .x_label_formatter(&time_label(c.start, span))
-        .y_label_formatter(&|y| format!("{y:.3}"))
-        .label_style((FAMILY, 14))
-        .axis_desc_style((FAMILY, 16))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    let x_label = time_label(c.start, span);
+    mesh(
+        &mut chart,
+        "time (UTC)",
+        "$ per instance-hour (log scale)",
+        &x_label,
+    )
+    .y_labels(10)
+    .y_label_formatter(&|y| format!("{y:.3}"))
+    .draw()
+    .map_err(|e| e.to_string())?;
     for (i, z) in c.zones.iter().enumerate() {
         let col = colour(i + 2);
         // A price holds until the next: draw steps.
@@ -344,14 +382,7 @@ fn draw_prices<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PriceChart
             .label(format!("bid: {}", names.join(" = ")))
             .legend(legend_line(col, 3));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FAMILY, 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(|e| e.to_string())
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,18 +419,16 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
         .y_label_area_size(80)
         .build_cartesian_2d(0f64..span, 0f64..max_cost)
         .map_err(|e| e.to_string())?;
-    costs
-        .configure_mesh()
-        .x_desc("launch time (UTC)")
-        .y_desc("$ per instance and window")
-        .x_labels(10)
-        .x_label_formatter(&time_label(start, span))
-        .y_label_formatter(&|y| format!("{y:.3}"))
-        .label_style((FAMILY, 14))
-        .axis_desc_style((FAMILY, 16))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    let x_label = time_label(start, span);
+    mesh(
+        &mut costs,
+        "launch time (UTC)",
+        "$ per instance and window",
+        &x_label,
+    )
+    .y_label_formatter(&|y| format!("{y:.3}"))
+    .draw()
+    .map_err(|e| e.to_string())?;
     let on_demand_window = r.on_demand * r.window_secs as f64 / 3600.0;
     costs
         .draw_series(DashedLineSeries::new(
@@ -437,14 +466,7 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
             )
             .map_err(|e| e.to_string())?;
     }
-    costs
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FAMILY, 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    legend(&mut costs, SeriesLabelPosition::UpperRight)?;
 
     let max_lost = r
         .policies
@@ -461,12 +483,8 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
         .y_label_area_size(80)
         .build_cartesian_2d(0f64..span, 0f64..max_lost)
         .map_err(|e| e.to_string())?;
-    lost.configure_mesh()
-        .x_desc("launch time (UTC)")
-        .y_desc("launches")
-        .x_labels(10)
+    mesh(&mut lost, "launch time (UTC)", "launches", &x_label)
         .y_labels(6)
-        .x_label_formatter(&time_label(start, span))
         // Whole launches only: no "1, 1, 1" where the scale falls between them.
         .y_label_formatter(&|y| {
             if (y - y.round()).abs() < 1e-6 {
@@ -475,9 +493,6 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
                 String::new()
             }
         })
-        .label_style((FAMILY, 14))
-        .axis_desc_style((FAMILY, 16))
-        .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(|e| e.to_string())?;
     for p in &r.policies {
@@ -498,13 +513,7 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
             .label(p.name.name())
             .legend(legend_line(col, 3));
     }
-    lost.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FAMILY, 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(|e| e.to_string())
+    legend(&mut lost, SeriesLabelPosition::UpperLeft)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,18 +556,17 @@ fn draw_happiness<DB: DrawingBackend>(
         .y_label_area_size(70)
         .build_cartesian_2d(0f64..span, lo..hi)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("time (UTC)")
-        .y_desc("mean happiness (1 sad .. 9 happy)")
-        .x_labels(12)
-        .x_label_formatter(&time_label(start, span))
-        .y_label_formatter(&|y| format!("{y:.1}"))
-        .label_style((FAMILY, 14))
-        .axis_desc_style((FAMILY, 16))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    let x_label = time_label(start, span);
+    mesh(
+        &mut chart,
+        "time (UTC)",
+        "mean happiness (1 sad .. 9 happy)",
+        &x_label,
+    )
+    .x_labels(12)
+    .y_label_formatter(&|y| format!("{y:.1}"))
+    .draw()
+    .map_err(|e| e.to_string())?;
     // Each debate as a shaded band, named at its top left.
     for (label, from, to) in &r.debates {
         let (x0, x1) = (

@@ -261,7 +261,8 @@ pub fn summarize(windows: &[Window], names: &BTreeMap<String, String>) -> Vec<Ca
     out
 }
 
-fn short(text: &str, n: usize) -> String {
+/// A tweet's text on one line, entities decoded, cut to `n` characters.
+pub(crate) fn short(text: &str, n: usize) -> String {
     let decoded = dw_pipeline::text::decode_entities(text);
     let flat: String = decoded.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= n {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::debates::Evening;
 use crate::error::{Error, Result};
-use crate::replay::{MIN_SCORED, Minute};
+use crate::replay::{MIN_SCORED, Minute, short};
 
 /// The plot draws this many candidates, those with the most tweets (more lines are a tangle).
 pub const PLOTTED: usize = 8;
@@ -199,16 +199,6 @@ pub fn build(
         plot_from,
         plot_to,
         debates,
-    }
-}
-
-fn short(text: &str, n: usize) -> String {
-    let decoded = dw_pipeline::text::decode_entities(text);
-    let flat: String = decoded.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= n {
-        flat
-    } else {
-        format!("{}...", flat.chars().take(n).collect::<String>())
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 
-use crate::cli::{BacktestArgs, Cli, HistoryArgs, QuoteArgs};
+use crate::cli::{BacktestArgs, Cli, HistoryArgs, PriceArgs, QuoteArgs};
 use crate::config::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::spot::series::History;
@@ -276,16 +276,28 @@ const DEBATE_LEAD: jiff::SignedDuration = jiff::SignedDuration::from_mins(45);
 const DEBATE_TAIL: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
 const DEFAULT_WINDOW: units::Duration = units::Duration::from_secs(2 * 3600 + 30 * 60);
 
+/// The product and on-demand price of `--product`/`--on-demand-price`, else the config's.
+fn product_and_on_demand(
+    loaded: &Loaded,
+    args: &PriceArgs,
+    t: &units::InstanceType,
+) -> Result<(String, f64)> {
+    let product = args
+        .product
+        .clone()
+        .unwrap_or_else(|| loaded.config.spot.product.clone());
+    Ok((
+        product,
+        required_on_demand(loaded, args.on_demand_price, t)?,
+    ))
+}
+
 pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
     let loaded = load_config(cli)?;
     let config = &loaded.config.spot;
     let t = &args.instance_type;
-    let product = args
-        .product
-        .clone()
-        .unwrap_or_else(|| config.product.clone());
+    let (product, on_demand) = product_and_on_demand(&loaded, &args.prices, t)?;
     let lookback = args.lookback.unwrap_or(config.lookback);
-    let on_demand = required_on_demand(&loaded, args.on_demand_price, t)?;
     let mut policies = if args.policy.is_empty() {
         Policy::ALL.to_vec()
     } else {
@@ -299,7 +311,7 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
     };
     let window = args.window.unwrap_or(DEFAULT_WINDOW);
 
-    if args.history.is_empty() && (args.from.is_none() || args.to.is_none()) {
+    if args.prices.history.is_empty() && (args.from.is_none() || args.to.is_none()) {
         return Err(Error::input_with_hint(
             "a backtest needs prices: saved history files, or a past range to ask EC2 for",
             "pass --history FILE (repeatable), or --from DATE --to DATE",
@@ -319,17 +331,17 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
     let query = spot::history::Query {
         instance_type: t,
         product: &product,
-        zones: &args.zones,
+        zones: &args.prices.zones,
         start: args.from.map_or(Timestamp::MIN, |f| f - needed.get()),
         end: args.to.map_or(Timestamp::MAX, |to| to + longest),
     };
-    let history = load_history(cli, &loaded, &args.history, &query).await?;
+    let history = load_history(cli, &loaded, &args.prices.history, &query).await?;
     let Some((first_ms, last_ms)) = history.span() else {
         return Err(Error::input(format!("no {t} prices in the history")));
     };
     let first = Timestamp::from_millisecond(first_ms).map_err(|e| Error::Failed(e.to_string()))?;
     // Saved files end with their last record; EC2 answered for the whole range asked.
-    let data_end = if args.history.is_empty() {
+    let data_end = if args.prices.history.is_empty() {
         query.end.min(Timestamp::now())
     } else {
         Timestamp::from_millisecond(last_ms).map_err(|e| Error::Failed(e.to_string()))?
@@ -379,7 +391,7 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
     let run = backtest::Backtest {
         instance_type: t.clone(),
         product,
-        zones: args.zones.clone(),
+        zones: args.prices.zones.clone(),
         lookback,
         markup: config.markup.0,
         floor: config.floor.get(),
@@ -423,33 +435,29 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
     let loaded = load_config(cli)?;
     let config = &loaded.config.spot;
     let t = &args.instance_type;
-    let product = args
-        .product
-        .clone()
-        .unwrap_or_else(|| config.product.clone());
-    let on_demand = required_on_demand(&loaded, args.on_demand_price, t)?;
+    let (product, on_demand) = product_and_on_demand(&loaded, &args.prices, t)?;
     // The bids need their own look-back before the range starts.
     let before = config.lookback.max(spot::policy::DW_RISK_LOOKBACK).get() + args.lookback.get();
     let query_end = args.at.unwrap_or_else(Timestamp::now);
     let query = spot::history::Query {
         instance_type: t,
         product: &product,
-        zones: &args.zones,
-        start: if args.history.is_empty() {
+        zones: &args.prices.zones,
+        start: if args.prices.history.is_empty() {
             query_end - before
         } else {
             Timestamp::MIN
         },
-        end: if args.history.is_empty() {
+        end: if args.prices.history.is_empty() {
             query_end
         } else {
             Timestamp::MAX
         },
     };
-    let history = load_history(cli, &loaded, &args.history, &query).await?;
+    let history = load_history(cli, &loaded, &args.prices.history, &query).await?;
     let end = match (args.at, history.span()) {
         (Some(at), _) => at,
-        (None, Some((_, last))) if !args.history.is_empty() => {
+        (None, Some((_, last))) if !args.prices.history.is_empty() => {
             Timestamp::from_millisecond(last).map_err(|e| Error::Failed(e.to_string()))?
         }
         _ => query_end,
@@ -466,7 +474,7 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
                 QuoteWindow {
                     at: Some(at),
                     product: Some(product.clone()),
-                    zones: args.zones.clone(),
+                    zones: args.prices.zones.clone(),
                     policy: Some(policy),
                     on_demand_price: Some(on_demand),
                     ..Default::default()
