@@ -335,7 +335,7 @@ pub struct PriceArgs {
     pub product: Option<String>,
 
     /// On-demand price of the type, $/hour [default: the config's, then the built-in table]
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = parse_hourly_price)]
     pub on_demand_price: Option<f64>,
 }
 
@@ -464,7 +464,7 @@ pub struct QuoteArgs {
     pub policy: Option<Policy>,
 
     /// On-demand price of the type, $/hour [default: the config's, then the built-in table]
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = parse_hourly_price)]
     pub on_demand_price: Option<f64>,
 }
 
@@ -484,4 +484,14 @@ pub fn parse_date_or_time(s: &str) -> Result<Timestamp, String> {
     s.parse::<Timestamp>().map_err(|_| {
         format!("`{s}` is neither a date nor a time; write 2016-04-01 or 2016-04-01T01:00:00Z")
     })
+}
+
+/// A price in dollars per hour, above zero.
+pub fn parse_hourly_price(s: &str) -> Result<f64, String> {
+    match s.trim().trim_start_matches('$').parse::<f64>() {
+        Ok(p) if p.is_finite() && p > 0.0 => Ok(p),
+        _ => Err(format!(
+            "`{s}` is not a price: write dollars per hour above zero, e.g. 0.133"
+        )),
+    }
 }

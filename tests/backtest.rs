@@ -239,3 +239,17 @@ fn history_around_the_spikes() {
         assert!(text.contains(label), "{label} in the SVG");
     }
 }
+
+#[test]
+fn an_on_demand_price_is_dollars_above_zero() {
+    let r = run(dw().args(["spot", "backtest", "m3.large", "--on-demand-price", "0"]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with(
+            "error: invalid value '0' for '--on-demand-price <P>': `0` is not a price: \
+             write dollars per hour above zero, e.g. 0.133"
+        ),
+        "{}",
+        r.stderr
+    );
+}

@@ -71,3 +71,13 @@ fn cluster_up_help() {
 fn cluster_down_help() {
     insta::assert_snapshot!(help(&["cluster", "down"]));
 }
+
+#[test]
+fn spot_backtest_help() {
+    insta::assert_snapshot!(help(&["spot", "backtest"]));
+}
+
+#[test]
+fn report_help() {
+    insta::assert_snapshot!(help(&["report"]));
+}
