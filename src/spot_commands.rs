@@ -298,12 +298,16 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
     let t = &args.instance_type;
     let (product, on_demand) = product_and_on_demand(&loaded, &args.prices, t)?;
     let lookback = args.lookback.unwrap_or(config.lookback);
-    let mut policies = if args.policy.is_empty() {
-        Policy::ALL.to_vec()
+    let mut policies: Vec<Policy> = Vec::new();
+    for p in if args.policy.is_empty() {
+        &Policy::ALL[..]
     } else {
-        args.policy.clone()
-    };
-    policies.dedup();
+        &args.policy[..]
+    } {
+        if !policies.contains(p) {
+            policies.push(*p);
+        }
+    }
     let needed = if policies.contains(&Policy::Dw) {
         lookback.max(spot::policy::DW_RISK_LOOKBACK)
     } else {
