@@ -230,9 +230,10 @@ fn up_launches_what_the_plan_says_and_down_removes_it() {
         .find(|g| g.instance_group_type().map(|t| t.as_str()) == Some("CORE"))
         .unwrap();
     assert_eq!(master.market().map(|m| m.as_str()), Some("ON_DEMAND"));
+    // The dw policy bids m3.large's on-demand price ($0.133, above the debate-night floor).
     assert_eq!(
         (core.market().map(|m| m.as_str()), core.bid_price()),
-        (Some("SPOT"), Some("0.0500"))
+        (Some("SPOT"), Some("0.1330"))
     );
     assert_eq!(
         (
@@ -336,7 +337,7 @@ fn up_launches_what_the_plan_says_and_down_removes_it() {
     assert!(
         status
             .stdout
-            .contains("group     core   m3.large spot 2/2 running, bid $0.0500"),
+            .contains("group     core   m3.large spot 2/2 running, bid $0.1330"),
         "{}",
         status.stdout
     );
@@ -397,6 +398,20 @@ fn dry_run_stages_and_launches_nothing() {
         request["Instances"]["Placement"]["AvailabilityZone"],
         "us-east-1a"
     );
+    assert_eq!(
+        request["Instances"]["InstanceGroups"][1]["BidPrice"],
+        "0.1330"
+    );
+    // The team's original rule on a debate night: the $0.05 floor (mean x 1.2 is below it).
+    let r = up(
+        &endpoint,
+        &config,
+        dir.path(),
+        "2015-12-15",
+        &["--dry-run", "--policy", "seed"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let request: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
         request["Instances"]["InstanceGroups"][1]["BidPrice"],
         "0.0500"
