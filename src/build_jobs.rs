@@ -154,6 +154,7 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
         .env("CC", &cc)
         .env("CXX", &cxx)
         .env("LDFLAGS", "-Wl,--undefined-version");
+    forget_other_checkout(root, &target_dir)?;
     run_checked(&mut cmd, "cargo zigbuild")?;
     std::fs::create_dir_all(out).map_err(|source| Error::Write {
         path: out.to_path_buf(),
@@ -167,6 +168,45 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
         std::fs::copy(&from, &to).map_err(|source| Error::Write { path: to, source })?;
     }
     Ok(())
+}
+
+/// Cargo names a workspace's artifacts the same whichever directory it is checked out in, and
+/// judges them fresh by the modification times of the sources it last built them from. A target
+/// directory shared by two checkouts (a cache outside the clone, as CI uses) would hand one
+/// checkout the other's binaries: when the checkout changes, its crates are cleaned first (the
+/// dependencies stay built).
+pub fn forget_other_checkout(root: &Path, target_dir: &Path) -> Result<()> {
+    let marker = target_dir.join(".dw-checkout");
+    let here = std::fs::canonicalize(root)
+        .unwrap_or_else(|_| root.to_path_buf())
+        .display()
+        .to_string();
+    match std::fs::read_to_string(&marker) {
+        Ok(last) if last == here => return Ok(()),
+        Ok(last) => {
+            log::info(&format!(
+                "{} was last built from {last}: rebuilding dw's crates",
+                target_dir.display()
+            ));
+            let mut clean = Command::new("cargo");
+            clean
+                .current_dir(root)
+                .arg("clean")
+                .env("CARGO_TARGET_DIR", target_dir)
+                .args(["-p", "dw-pipeline"])
+                .args(JOB_BINARIES.iter().flat_map(|b| ["-p", b]));
+            run_checked(&mut clean, "cargo clean")?;
+        }
+        Err(_) => {}
+    }
+    std::fs::create_dir_all(target_dir).map_err(|source| Error::Write {
+        path: target_dir.to_path_buf(),
+        source,
+    })?;
+    std::fs::write(&marker, here).map_err(|source| Error::Write {
+        path: marker,
+        source,
+    })
 }
 
 fn glibc_version(tag: &str) -> Option<(u32, u32, u32)> {
