@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use rdkafka::ClientConfig;
+use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::util::Timeout;
 
@@ -23,7 +24,34 @@ pub fn config(brokers: &str, overrides: &[(String, String)]) -> ClientConfig {
     c
 }
 
-pub type Producer_ = ThreadedProducer<DefaultProducerContext>;
+pub type Producer_ = ThreadedProducer<Deliveries>;
+
+/// Counts the records the producer gave up on. librdkafka reports a record it could not deliver
+/// (after its own retries) only to this callback: without it, such a record would be lost with
+/// no trace and the job would still end well.
+#[derive(Default)]
+pub struct Deliveries {
+    failed: std::sync::atomic::AtomicU64,
+    first_error: std::sync::Mutex<Option<String>>,
+}
+
+impl ClientContext for Deliveries {}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {
+        if let Err((e, m)) = result {
+            self.failed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Ok(mut first) = self.first_error.lock()
+                && first.is_none()
+            {
+                *first = Some(format!("{e} ({} partition {})", m.topic(), m.partition()));
+            }
+        }
+    }
+}
 
 /// An idempotent producer (`acks=all`, in-order retries without duplicates).
 pub fn producer(brokers: &str, overrides: &[(String, String)]) -> Result<Producer_, KafkaError> {
@@ -37,7 +65,7 @@ pub fn producer(brokers: &str, overrides: &[(String, String)]) -> Result<Produce
     for (k, v) in overrides {
         c.set(k, v);
     }
-    c.create()
+    c.create_with_context(Deliveries::default())
 }
 
 /// Sends one record keyed by `key`, waiting for queue space when the local queue is full.
@@ -63,9 +91,25 @@ pub fn send(
     }
 }
 
-/// Waits until every queued record is acknowledged (or `timeout` passes).
-pub fn flush(producer: &Producer_, timeout: std::time::Duration) -> Result<(), KafkaError> {
-    producer.flush(Timeout::After(timeout))
+/// Waits until every queued record is acknowledged (or `timeout` passes); an error when any
+/// record was given up on since the producer started.
+pub fn flush(producer: &Producer_, timeout: std::time::Duration) -> Result<(), String> {
+    producer
+        .flush(Timeout::After(timeout))
+        .map_err(|e| e.to_string())?;
+    let deliveries = producer.context();
+    match deliveries.failed.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} records could not be delivered, the first: {}",
+            deliveries
+                .first_error
+                .lock()
+                .ok()
+                .and_then(|f| f.clone())
+                .unwrap_or_default()
+        )),
+    }
 }
 
 /// A group consumer with manual commits, subscribed to `topic`, reading from the earliest
@@ -193,5 +237,27 @@ mod tests {
             BTreeMap::from([(("tweets".into(), 0), 3), (("tweets".into(), 1), 6)])
         );
         assert!(t.to_commit().is_empty());
+    }
+
+    /// No broker at all, and a short message timeout: the record is given up on, and `flush`
+    /// says so instead of reporting success.
+    #[test]
+    fn a_record_the_producer_gives_up_on_is_an_error() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap(); // bound, then closed: nothing listens there
+        let p = producer(
+            &format!("127.0.0.1:{port}"),
+            &[("message.timeout.ms".into(), "300".into())],
+        )
+        .unwrap();
+        send(&p, "tweets", "1", b"{}").unwrap();
+        let err = flush(&p, std::time::Duration::from_secs(10)).unwrap_err();
+        assert!(
+            err.starts_with("1 records could not be delivered, the first: "),
+            "{err}"
+        );
+        assert!(err.contains("tweets partition"), "{err}");
     }
 }

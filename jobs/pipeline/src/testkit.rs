@@ -99,6 +99,23 @@ pub struct Broker {
     child: Child,
 }
 
+impl Broker {
+    /// Stops the broker the way a service manager does (SIGTERM), and waits for it to exit.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Drop kills what did not stop.
+    }
+}
+
 impl Drop for Broker {
     fn drop(&mut self) {
         self.child.kill().ok();
