@@ -396,20 +396,9 @@ async fn report_debate(cli: &Cli, args: &ReportArgs) -> Result<()> {
 }
 
 async fn s3_get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
-    let obj = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
+    dw_pipeline::s3::get(s3, bucket, key)
         .await
-        .map_err(|e| aws::sdk_error("GetObject", e))?;
-    Ok(obj
-        .body
-        .collect()
-        .await
-        .map_err(|e| Error::Failed(format!("s3://{bucket}/{key}: {e}")))?
-        .into_bytes()
-        .to_vec())
+        .map_err(Error::Failed)
 }
 
 fn gunzip_if(name: &str, bytes: Vec<u8>) -> Result<Box<dyn std::io::BufRead + Send>> {

@@ -15,6 +15,16 @@ fn replayed() -> tempfile::TempDir {
     out
 }
 
+/// `dw -q report --debate 2015-08-06 --output json --from FROM EXTRA...` on `cmd`, parsed.
+fn report_json(mut cmd: std::process::Command, from: &str, extra: &[&str]) -> Value {
+    let r = run(cmd
+        .args(["-q", "report", "--debate", "2015-08-06", "--output", "json"])
+        .args(["--from", from])
+        .args(extra));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
 #[test]
 fn the_report_of_a_replayed_debate() {
     let out = replayed();
@@ -32,18 +42,7 @@ fn the_report_of_a_replayed_debate() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     insta::assert_snapshot!(r.stdout.replace(&dir, "<out>"));
 
-    let r = run(dw().args([
-        "-q",
-        "report",
-        "--debate",
-        "2015-08-06",
-        "--output",
-        "json",
-        "--from",
-        &dir,
-    ]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let report = report_json(dw(), &dir, &[]);
     let trump = &report["candidates"][0];
     assert_eq!(trump["key"], "trump");
     assert_eq!(trump["tweets"], 570);
@@ -60,20 +59,7 @@ fn bins_do_not_change_the_totals() {
     let out = replayed();
     let dir = out.path().display().to_string();
     let totals = |bin: &str| -> Vec<(String, u64, String)> {
-        let r = run(dw().args([
-            "-q",
-            "report",
-            "--debate",
-            "2015-08-06",
-            "--output",
-            "json",
-            "--bin",
-            bin,
-            "--from",
-            &dir,
-        ]));
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        let v = report_json(dw(), &dir, &["--bin", bin]);
         v["candidates"]
             .as_array()
             .unwrap()
@@ -186,34 +172,17 @@ fn the_report_from_the_scorers_s3_prefix() {
             );
         }
     }
-    let report = |cmd: &mut std::process::Command| -> Value {
-        let r = run(cmd);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let mut v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let comparable = |mut v: Value| {
         v.as_object_mut().unwrap().remove("source");
         v.as_object_mut().unwrap().remove("windows");
         rounded(v)
     };
-    let from_s3 = report(common::dw_at(&endpoint).args([
-        "-q",
-        "report",
-        "--debate",
-        "2015-08-06",
-        "--output",
-        "json",
-        "--from",
+    let from_s3 = comparable(report_json(
+        common::dw_at(&endpoint),
         &format!("s3://{bucket}/results"),
-    ]));
-    let from_file = report(dw().args([
-        "-q",
-        "report",
-        "--debate",
-        "2015-08-06",
-        "--output",
-        "json",
-        "--from",
-        &dir,
-    ]));
+        &[],
+    ));
+    let from_file = comparable(report_json(dw(), &dir, &[]));
     assert_eq!(from_s3, from_file);
 }
 

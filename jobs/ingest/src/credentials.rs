@@ -86,20 +86,8 @@ pub async fn load(source: &str, v2: bool) -> Result<Auth, String> {
             .split_once('/')
             .ok_or_else(|| format!("{source}: expected s3://BUCKET/KEY"))?;
         let s3 = dw_pipeline::s3::client(&config);
-        let obj = s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| format!("{source}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-        let bytes = obj
-            .body
-            .collect()
-            .await
-            .map_err(|e| format!("{source}: {e}"))?
-            .into_bytes();
-        String::from_utf8(bytes.to_vec()).map_err(|_| format!("{source} is not text"))?
+        let bytes = dw_pipeline::s3::get(&s3, bucket, key).await?;
+        String::from_utf8(bytes).map_err(|_| format!("{source} is not text"))?
     } else {
         return Err(format!(
             "`{source}` is not a credentials source: env, ssm:/PATH or s3://BUCKET/KEY"

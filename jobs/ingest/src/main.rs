@@ -549,25 +549,8 @@ impl Ingest {
         ));
         let mut clock = None;
         for key in keys {
-            let obj = s3
-                .get_object()
-                .bucket(bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "s3://{bucket}/{key}: {}",
-                        aws_sdk_s3::error::DisplayErrorContext(&e)
-                    )
-                })?;
-            let bytes = obj
-                .body
-                .collect()
-                .await
-                .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?
-                .into_bytes();
-            let mut reader = decoded(&key, bytes.to_vec());
+            let bytes = dw_pipeline::s3::get(&s3, bucket, &key).await?;
+            let mut reader = decoded(&key, bytes);
             self.lines(&mut reader, pace, &mut clock)?;
         }
         Ok(())

@@ -18,6 +18,29 @@ pub fn client(config: &aws_config::SdkConfig) -> Client {
     )
 }
 
+/// The whole object at `key`.
+pub async fn get(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+    let obj = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "s3://{bucket}/{key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })?;
+    Ok(obj
+        .body
+        .collect()
+        .await
+        .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?
+        .into_bytes()
+        .to_vec())
+}
+
 /// Every key under `prefix`, in key order (the order an archive is replayed in).
 pub async fn list_keys(s3: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>, String> {
     let mut keys = Vec::new();
