@@ -9,10 +9,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use dw::spot::Policy;
 use dw::spot::backtest::{Backtest, every};
 use dw::spot::history::read_cli_json;
 use dw::spot::series::History;
-use dw::spot::{Policy, policy::DW_RISK_LOOKBACK};
 use dw::units::{Duration, InstanceType};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,7 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let history = History::from_records(&records, &instance_type, Some("Linux/UNIX"), &[]);
     let (first, last) = history.span().ok_or("no records")?;
-    let first = jiff::Timestamp::from_millisecond(first)? + DW_RISK_LOOKBACK.get();
+    // dw's day of look-back before the first launch, as `dw spot backtest` starts.
+    let lookback = Duration::from_secs(3600);
+    let first =
+        jiff::Timestamp::from_millisecond(first)? + Policy::Dw.history_needed(lookback).get();
     let last = jiff::Timestamp::from_millisecond(last)?;
     let window = Duration::from_secs(9000);
     let launches = every(
@@ -52,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         instance_type: instance_type.clone(),
         product: "Linux/UNIX".into(),
         zones: vec![],
-        lookback: Duration::from_secs(3600),
+        lookback,
         markup: 0.20,
         floor: 0.02,
         debate_night_floor: 0.05,

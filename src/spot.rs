@@ -63,10 +63,7 @@ impl QuoteRequest {
 
     /// How far back the policy reads: the look-back, or dw's longer view of risk.
     pub fn history_needed(&self) -> Duration {
-        match self.rule.policy {
-            Policy::Dw => self.lookback.max(policy::DW_RISK_LOOKBACK),
-            Policy::Seed | Policy::OnDemand => self.lookback,
-        }
+        self.rule.policy.history_needed(self.lookback)
     }
 
     pub fn query(&self) -> Query<'_> {
@@ -204,34 +201,5 @@ impl Quote {
             );
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rule(policy: Policy) -> BidRule {
-        BidRule {
-            policy,
-            markup: 0.20,
-            floor: 0.02,
-            debate_night: false,
-            on_demand: Some(0.133),
-        }
-    }
-
-    #[test]
-    fn the_seed_bid_is_the_mean_plus_markup_never_below_the_floor_rounded_up() {
-        let seed = rule(Policy::Seed);
-        assert_eq!(seed.seed_bid(0.0187), 0.0225); // 0.02244 -> 0.0225
-        assert_eq!(seed.seed_bid(0.0225), 0.027); // exactly 0.0270, not 0.0271
-        assert_eq!(seed.seed_bid(0.001), 0.02);
-        let night = BidRule {
-            floor: 0.05,
-            debate_night: true,
-            ..seed
-        };
-        assert_eq!(night.seed_bid(0.0187), 0.05);
     }
 }

@@ -308,11 +308,11 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
             policies.push(*p);
         }
     }
-    let needed = if policies.contains(&Policy::Dw) {
-        lookback.max(spot::policy::DW_RISK_LOOKBACK)
-    } else {
-        lookback
-    };
+    let needed = policies
+        .iter()
+        .map(|p| p.history_needed(lookback))
+        .max()
+        .unwrap_or(lookback);
     let window = args.window.unwrap_or(DEFAULT_WINDOW);
 
     if args.prices.history.is_empty() && (args.from.is_none() || args.to.is_none()) {
@@ -420,10 +420,9 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
                 o.at,
                 o.zone,
                 o.bid,
-                match (o.filled, o.interrupted_at) {
-                    (false, _) => "never filled".to_string(),
-                    (true, Some(lost)) => format!("lost at {lost}"),
-                    (true, None) => String::new(),
+                match o.interrupted_at {
+                    Some(lost) if o.filled => format!("lost at {lost}"),
+                    _ => "never filled".to_string(),
                 }
             ));
         }
@@ -441,7 +440,13 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
     let t = &args.instance_type;
     let (product, on_demand) = product_and_on_demand(&loaded, &args.prices, t)?;
     // The bids need their own look-back before the range starts.
-    let before = config.lookback.max(spot::policy::DW_RISK_LOOKBACK).get() + args.lookback.get();
+    let before = Policy::ALL
+        .iter()
+        .map(|p| p.history_needed(config.lookback))
+        .max()
+        .unwrap_or(config.lookback)
+        .get()
+        + args.lookback.get();
     let query_end = args.at.unwrap_or_else(Timestamp::now);
     let query = spot::history::Query {
         instance_type: t,

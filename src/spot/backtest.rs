@@ -303,15 +303,10 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spot::history::Micros;
-    use crate::spot::series::ZoneSeries;
+    use crate::spot::series::test_zone as zone;
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
-    }
-
-    fn zone(name: &str, points: &[(&str, Micros)]) -> ZoneSeries {
-        ZoneSeries::new(name, points.iter().map(|(at, p)| (t(at), *p)).collect())
     }
 
     fn backtest(policies: Vec<Policy>) -> Backtest {

@@ -35,6 +35,15 @@ pub enum Policy {
 impl Policy {
     pub const ALL: [Policy; 3] = [Policy::Seed, Policy::OnDemand, Policy::Dw];
 
+    /// How far back before a quote the policy reads prices, given the quote's look-back: dw
+    /// also judges each zone's day.
+    pub fn history_needed(self, lookback: Duration) -> Duration {
+        match self {
+            Policy::Dw => lookback.max(DW_RISK_LOOKBACK),
+            Policy::Seed | Policy::OnDemand => lookback,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Policy::Dw => "dw",
@@ -79,7 +88,7 @@ pub struct BidRule {
 }
 
 /// dw looks this far back to judge how calm a zone is.
-pub const DW_RISK_LOOKBACK: Duration = Duration::from_secs(24 * 3600);
+const DW_RISK_LOOKBACK: Duration = Duration::from_secs(24 * 3600);
 /// A zone is climbing when its price now is above this time-weighted quantile of its day...
 const DW_RISK_QUANTILE: f64 = 0.95;
 /// ...times this (or above the on-demand price).
@@ -245,14 +254,31 @@ fn dw_zone(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spot::series::test_zone as zone;
     use crate::spot::stats::zone_stats;
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 
-    fn zone(name: &str, points: &[(&str, Micros)]) -> ZoneSeries {
-        ZoneSeries::new(name, points.iter().map(|(at, p)| (t(at), *p)).collect())
+    #[test]
+    fn the_seed_bid_is_the_mean_plus_markup_never_below_the_floor_rounded_up() {
+        let seed = BidRule {
+            policy: Policy::Seed,
+            markup: 0.20,
+            floor: 0.02,
+            debate_night: false,
+            on_demand: None,
+        };
+        assert_eq!(seed.seed_bid(0.0187), 0.0225); // 0.02244 -> 0.0225
+        assert_eq!(seed.seed_bid(0.0225), 0.027); // exactly 0.0270, not 0.0271
+        assert_eq!(seed.seed_bid(0.001), 0.02);
+        let night = BidRule {
+            floor: 0.05,
+            debate_night: true,
+            ..seed
+        };
+        assert_eq!(night.seed_bid(0.0187), 0.05);
     }
 
     fn choose(

@@ -192,6 +192,18 @@ impl History {
     }
 }
 
+/// A zone's series from `(RFC 3339 time, price)` pairs, for the tests of the spot modules.
+#[cfg(test)]
+pub(crate) fn test_zone(name: &str, points: &[(&str, Micros)]) -> ZoneSeries {
+    ZoneSeries::new(
+        name,
+        points
+            .iter()
+            .map(|(t, p)| (t.parse().expect("an RFC 3339 time"), *p))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,13 +213,7 @@ mod tests {
     }
 
     fn series(points: &[(&str, Micros)]) -> ZoneSeries {
-        ZoneSeries::new(
-            "z",
-            points
-                .iter()
-                .map(|(t, p)| (t.parse().unwrap(), *p))
-                .collect(),
-        )
+        test_zone("z", points)
     }
 
     #[test]
