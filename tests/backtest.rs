@@ -96,6 +96,24 @@ fn m3_large_hourly() {
     assert!(cost(od) < cost(seed), "interruptions cost the seed rule");
 }
 
+/// Hourly m3.medium: the seed rule loses one cluster, the on-demand bids none.
+#[test]
+fn m3_medium_hourly() {
+    let r = backtest_json("m3.medium", &[]);
+    let (seed, od, dw) = (
+        policy(&r, "seed"),
+        policy(&r, "on-demand"),
+        policy(&r, "dw"),
+    );
+    assert_eq!(od["launches"], 1413);
+    assert_eq!(seed["interrupted"], 1);
+    assert_eq!(od["interrupted"], 0);
+    assert_eq!(dw["interrupted"], 0);
+    assert_eq!(seed["mean_bid"], 0.02);
+    assert_eq!(dw["mean_bid"], 0.067);
+    assert!(cost(dw) <= cost(od), "{} > {}", cost(dw), cost(od));
+}
+
 /// Launches every 5 minutes catch the 2016-03-31 spikes to $0.70 (10x on-demand): on-demand
 /// bids lose 7 clusters, dw 4 (it leaves a zone whose price is climbing), for no more money.
 #[test]

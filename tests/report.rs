@@ -46,11 +46,24 @@ fn the_report_of_a_replayed_debate() {
     let trump = &report["candidates"][0];
     assert_eq!(trump["key"], "trump");
     assert_eq!(trump["tweets"], 570);
-    // The lowest minute carries the most negative tweet of that minute.
-    let lowest = &trump["lowest"];
-    let tweet = &lowest["tweet"];
-    assert!(tweet["score"].as_f64().unwrap() <= lowest["mean"].as_f64().unwrap());
-    assert!(lowest["scored_tweets"].as_u64().unwrap() >= 3);
+    // The lowest and highest minutes carry that minute's most negative and most positive
+    // tweet, as the scorer wrote them in the window.
+    let windows = std::fs::read_to_string(out.path().join("2015-08-06/windows.jsonl")).unwrap();
+    let window_at = |start: &Value| -> Value {
+        windows
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|w| &w["start"] == start)
+            .unwrap_or_else(|| panic!("a window at {start}"))
+    };
+    for (extreme, standout) in [("lowest", "most_negative"), ("highest", "most_positive")] {
+        let e = &trump[extreme];
+        assert!(e["scored_tweets"].as_u64().unwrap() >= 3, "{e}");
+        let w = window_at(&e["start"]);
+        assert_eq!(e["mean"], w["candidates"]["trump"]["mean"], "{extreme}");
+        assert_eq!(e["tweet"], w["candidates"]["trump"][standout], "{extreme}");
+    }
+    assert!(trump["lowest"]["mean"].as_f64() < trump["highest"]["mean"].as_f64());
 }
 
 /// Minute windows merged into bins are the same sums: the totals do not depend on the bin.
