@@ -39,10 +39,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let history = History::from_records(&records, &instance_type, Some("Linux/UNIX"), &[]);
     let (first, last) = history.span().ok_or("no records")?;
-    // dw's day of look-back before the first launch, as `dw spot backtest` starts.
+    // The longest look-back of the policies before the first launch, as `dw spot backtest`
+    // starts.
     let lookback = Duration::from_secs(3600);
-    let first =
-        jiff::Timestamp::from_millisecond(first)? + Policy::Dw.history_needed(lookback).get();
+    let needed = Policy::ALL
+        .iter()
+        .map(|p| p.history_needed(lookback))
+        .max()
+        .unwrap_or(lookback);
+    let first = jiff::Timestamp::from_millisecond(first)? + needed.get();
     let last = jiff::Timestamp::from_millisecond(last)?;
     let window = Duration::from_secs(9000);
     let launches = every(
@@ -61,6 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         debate_night_floor: 0.05,
         on_demand: dw::spot::prices::on_demand(&name).ok_or("no on-demand price")?,
         policies: Policy::ALL.to_vec(),
+        recovery_delay: dw::spot::backtest::RECOVERY_DELAY,
     };
     let mut best = f64::MAX;
     let mut report = None;

@@ -322,8 +322,9 @@ pub enum SpotCommand {
 /// Where the prices of `dw spot backtest` and `dw spot history` come from, and what they are.
 #[derive(Debug, Args)]
 pub struct PriceArgs {
-    /// Saved `aws ec2 describe-spot-price-history` JSON (repeatable) instead of calling EC2
-    #[arg(long, value_name = "FILE")]
+    /// Saved `aws ec2 describe-spot-price-history` JSON, plain or .gz: files, folders or
+    /// quoted patterns such as 'spot/*.json.gz' (repeatable) instead of calling EC2
+    #[arg(long, value_name = "FILE|DIR")]
     pub history: Vec<PathBuf>,
 
     /// Only these availability zones (comma-separated)
@@ -341,9 +342,9 @@ pub struct PriceArgs {
 
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
-    /// EC2 instance type, e.g. m3.large
+    /// EC2 instance types, e.g. m3.large [default: every type in the --history files]
     #[arg(value_name = "TYPE")]
-    pub instance_type: InstanceType,
+    pub instance_types: Vec<InstanceType>,
 
     #[command(flatten)]
     pub prices: PriceArgs,
@@ -378,9 +379,14 @@ pub struct BacktestArgs {
     #[arg(long)]
     pub debates: bool,
 
-    /// Policies to compare (repeatable) [default: all three]
+    /// Policies to compare (repeatable) [default: seed, on-demand, climb and dw]
     #[arg(long, value_name = "NAME")]
     pub policy: Vec<Policy>,
+
+    /// After a spot node is lost, how long until its on-demand replacement works (the cluster
+    /// has no core node meanwhile)
+    #[arg(long, value_name = "DURATION", default_value = "8m")]
+    pub recovery_delay: Duration,
 
     /// Also draw each launch's cost per policy (.svg or .png)
     #[arg(long, value_name = "FILE")]

@@ -47,6 +47,11 @@ fn policy_colour(p: Policy) -> RGBColor {
         Policy::Seed => RGBColor(213, 94, 0),
         Policy::OnDemand => RGBColor(100, 100, 100),
         Policy::Dw => RGBColor(0, 114, 178),
+        Policy::Climb => RGBColor(0, 158, 115),
+        Policy::Calm => RGBColor(204, 121, 167),
+        Policy::CalmDay => RGBColor(240, 228, 66),
+        Policy::P95Week => RGBColor(230, 159, 0),
+        Policy::WorstHour => RGBColor(86, 180, 233),
     }
 }
 

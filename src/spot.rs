@@ -43,7 +43,27 @@ pub struct Quote {
     /// The bid is below the chosen zone's current price: the request would wait for the price to
     /// come down.
     pub bid_below_latest: bool,
+    /// Each zone's record over the last week at this bid (when asked for), so a person can see
+    /// why the zone was chosen.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub last_week: Vec<ZoneRecord>,
 }
+
+/// How often a zone's price passed a bid over a stretch of time: each pass would have cost the
+/// spot nodes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ZoneRecord {
+    pub zone: String,
+    /// Times the price went from at or below the bid to above it.
+    pub passes: u32,
+    /// Hours the price stayed above the bid.
+    pub hours_above: f64,
+    /// Hours of the week with a known price.
+    pub hours_covered: f64,
+}
+
+/// The stretch of time of a quote's interruption record.
+pub const RECORD_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// What to quote.
 #[derive(Debug, Clone)]
@@ -54,6 +74,9 @@ pub struct QuoteRequest {
     pub lookback: Duration,
     pub zones: Vec<String>,
     pub rule: BidRule,
+    /// Add each zone's interruption record over the last week (`dw spot quote`; a backtest's
+    /// thousands of quotes do without).
+    pub record_week: bool,
 }
 
 impl QuoteRequest {
@@ -61,9 +84,15 @@ impl QuoteRequest {
         self.at - self.lookback.get()
     }
 
-    /// How far back the policy reads: the look-back, or dw's longer view of risk.
+    /// How far back the quote reads: the look-back, the policy's longer view of risk, and the
+    /// week of the interruption record.
     pub fn history_needed(&self) -> Duration {
-        self.rule.policy.history_needed(self.lookback)
+        let policy = self.rule.policy.history_needed(self.lookback);
+        if self.record_week {
+            policy.max(RECORD_WINDOW)
+        } else {
+            policy
+        }
     }
 
     pub fn query(&self) -> Query<'_> {
@@ -133,7 +162,26 @@ pub fn quote(
             .trim_end_matches(|c: char| c.is_ascii_lowercase())
             .to_string()
     });
+    let last_week = if req.record_week {
+        let end = req.at.as_millisecond();
+        let start = end - RECORD_WINDOW.as_secs() * 1000;
+        let bid = (choice.bid * 1e6).round() as history::Micros;
+        zones
+            .iter()
+            .filter_map(|z| history.zone(&z.zone))
+            .map(|s| ZoneRecord {
+                zone: s.zone.clone(),
+                passes: s.passes(start, end, bid),
+                hours_above: s.time_above(start, end, bid) as f64 / 3_600_000.0,
+                hours_covered: s.pieces(start, end).map(|p| p.until - p.from).sum::<i64>() as f64
+                    / 3_600_000.0,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Quote {
+        last_week,
         instance_type: req.instance_type.clone(),
         product: req.product.clone(),
         region,
@@ -162,14 +210,19 @@ impl Quote {
             self.window.end.strftime("%Y-%m-%d %H:%M UTC"),
             Duration::from_secs(self.window.end.as_second() - self.window.start.as_second()),
         );
-        let _ = writeln!(
+        let record = !self.last_week.is_empty();
+        let _ = write!(
             out,
             "\n  {:<12} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}",
             "zone", "mean", "min", "max", "latest", "changes", "coverage"
         );
+        if record {
+            let _ = write!(out, "   above the bid in the last 7 days");
+        }
+        out.push('\n');
         for z in &self.zones {
             let mark = if z.zone == self.zone { "*" } else { " " };
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "{mark} {:<12} {:>9.6} {:>9.6} {:>9.6} {:>9.6} {:>8} {:>8.0}%",
                 z.zone,
@@ -180,6 +233,21 @@ impl Quote {
                 z.changes,
                 z.coverage * 100.0
             );
+            if let Some(r) = self.last_week.iter().find(|r| r.zone == z.zone) {
+                let _ = write!(
+                    out,
+                    "   {} {}, {:.1} h{}",
+                    r.passes,
+                    if r.passes == 1 { "time" } else { "times" },
+                    r.hours_above,
+                    if r.hours_covered + 0.05 < RECORD_WINDOW.as_secs() as f64 / 3600.0 {
+                        format!(" (of {:.0} h with prices)", r.hours_covered)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            out.push('\n');
         }
         for z in &self.zones_without_records {
             let _ = writeln!(out, "  {z:<12} {:>9}", "no prices");

@@ -89,6 +89,7 @@ pub(crate) fn quote_request(
             },
             debate_night,
         },
+        record_week: true,
     }
 }
 
@@ -147,27 +148,51 @@ async fn quote_from_ec2(
     spot::quote(req, &history, &expected, region.as_deref())
 }
 
-/// Reads saved history files and keeps `instance_type`'s records; an error names the types
-/// the files do hold.
+/// Reads saved history files; an error when they hold no `instance_type` prices.
 fn read_history_files(
     files: &[PathBuf],
     instance_type: &units::InstanceType,
 ) -> Result<Vec<spot::history::PriceRecord>> {
-    let mut all = Vec::new();
-    for path in files {
-        all.extend(spot::history::read_cli_json(path)?);
-    }
-    if !all
+    let all = read_all_history(files)?;
+    check_has_type(&all, instance_type)?;
+    Ok(all)
+}
+
+/// An error naming the types the records do hold when `instance_type` is not among them.
+fn check_has_type(
+    all: &[spot::history::PriceRecord],
+    instance_type: &units::InstanceType,
+) -> Result<()> {
+    if all
         .iter()
         .any(|r| r.instance_type == instance_type.as_str())
     {
-        let mut types: Vec<&str> = all.iter().map(|r| r.instance_type.as_str()).collect();
-        types.sort();
-        types.dedup();
-        return Err(Error::input_with_hint(
-            format!("the history files have no {instance_type} prices"),
-            format!("they hold: {}", types.join(", ")),
-        ));
+        return Ok(());
+    }
+    let types = types_in(all);
+    Err(Error::input_with_hint(
+        format!("the history files have no {instance_type} prices"),
+        if types.is_empty() {
+            "they hold no price records at all".to_string()
+        } else {
+            format!("they hold: {}", types.join(", "))
+        },
+    ))
+}
+
+/// The instance types of `records`, sorted.
+fn types_in(records: &[spot::history::PriceRecord]) -> Vec<String> {
+    let mut types: Vec<String> = records.iter().map(|r| r.instance_type.clone()).collect();
+    types.sort();
+    types.dedup();
+    types
+}
+
+/// Every record of the files, folders and patterns `--history` names.
+fn read_all_history(args: &[PathBuf]) -> Result<Vec<spot::history::PriceRecord>> {
+    let mut all = Vec::new();
+    for path in spot::history::expand_paths(args)? {
+        all.extend(spot::history::read_cli_json(&path)?);
     }
     Ok(all)
 }
@@ -236,22 +261,26 @@ fn required_on_demand(loaded: &Loaded, given: Option<f64>, t: &units::InstanceTy
         })
 }
 
-/// Prices of `t` from saved files, or from EC2 over `[start, end]`.
+/// Prices of `t` from records read from saved files, or from EC2 over `[start, end]`.
 async fn load_history(
     cli: &Cli,
     loaded: &Loaded,
-    files: &[PathBuf],
+    saved: Option<&[spot::history::PriceRecord]>,
     q: &spot::history::Query<'_>,
 ) -> Result<History> {
-    let (records, product) = if files.is_empty() {
-        let sdk = aws::load(&aws_options(cli, loaded)).await?;
-        log::info(&format!(
-            "reading {} spot price history from {} to {} (EC2 keeps 90 days)",
-            q.instance_type, q.start, q.end
-        ));
-        (spot::history::ec2::fetch(&aws::ec2(&sdk), q).await?, None)
-    } else {
-        (read_history_files(files, q.instance_type)?, Some(q.product))
+    let (records, product) = match saved {
+        None => {
+            let sdk = aws::load(&aws_options(cli, loaded)).await?;
+            log::info(&format!(
+                "reading {} spot price history from {} to {} (EC2 keeps 90 days)",
+                q.instance_type, q.start, q.end
+            ));
+            (spot::history::ec2::fetch(&aws::ec2(&sdk), q).await?, None)
+        }
+        Some(all) => {
+            check_has_type(all, q.instance_type)?;
+            (all.to_vec(), Some(q.product))
+        }
     };
     let history = History::from_records(&records, q.instance_type, product, q.zones);
     if history.zones.is_empty() {
@@ -294,10 +323,6 @@ fn product_and_on_demand(
 
 pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
     let loaded = load_config(cli)?;
-    let config = &loaded.config.spot;
-    let t = &args.instance_type;
-    let (product, on_demand) = product_and_on_demand(&loaded, &args.prices, t)?;
-    let lookback = args.lookback.unwrap_or(config.lookback);
     let mut policies: Vec<Policy> = Vec::new();
     for p in if args.policy.is_empty() {
         &Policy::ALL[..]
@@ -308,21 +333,74 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
             policies.push(*p);
         }
     }
+    if args.prices.history.is_empty() && (args.from.is_none() || args.to.is_none()) {
+        return Err(Error::input_with_hint(
+            "a backtest needs prices: saved history files, or a past range to ask EC2 for",
+            "pass --history FILE|DIR (repeatable), or --from DATE --to DATE",
+        ));
+    }
+    let saved = if args.prices.history.is_empty() {
+        None
+    } else {
+        Some(read_all_history(&args.prices.history)?)
+    };
+    let types: Vec<units::InstanceType> = match (&args.instance_types[..], &saved) {
+        ([], Some(records)) => types_in(records)
+            .iter()
+            .map(|t| t.parse().map_err(Error::input))
+            .collect::<Result<_>>()?,
+        ([], None) => {
+            return Err(Error::input_with_hint(
+                "which instance type? EC2's history is read one type at a time",
+                "name it, e.g. `dw spot backtest m3.large --from ... --to ...`",
+            ));
+        }
+        (given, _) => given.to_vec(),
+    };
+    if types.len() > 1 && args.plot.is_some() {
+        return Err(Error::input_with_hint(
+            format!(
+                "--plot draws one instance type, and this backtest has {}",
+                types.len()
+            ),
+            "name the type to plot, e.g. `dw spot backtest m3.large --history DIR --plot FILE`",
+        ));
+    }
+    let mut reports = Vec::with_capacity(types.len());
+    for t in &types {
+        reports.push(backtest_type(cli, &loaded, args, t, saved.as_deref(), &policies).await?);
+    }
+    if let [report] = &reports[..] {
+        if let Some(path) = &args.plot {
+            plot::backtest(report, path)?;
+            log::info(&format!("wrote {}", path.display()));
+        }
+        return print_result(cli.output, &report.to_text(), report);
+    }
+    let summary = backtest::Summary::new(reports);
+    print_result(cli.output, &summary.to_text(), &summary)
+}
+
+/// One instance type's backtest.
+async fn backtest_type(
+    cli: &Cli,
+    loaded: &Loaded,
+    args: &BacktestArgs,
+    t: &units::InstanceType,
+    saved: Option<&[spot::history::PriceRecord]>,
+    policies: &[Policy],
+) -> Result<backtest::Report> {
+    let config = &loaded.config.spot;
+    let (product, on_demand) = product_and_on_demand(loaded, &args.prices, t)?;
+    let lookback = args.lookback.unwrap_or(config.lookback);
     let needed = policies
         .iter()
         .map(|p| p.history_needed(lookback))
         .max()
         .unwrap_or(lookback);
     let window = args.window.unwrap_or(DEFAULT_WINDOW);
-
-    if args.prices.history.is_empty() && (args.from.is_none() || args.to.is_none()) {
-        return Err(Error::input_with_hint(
-            "a backtest needs prices: saved history files, or a past range to ask EC2 for",
-            "pass --history FILE (repeatable), or --from DATE --to DATE",
-        ));
-    }
     let evenings = if args.debates {
-        load_calendar(&loaded)?.evenings()
+        load_calendar(loaded)?.evenings()
     } else {
         Vec::new()
     };
@@ -339,13 +417,13 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
         start: args.from.map_or(Timestamp::MIN, |f| f - needed.get()),
         end: args.to.map_or(Timestamp::MAX, |to| to + longest),
     };
-    let history = load_history(cli, &loaded, &args.prices.history, &query).await?;
+    let history = load_history(cli, loaded, saved, &query).await?;
     let Some((first_ms, last_ms)) = history.span() else {
         return Err(Error::input(format!("no {t} prices in the history")));
     };
     let first = Timestamp::from_millisecond(first_ms).map_err(|e| Error::Failed(e.to_string()))?;
     // Saved files end with their last record; EC2 answered for the whole range asked.
-    let data_end = if args.prices.history.is_empty() {
+    let data_end = if saved.is_none() {
         query.end.min(Timestamp::now())
     } else {
         Timestamp::from_millisecond(last_ms).map_err(|e| Error::Failed(e.to_string()))?
@@ -377,7 +455,7 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
             .cloned()
             .collect();
         log::info(&format!(
-            "{} of {} debate evenings fall inside the prices ({} to {})",
+            "{t}: {} of {} debate evenings fall inside the prices ({} to {})",
             inside.len(),
             all.len(),
             first.strftime("%Y-%m-%d"),
@@ -401,12 +479,13 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
         floor: config.floor.get(),
         debate_night_floor: config.debate_night_floor.get(),
         on_demand,
-        policies,
+        policies: policies.to_vec(),
+        recovery_delay: args.recovery_delay,
     };
     let started = std::time::Instant::now();
     let report = run.run(&history, &launches)?;
     log::debug(&format!(
-        "{} launches x {} policies over {} records in {:.3}s",
+        "{t}: {} launches x {} policies over {} records in {:.3}s",
         launches.len(),
         report.policies.len(),
         history.records(),
@@ -415,7 +494,7 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
     for p in &report.policies {
         for o in p.outcomes.iter().filter(|o| o.interrupted_at.is_some()) {
             log::debug(&format!(
-                "{}: launch {} in {} at ${:.4} {}",
+                "{t} {}: launch {} in {} at ${:.4} {}",
                 p.name,
                 o.at,
                 o.zone,
@@ -427,11 +506,7 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
             ));
         }
     }
-    if let Some(path) = &args.plot {
-        plot::backtest(&report, path)?;
-        log::info(&format!("wrote {}", path.display()));
-    }
-    print_result(cli.output, &report.to_text(), &report)
+    Ok(report)
 }
 
 pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
@@ -463,7 +538,12 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
             Timestamp::MAX
         },
     };
-    let history = load_history(cli, &loaded, &args.prices.history, &query).await?;
+    let saved = if args.prices.history.is_empty() {
+        None
+    } else {
+        Some(read_all_history(&args.prices.history)?)
+    };
+    let history = load_history(cli, &loaded, saved.as_deref(), &query).await?;
     let end = match (args.at, history.span()) {
         (Some(at), _) => at,
         (None, Some((_, last))) if !args.prices.history.is_empty() => {

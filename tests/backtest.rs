@@ -43,7 +43,7 @@ fn cost(p: &Value) -> f64 {
 }
 
 /// Hourly launches over the whole records: the seed rule loses 33 of 1414 m3.large clusters
-/// (2.3%); bidding on-demand loses none, and dw neither, for no more money.
+/// (2.3%); bidding on-demand loses none, and dw (and climb) neither, for no more money.
 #[test]
 fn m3_large_hourly() {
     let r = backtest_json("m3.large", &[]);
@@ -54,7 +54,9 @@ fn m3_large_hourly() {
             "instance_type",
             "launches_from",
             "launches_to",
+            "on_demand",
             "policies",
+            "recovery_delay_secs",
             "window_secs"
         ]
     );
@@ -67,11 +69,14 @@ fn m3_large_hourly() {
     assert_eq!(
         policy_keys,
         [
+            "cost_share_of_on_demand",
             "interrupted",
             "interrupted_pct",
             "launches",
             "mean_bid",
             "mean_cost",
+            "mean_hours_to_interruption",
+            "mean_minutes_without_core",
             "name"
         ]
     );
@@ -80,20 +85,34 @@ fn m3_large_hourly() {
     assert_eq!(r["launches_from"], "2016-02-26T12:00:00Z");
     assert_eq!(r["launches_to"], "2016-04-25T09:00:00Z");
     assert_eq!(r["window_secs"], 9000);
-    let (seed, od, dw) = (
+    assert_eq!(
+        (r["on_demand"].as_f64(), r["recovery_delay_secs"].as_i64()),
+        (Some(0.133), Some(480))
+    );
+    let (seed, od, climb, dw) = (
         policy(&r, "seed"),
         policy(&r, "on-demand"),
+        policy(&r, "climb"),
         policy(&r, "dw"),
     );
-    for p in [seed, od, dw] {
+    for p in [seed, od, climb, dw] {
         assert_eq!(p["launches"], 1414);
     }
     assert_eq!(seed["interrupted"], 33);
     assert_eq!(od["interrupted"], 0);
+    assert_eq!(climb["interrupted"], 0);
     assert_eq!(dw["interrupted"], 0);
     assert_eq!(od["mean_bid"], 0.133);
     assert!(cost(dw) <= cost(od), "{} > {}", cost(dw), cost(od));
     assert!(cost(od) < cost(seed), "interruptions cost the seed rule");
+    // 33 losses, each up to 8 minutes without a core node (less when the window ends
+    // sooner), spread over the 1414 launches: 258.2 minutes in all.
+    let without = seed["mean_minutes_without_core"].as_f64().unwrap() * 1414.0;
+    assert!((without - 258.233).abs() < 0.001, "{without}");
+    assert!(without <= 33.0 * 8.0 && without > 32.0 * 8.0, "{without}");
+    assert_eq!(od["mean_hours_to_interruption"], Value::Null);
+    let share = od["cost_share_of_on_demand"].as_f64().unwrap();
+    assert!((share - cost(od) / (0.133 * 2.5)).abs() < 1e-12, "{share}");
 }
 
 /// Hourly m3.medium: the seed rule loses one cluster, the on-demand bids none.
@@ -115,19 +134,23 @@ fn m3_medium_hourly() {
 }
 
 /// Launches every 5 minutes catch the 2016-03-31 spikes to $0.70 (10x on-demand): on-demand
-/// bids lose 7 clusters, dw 4 (it leaves a zone whose price is climbing), for no more money.
+/// bids lose 7 clusters, climb 4 (it leaves a zone whose price is climbing: the one event it
+/// was designed on), dw 7 like on-demand, each for no more money than on-demand.
 #[test]
 fn m3_medium_every_five_minutes() {
     let r = backtest_json("m3.medium", &["--every", "5m"]);
-    let (seed, od, dw) = (
+    let (seed, od, climb, dw) = (
         policy(&r, "seed"),
         policy(&r, "on-demand"),
+        policy(&r, "climb"),
         policy(&r, "dw"),
     );
     assert_eq!(od["launches"], 16963);
     assert_eq!(seed["interrupted"], 13);
     assert_eq!(od["interrupted"], 7);
-    assert_eq!(dw["interrupted"], 4);
+    assert_eq!(climb["interrupted"], 4);
+    assert_eq!(dw["interrupted"], 7);
+    assert!(cost(climb) <= cost(od), "{} > {}", cost(climb), cost(od));
     assert!(cost(dw) <= cost(od), "{} > {}", cost(dw), cost(od));
 }
 
@@ -143,7 +166,7 @@ fn debate_nights() {
     assert_eq!(r["launches_from"], "2016-02-26T00:45:00Z");
     assert_eq!(r["launches_to"], "2016-04-15T00:15:00Z");
     assert_eq!(r["policies"].as_array().unwrap().len(), 1);
-    // dw looks back a day, which the records do not have before Houston.
+    // climb looks back a day, which the records do not have before Houston.
     let r = backtest_json("m3.medium", &["--debates"]);
     assert_eq!(policy(&r, "dw")["launches"], 5);
     assert_eq!(r["launches_from"], "2016-03-04T01:15:00Z");
@@ -165,7 +188,7 @@ fn a_backtest_needs_prices() {
     assert_eq!(
         r.stderr,
         "error: a backtest needs prices: saved history files, or a past range to ask EC2 for\n\
-         hint: pass --history FILE (repeatable), or --from DATE --to DATE\n"
+         hint: pass --history FILE|DIR (repeatable), or --from DATE --to DATE\n"
     );
 }
 
@@ -209,7 +232,7 @@ fn the_plot_is_a_png_or_an_svg() {
     assert!(text.starts_with("<svg"), "{}", &text[..80]);
     for label in [
         "m3.large backtest",
-        "seed: mean $0.0496, 33 interrupted",
+        "seed: mean $0.0492, 33 interrupted",
         "launch time (UTC)",
     ] {
         assert!(text.contains(label), "{label} in the SVG");
@@ -251,7 +274,7 @@ fn history_around_the_spikes() {
     for label in [
         "us-east-1c price",
         "bid: seed",
-        "bid: on-demand = dw",
+        "bid: on-demand = climb = dw",
         "$ per instance-hour (log scale)",
     ] {
         assert!(text.contains(label), "{label} in the SVG");
@@ -267,6 +290,126 @@ fn an_on_demand_price_is_dollars_above_zero() {
             "error: invalid value '0' for '--on-demand-price <P>': `0` is not a price: \
              write dollars per hour above zero, e.g. 0.133"
         ),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Every shipped 2016 type at once (a pattern and a folder of .json.gz files): the default
+/// policy, dw, loses no more clusters than the plain on-demand bid and costs no more, on all
+/// twelve together and on each one; climb (dw's rule until 2026-11) does not.
+#[test]
+fn twelve_types_together() {
+    let r = run(dw()
+        .args(["-q", "spot", "backtest", "--output", "json", "--history"])
+        .arg(fixture("spot/spot_history_m*2016-04-25.json"))
+        .arg("--history")
+        .arg(fixture("spot/more-2016")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s: Value = serde_json::from_str(&r.stdout).unwrap();
+    let types: Vec<&str> = s["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["instance_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "c1.medium",
+            "cr1.8xlarge",
+            "d2.2xlarge",
+            "d2.8xlarge",
+            "d2.xlarge",
+            "g2.8xlarge",
+            "hi1.4xlarge",
+            "m1.small",
+            "m3.large",
+            "m3.medium",
+            "m4.10xlarge",
+            "t1.micro"
+        ]
+    );
+    let together = |name: &str| {
+        s["together"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let (od, climb, dw_) = (together("on-demand"), together("climb"), together("dw"));
+    assert_eq!(od["launches"], 16993);
+    assert_eq!(
+        [&together("seed"), &od, &climb, &dw_].map(|p| p["interrupted"].as_u64().unwrap()),
+        [2320, 501, 496, 491]
+    );
+    let total = |p: &Value| p["total_cost"].as_f64().unwrap();
+    assert!((total(&od) - 12624.80).abs() < 0.005, "{}", total(&od));
+    assert!((total(&dw_) - 12586.36).abs() < 0.005, "{}", total(&dw_));
+    assert!(
+        total(&climb) > total(&od),
+        "climb costs more than on-demand"
+    );
+    assert_eq!(dw_["types_at_least_as_good_as_on_demand"], 12);
+    assert_eq!(climb["types_at_least_as_good_as_on_demand"], 5);
+
+    // Three types one by one: (on-demand, climb, dw) interruptions and dw's mean cost.
+    let report = |t: &str| {
+        s["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["instance_type"] == t)
+            .unwrap()
+            .clone()
+    };
+    for (t, interrupted, dw_cost) in [
+        ("g2.8xlarge", [426, 429, 422], 3.0340),
+        ("m4.10xlarge", [70, 62, 64], 1.5402),
+        ("d2.2xlarge", [5, 5, 5], 0.3817),
+    ] {
+        let r = report(t);
+        assert_eq!(
+            ["on-demand", "climb", "dw"].map(|p| policy(&r, p)["interrupted"].as_u64().unwrap()),
+            interrupted,
+            "{t}"
+        );
+        assert!(
+            (cost(policy(&r, "dw")) - dw_cost).abs() < 0.00005,
+            "{t}: {}",
+            cost(policy(&r, "dw"))
+        );
+        assert!(
+            cost(policy(&r, "dw")) <= cost(policy(&r, "on-demand")),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn several_types_draw_no_single_plot_and_ec2_needs_a_type() {
+    let r = run(dw()
+        .args(["spot", "backtest", "--plot", "x.png", "--history"])
+        .arg(fixture("spot/more-2016")));
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: --plot draws one instance type, and this backtest has 9\n\
+         hint: name the type to plot, e.g. `dw spot backtest m3.large --history DIR --plot FILE`\n"
+    );
+    let r = run(dw().args([
+        "spot",
+        "backtest",
+        "--from",
+        "2016-03-01",
+        "--to",
+        "2016-03-02",
+    ]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: which instance type?"),
         "{}",
         r.stderr
     );

@@ -4,9 +4,12 @@
 //!
 //! Cost model, per launch and instance: the spot price is paid while it stays at or below the
 //! bid (per second, a simplification of 2016's hourly billing); when it rises above the bid the
-//! spot node is lost ("interrupted") and the rest of the window is paid at the on-demand price
-//! (its replacement). A request whose bid is below the price at launch is never filled: it
-//! counts as interrupted at once, and the whole window is paid on demand.
+//! spot node is lost ("interrupted"). The recovery plan then replaces it on demand in the same
+//! zone after `recovery_delay` (the minutes EMR needs to add and bootstrap a node; the cluster
+//! has no core node meanwhile), and the rest of the window is paid at the on-demand price. A
+//! request whose bid is below the price at launch is never filled: it counts as interrupted at
+//! once, and the on-demand replacement comes after the same delay. A delay of zero is the
+//! model of the first backtest (an instant replacement).
 
 use std::fmt::Write as _;
 
@@ -39,7 +42,12 @@ pub struct Backtest {
     pub debate_night_floor: f64,
     pub on_demand: f64,
     pub policies: Vec<Policy>,
+    /// How long after a loss the on-demand replacement is working.
+    pub recovery_delay: Duration,
 }
+
+/// EMR's time to add an instance group and bootstrap it, the backtest's default delay.
+pub const RECOVERY_DELAY: Duration = Duration::from_secs(8 * 60);
 
 /// What happened to one launch under one policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,6 +60,14 @@ pub struct Outcome {
     /// When the spot node was lost (the launch time when the request was never filled).
     pub interrupted_at: Option<Timestamp>,
     pub filled: bool,
+    /// Milliseconds the spot node ran.
+    #[serde(skip)]
+    pub spot_ms: i64,
+    #[serde(skip)]
+    pub window_ms: i64,
+    /// Milliseconds of the window with no core node (lost, not yet replaced).
+    #[serde(skip)]
+    pub without_core_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +78,13 @@ pub struct PolicyResult {
     pub interrupted_pct: f64,
     pub mean_cost: f64,
     pub mean_bid: f64,
+    /// Mean cost over the cost of the whole window on demand.
+    pub cost_share_of_on_demand: f64,
+    /// Spot node-hours run per interruption: the mean gap between prices above the bid, as
+    /// these launches met them. `None` when nothing was interrupted.
+    pub mean_hours_to_interruption: Option<f64>,
+    /// Minutes without a core node per launch (losses, until the replacement works).
+    pub mean_minutes_without_core: f64,
     /// Of the interrupted, those whose request was never filled.
     #[serde(skip)]
     pub unfilled: usize,
@@ -76,11 +99,11 @@ pub struct Report {
     pub launches_to: Timestamp,
     /// The window of the launches (the longest, when they differ).
     pub window_secs: i64,
+    pub on_demand: f64,
+    pub recovery_delay_secs: i64,
     pub policies: Vec<PolicyResult>,
     #[serde(skip)]
     pub zones: Vec<String>,
-    #[serde(skip)]
-    pub on_demand: f64,
     #[serde(skip)]
     pub windows_differ: bool,
     /// Launches left out: no zone had a price then.
@@ -140,6 +163,9 @@ impl Backtest {
                 interrupted_pct: 0.0,
                 mean_cost: 0.0,
                 mean_bid: 0.0,
+                cost_share_of_on_demand: 0.0,
+                mean_hours_to_interruption: None,
+                mean_minutes_without_core: 0.0,
                 unfilled: 0,
                 outcomes: Vec::with_capacity(launches.len()),
             })
@@ -164,6 +190,7 @@ impl Backtest {
                     lookback: self.lookback,
                     zones: self.zones.clone(),
                     rule: self.rule(result.name, launch.debate_night),
+                    record_week: false,
                 };
                 let q = quote(&req, history, &[], None)?;
                 result
@@ -190,6 +217,23 @@ impl Backtest {
                     .map(|o| (o.bid * 1e4).round() as i64)
                     .sum();
                 r.mean_bid = ten_thousandths as f64 / n as f64 / 1e4;
+                let on_demand_cost: f64 = r
+                    .outcomes
+                    .iter()
+                    .map(|o| self.on_demand * o.window_ms as f64 / 3_600_000.0)
+                    .sum();
+                r.cost_share_of_on_demand = if on_demand_cost > 0.0 {
+                    r.mean_cost * n as f64 / on_demand_cost
+                } else {
+                    0.0
+                };
+                let spot_ms: i64 = r.outcomes.iter().map(|o| o.spot_ms).sum();
+                r.mean_hours_to_interruption = (r.interrupted > 0)
+                    .then(|| spot_ms as f64 / 3_600_000.0 / r.interrupted as f64);
+                r.mean_minutes_without_core =
+                    r.outcomes.iter().map(|o| o.without_core_ms).sum::<i64>() as f64
+                        / 60_000.0
+                        / n as f64;
             }
         }
         let window_secs = launches
@@ -203,6 +247,7 @@ impl Backtest {
             launches_to: last,
             window_secs,
             windows_differ: launches.iter().any(|l| l.window.as_secs() != window_secs),
+            recovery_delay_secs: self.recovery_delay.as_secs(),
             policies: results,
             zones: history
                 .zones
@@ -219,17 +264,36 @@ impl Backtest {
     fn follow(&self, history: &History, launch: &Launch, zone: String, bid: f64) -> Outcome {
         let start = launch.at.as_millisecond();
         let end = start + launch.window.as_secs() * 1000;
-        let on_demand_for = |from: i64| self.on_demand * (end - from) as f64 / 3_600_000.0;
+        // Lost at `lost`: no core node until the replacement works, then on demand to the end.
+        let recover = |lost: i64| {
+            let back = (lost + self.recovery_delay.as_secs() * 1000).min(end);
+            (
+                self.on_demand * (end - back) as f64 / 3_600_000.0,
+                back - lost,
+            )
+        };
         // Bids are whole hundredths of a cent; compare in micro-dollars, exactly.
         let bid_micros = (bid * 1e6).round() as u64;
         let series = history.zone(&zone);
         let at_launch = series.and_then(|s| s.price_at(start));
-        let (cost, interrupted, filled) = match (series, at_launch) {
+        let (cost, interrupted, filled, spot_ms, without_core_ms) = match (series, at_launch) {
             (Some(s), Some(p)) if p <= bid_micros => match s.first_above(start, end, bid_micros) {
-                Some(lost) => (s.cost(start, lost) + on_demand_for(lost), Some(lost), true),
-                None => (s.cost(start, end), None, true),
+                Some(lost) => {
+                    let (replacement, gap) = recover(lost);
+                    (
+                        s.cost(start, lost) + replacement,
+                        Some(lost),
+                        true,
+                        lost - start,
+                        gap,
+                    )
+                }
+                None => (s.cost(start, end), None, true, end - start, 0),
             },
-            _ => (on_demand_for(start), Some(start), false),
+            _ => {
+                let (replacement, gap) = recover(start);
+                (replacement, Some(start), false, 0, gap)
+            }
         };
         Outcome {
             at: launch.at,
@@ -238,6 +302,9 @@ impl Backtest {
             cost,
             interrupted_at: interrupted.and_then(|ms| Timestamp::from_millisecond(ms).ok()),
             filled,
+            spot_ms,
+            window_ms: end - start,
+            without_core_ms,
         }
     }
 }
@@ -275,26 +342,189 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "\n{:<10} {:>8} {:>11} {:>7} {:>9} {:>10} {:>9}",
-            "policy", "launches", "interrupted", "", "unfilled", "mean cost", "mean bid"
+            "\n{:<10} {:>8} {:>11} {:>7} {:>9} {:>10} {:>8} {:>9} {:>11} {:>12}",
+            "policy",
+            "launches",
+            "interrupted",
+            "",
+            "unfilled",
+            "mean cost",
+            "of o-d",
+            "mean bid",
+            "h to interr",
+            "min w/o core"
         );
         for p in &self.policies {
             let _ = writeln!(
                 out,
-                "{:<10} {:>8} {:>11} {:>6.1}% {:>9} {:>10} {:>9}",
+                "{:<10} {:>8} {:>11} {:>6.1}% {:>9} {:>10} {:>7.1}% {:>9} {:>11} {:>12.2}",
                 p.name.name(),
                 p.launches,
                 p.interrupted,
                 p.interrupted_pct,
                 p.unfilled,
                 format!("${:.4}", p.mean_cost),
+                p.cost_share_of_on_demand * 100.0,
                 format!("${:.4}", p.mean_bid),
+                p.mean_hours_to_interruption
+                    .map_or_else(|| "never".to_string(), |h| format!("{h:.1}")),
+                p.mean_minutes_without_core,
             );
         }
         let _ = writeln!(
             out,
-            "\n(interrupted: the price rose above the bid in the window, the rest paid on demand; \
-             unfilled: of those, the bid was below the price at launch)"
+            "\n(interrupted: the price rose above the bid in the window; unfilled: of those, the \
+             bid was below the price at launch. A lost node is replaced on demand after {}, the \
+             cluster without core nodes meanwhile. of o-d: cost as a share of the window on \
+             demand; h to interr: spot hours run per interruption)",
+            Duration::from_secs(self.recovery_delay_secs)
+        );
+        out
+    }
+}
+
+/// Several instance types backtested alike, and the policies over all of them together.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub reports: Vec<Report>,
+    /// Per policy, every launch of every type: interruptions, and costs summed in dollars and
+    /// as a share of on demand.
+    pub together: Vec<Together>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Together {
+    pub name: Policy,
+    pub launches: usize,
+    pub interrupted: usize,
+    pub interrupted_pct: f64,
+    /// Dollars, one instance of each type per launch.
+    pub total_cost: f64,
+    pub cost_share_of_on_demand: f64,
+    pub mean_hours_to_interruption: Option<f64>,
+    pub mean_minutes_without_core: f64,
+    /// Types on which this policy had no more interruptions than `on-demand` and cost no more.
+    pub types_at_least_as_good_as_on_demand: usize,
+}
+
+impl Summary {
+    pub fn new(reports: Vec<Report>) -> Summary {
+        let names: Vec<Policy> = reports
+            .first()
+            .map(|r| r.policies.iter().map(|p| p.name).collect())
+            .unwrap_or_default();
+        let together = names
+            .iter()
+            .map(|&name| {
+                let mine: Vec<(&Report, &PolicyResult)> = reports
+                    .iter()
+                    .filter_map(|r| Some((r, r.policies.iter().find(|p| p.name == name)?)))
+                    .collect();
+                let launches: usize = mine.iter().map(|(_, p)| p.launches).sum();
+                let interrupted: usize = mine.iter().map(|(_, p)| p.interrupted).sum();
+                let total_cost: f64 = mine
+                    .iter()
+                    .map(|(_, p)| p.mean_cost * p.launches as f64)
+                    .sum();
+                let on_demand_cost: f64 = mine
+                    .iter()
+                    .map(|(_, p)| p.outcomes.iter().map(|o| o.window_ms as f64).sum::<f64>())
+                    .zip(mine.iter().map(|(r, _)| r.on_demand))
+                    .map(|(ms, od)| ms / 3_600_000.0 * od)
+                    .sum();
+                let spot_hours: f64 = mine
+                    .iter()
+                    .flat_map(|(_, p)| p.outcomes.iter().map(|o| o.spot_ms as f64 / 3_600_000.0))
+                    .sum();
+                let without: f64 = mine
+                    .iter()
+                    .map(|(_, p)| p.mean_minutes_without_core * p.launches as f64)
+                    .sum();
+                let as_good = mine
+                    .iter()
+                    .filter(|(r, p)| {
+                        r.policies
+                            .iter()
+                            .find(|o| o.name == Policy::OnDemand)
+                            .is_some_and(|od| {
+                                p.interrupted <= od.interrupted
+                                    && p.mean_cost <= od.mean_cost + 1e-12
+                            })
+                    })
+                    .count();
+                Together {
+                    name,
+                    launches,
+                    interrupted,
+                    interrupted_pct: if launches > 0 {
+                        100.0 * interrupted as f64 / launches as f64
+                    } else {
+                        0.0
+                    },
+                    total_cost,
+                    cost_share_of_on_demand: if on_demand_cost > 0.0 {
+                        total_cost / on_demand_cost
+                    } else {
+                        0.0
+                    },
+                    mean_hours_to_interruption: (interrupted > 0)
+                        .then(|| spot_hours / interrupted as f64),
+                    mean_minutes_without_core: if launches > 0 {
+                        without / launches as f64
+                    } else {
+                        0.0
+                    },
+                    types_at_least_as_good_as_on_demand: as_good,
+                }
+            })
+            .collect();
+        Summary { reports, together }
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for r in &self.reports {
+            out.push_str(&r.to_text());
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "all {} types together (one instance of each per launch):\n\n{:<10} {:>8} {:>11} {:>7} {:>11} {:>8} {:>11} {:>12} {:>13}",
+            self.reports.len(),
+            "policy",
+            "launches",
+            "interrupted",
+            "",
+            "total cost",
+            "of o-d",
+            "h to interr",
+            "min w/o core",
+            "types >= o-d"
+        );
+        for t in &self.together {
+            let _ = writeln!(
+                out,
+                "{:<10} {:>8} {:>11} {:>6.2}% {:>11} {:>7.2}% {:>11} {:>12.2} {:>13}",
+                t.name.name(),
+                t.launches,
+                t.interrupted,
+                t.interrupted_pct,
+                format!("${:.2}", t.total_cost),
+                t.cost_share_of_on_demand * 100.0,
+                t.mean_hours_to_interruption
+                    .map_or_else(|| "never".to_string(), |h| format!("{h:.1}")),
+                t.mean_minutes_without_core,
+                format!(
+                    "{}/{}",
+                    t.types_at_least_as_good_as_on_demand,
+                    self.reports.len()
+                ),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n(types >= o-d: types on which the policy had no more interruptions than on-demand \
+             and cost no more)"
         );
         out
     }
@@ -320,6 +550,7 @@ mod tests {
             debate_night_floor: 0.05,
             on_demand: 0.067,
             policies,
+            recovery_delay: Duration::from_secs(0),
         }
     }
 
@@ -360,6 +591,48 @@ mod tests {
         assert_eq!(r.policies[0].interrupted, 1);
         assert_eq!(r.policies[0].interrupted_pct, 100.0);
         assert_eq!(r.policies[1].interrupted, 0);
+    }
+
+    /// The same spike with the recovery plan: 8 minutes with no core node after the loss, then
+    /// on demand; the figures per policy follow from it.
+    #[test]
+    fn the_recovery_plan_leaves_a_gap_then_pays_on_demand() {
+        let history = History {
+            zones: vec![zone(
+                "us-east-1a",
+                &[
+                    ("2016-04-01T00:00:00Z", 10_000),
+                    ("2016-04-01T01:30:00Z", 30_000),
+                    ("2016-04-01T02:00:00Z", 10_000),
+                ],
+            )],
+        };
+        let launch = Launch {
+            at: t("2016-04-01T01:00:00Z"),
+            window: Duration::from_secs(2 * 3600),
+            debate_night: false,
+        };
+        let mut run = backtest(vec![Policy::Seed, Policy::OnDemand]);
+        run.recovery_delay = RECOVERY_DELAY;
+        let r = run.run(&history, std::slice::from_ref(&launch)).unwrap();
+        let seed = &r.policies[0];
+        // 30 min spot at 0.01, 8 min without a node, 82 min on demand.
+        let expected = 0.01 * 0.5 + 0.067 * 82.0 / 60.0;
+        assert!(
+            (seed.outcomes[0].cost - expected).abs() < 1e-12,
+            "{}",
+            seed.outcomes[0].cost
+        );
+        assert_eq!(seed.mean_minutes_without_core, 8.0);
+        assert_eq!(seed.mean_hours_to_interruption, Some(0.5));
+        assert!((seed.cost_share_of_on_demand - expected / (0.067 * 2.0)).abs() < 1e-12);
+        let od = &r.policies[1];
+        assert_eq!(
+            (od.mean_minutes_without_core, od.mean_hours_to_interruption),
+            (0.0, None)
+        );
+        assert!((od.cost_share_of_on_demand - 0.03 / 0.134).abs() < 1e-12);
+        assert_eq!(r.recovery_delay_secs, 480);
     }
 
     #[test]

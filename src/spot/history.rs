@@ -61,13 +61,92 @@ struct CliRecord {
     availability_zone: String,
 }
 
-/// Reads a saved `aws ec2 describe-spot-price-history` JSON file.
+/// Reads a saved `aws ec2 describe-spot-price-history` JSON file, plain or gzip (`.gz`).
 pub fn read_cli_json(path: &Path) -> Result<Vec<PriceRecord>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+    let read = |path: &Path| -> std::io::Result<String> {
+        let bytes = std::fs::read(path)?;
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(&bytes[..]),
+                &mut text,
+            )?;
+            Ok(text)
+        } else {
+            String::from_utf8(bytes)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        }
+    };
+    let text = read(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
     parse_cli_json(&path.display().to_string(), &text)
+}
+
+/// Whether a file name is a saved history: `.json` or `.json.gz`.
+fn is_history_file(name: &str) -> bool {
+    name.ends_with(".json") || name.ends_with(".json.gz")
+}
+
+/// `*` (any run of characters) and `?` (one character) against a whole file name.
+fn wildcard_match(pattern: &[char], name: &[char]) -> bool {
+    match (pattern.first(), name.first()) {
+        (None, None) => true,
+        (Some('*'), _) => {
+            wildcard_match(&pattern[1..], name)
+                || (!name.is_empty() && wildcard_match(pattern, &name[1..]))
+        }
+        (Some('?'), Some(_)) => wildcard_match(&pattern[1..], &name[1..]),
+        (Some(p), Some(n)) if p == n => wildcard_match(&pattern[1..], &name[1..]),
+        _ => false,
+    }
+}
+
+/// The history files that `--history` arguments name: a file as it is, a folder's `.json` and
+/// `.json.gz` files, and a pattern with `*` or `?` in its file name (for a quoted glob the shell
+/// did not expand). Sorted within each argument; an argument that names nothing is an error.
+pub fn expand_paths(args: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>> {
+    let list = |dir: &Path, keep: &dyn Fn(&str) -> bool| -> Result<Vec<std::path::PathBuf>> {
+        let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut found: Vec<std::path::PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(keep))
+            .collect();
+        found.sort();
+        Ok(found)
+    };
+    let mut out = Vec::new();
+    for arg in args {
+        let name = arg.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let found = if arg.is_dir() {
+            list(arg, &is_history_file)?
+        } else if name.contains(['*', '?']) && !arg.exists() {
+            let pattern: Vec<char> = name.chars().collect();
+            let dir = match arg.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            list(dir, &|n: &str| {
+                wildcard_match(&pattern, &n.chars().collect::<Vec<_>>())
+            })?
+        } else {
+            vec![arg.clone()]
+        };
+        if found.is_empty() {
+            return Err(Error::input_with_hint(
+                format!("{}: no spot history files there", arg.display()),
+                "name .json or .json.gz files saved from `aws ec2 describe-spot-price-history`, \
+                 a folder of them, or a pattern such as 'spot/*.json.gz'",
+            ));
+        }
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 pub fn parse_cli_json(name: &str, text: &str) -> Result<Vec<PriceRecord>> {
@@ -277,6 +356,47 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("h.json:2:"), "{msg}");
         assert!(!msg.contains(" at line "), "{msg}");
+    }
+
+    #[test]
+    fn wildcards_match_whole_file_names() {
+        let m = |p: &str, n: &str| {
+            wildcard_match(
+                &p.chars().collect::<Vec<_>>(),
+                &n.chars().collect::<Vec<_>>(),
+            )
+        };
+        assert!(m(
+            "spot_*-us-east-1?_2016.json.gz",
+            "spot_d2.xlarge-us-east-1a_2016.json.gz"
+        ));
+        assert!(m("*", ""));
+        assert!(!m("*.json", "a.json.gz"));
+        assert!(!m("?", ""));
+    }
+
+    /// The shipped more-2016 records: a folder, a quoted pattern and one gzip file read alike.
+    #[test]
+    fn folders_patterns_and_gzip_files_are_read() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spot/more-2016");
+        let all = expand_paths(std::slice::from_ref(&dir)).unwrap();
+        assert_eq!(all.len(), 27);
+        let d2 = expand_paths(&[dir.join("spot_history_d2.xlarge-*.json.gz")]).unwrap();
+        assert_eq!(d2.len(), 3);
+        let records = read_cli_json(&d2[0]).unwrap();
+        assert!(records.len() > 1000, "{}", records.len());
+        assert!(
+            records
+                .iter()
+                .all(|r| r.instance_type == "d2.xlarge" && r.zone == "us-east-1a")
+        );
+        let none = expand_paths(&[dir.join("nothing-*.json")]).unwrap_err();
+        assert_eq!(none.exit_code(), 2);
+        assert!(
+            none.to_string().contains("no spot history files there"),
+            "{none}"
+        );
     }
 
     fn rec(zone: &str, at: &str, price: Micros) -> PriceRecord {

@@ -3,6 +3,7 @@
 
 /// The built-in table: 2016 list prices of the types the team uses.
 const ON_DEMAND_US_EAST_1: &[(&str, f64)] = &[
+    ("t1.micro", 0.020),
     ("m1.small", 0.044),
     ("m1.medium", 0.087),
     ("m1.large", 0.175),
@@ -18,6 +19,15 @@ const ON_DEMAND_US_EAST_1: &[(&str, f64)] = &[
     ("c4.xlarge", 0.209),
     ("r3.xlarge", 0.333),
     ("r3.2xlarge", 0.665),
+    // The other types of the shipped 2016 records (tests/fixtures/spot/more-2016).
+    ("c1.medium", 0.130),
+    ("m4.10xlarge", 2.394),
+    ("d2.xlarge", 0.690),
+    ("d2.2xlarge", 1.380),
+    ("d2.8xlarge", 5.520),
+    ("g2.8xlarge", 2.600),
+    ("hi1.4xlarge", 3.100),
+    ("cr1.8xlarge", 3.500),
 ];
 
 pub fn on_demand(instance_type: &str) -> Option<f64> {

@@ -114,6 +114,29 @@ impl ZoneSeries {
         sum as f64 / 1e6 / 3_600_000.0
     }
 
+    /// How long (milliseconds) the price stayed above `level` in `[start, end]`.
+    pub fn time_above(&self, start: i64, end: i64, level: Micros) -> i64 {
+        self.pieces(start, end)
+            .filter(|p| p.price > level)
+            .map(|p| p.until - p.from)
+            .sum()
+    }
+
+    /// How many times the price went from at or below `level` to above it in `(start, end]`:
+    /// each is a spot node lost at a bid of `level`. A window that starts above counts once.
+    pub fn passes(&self, start: i64, end: i64, level: Micros) -> u32 {
+        let mut above = false;
+        let mut passes = 0;
+        for p in self.pieces(start, end).filter(|p| p.until > p.from) {
+            let now_above = p.price > level;
+            if now_above && !above {
+                passes += 1;
+            }
+            above = now_above;
+        }
+        passes
+    }
+
     /// The time-weighted quantile `q` (0..=1) of the price over `[start, end]`: the price the
     /// zone stayed at or below for that share of the covered time. `None` without prices.
     pub fn quantile(&self, start: i64, end: i64, q: f64) -> Option<Micros> {
@@ -241,6 +264,24 @@ mod tests {
             Some(ms("2016-04-01T00:45:00Z"))
         );
         assert_eq!(s.first_above(start, end, 40_000), None);
+    }
+
+    #[test]
+    fn time_above_and_passes_count_what_a_bid_would_have_lost() {
+        let s = series(&[
+            ("2016-04-01T00:00:00Z", 10_000),
+            ("2016-04-01T00:10:00Z", 90_000),
+            ("2016-04-01T00:20:00Z", 95_000),
+            ("2016-04-01T00:30:00Z", 10_000),
+            ("2016-04-01T00:40:00Z", 70_000),
+            ("2016-04-01T00:50:00Z", 10_000),
+        ]);
+        let (start, end) = (ms("2016-04-01T00:00:00Z"), ms("2016-04-01T01:00:00Z"));
+        assert_eq!(s.time_above(start, end, 67_000), 30 * 60_000);
+        assert_eq!(s.passes(start, end, 67_000), 2); // 00:10-00:30 is one stretch
+        assert_eq!(s.passes(start, end, 80_000), 1);
+        assert_eq!(s.passes(start, end, 100_000), 0);
+        assert_eq!(s.passes(ms("2016-04-01T00:15:00Z"), end, 67_000), 2);
     }
 
     #[test]
