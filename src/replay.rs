@@ -173,6 +173,8 @@ pub fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
     };
     let mut last_report = Instant::now();
     for line in rx {
+        let revised = scorer.take_revised();
+        keep(revised, &mut windows_file)?;
         if let Outcome::Scored(_, closed) = scorer.line(&line) {
             if !closed.is_empty() && last_report.elapsed() > Duration::from_millis(500) {
                 last_report = Instant::now();
@@ -191,6 +193,8 @@ pub fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
         .map_err(|e| Error::Failed(format!("reading {}: {e}", opts.input_name)))?;
     keep(scorer.flush(), &mut windows_file)?;
     windows_file.flush().map_err(write_err)?;
+    // A window written again (late tweets) counts at its latest revision.
+    let windows = dw_pipeline::window::latest(windows);
     progress.finish(&format!(
         "scored {} tweets into {} windows",
         scorer.counts.tweets,

@@ -85,11 +85,12 @@ pub fn parse_windows(name: &str, bytes: &[u8]) -> Result<Vec<Window>> {
     Ok(out)
 }
 
-/// Merges windows into bins of `bin_secs` (partials of one window, and neighbouring minutes).
+/// Merges windows into bins of `bin_secs` (partials of one window, and neighbouring minutes),
+/// each window at its latest revision.
 pub fn bin(windows: Vec<Window>, bin_secs: u32) -> Vec<Window> {
     let step = i64::from(bin_secs.max(1)) * 1000;
     let mut bins: BTreeMap<i64, Window> = BTreeMap::new();
-    for w in windows {
+    for w in dw_pipeline::window::latest(windows) {
         let key = w.start.as_millisecond().div_euclid(step) * step;
         match bins.get_mut(&key) {
             Some(b) => b.merge(&w),
@@ -326,6 +327,34 @@ mod tests {
         assert_eq!(five.len(), 2);
         assert_eq!(five[0].candidates["trump"].scored_words, 50);
         assert_eq!(five[0].length_secs, 300);
+    }
+
+    /// A version 1 window (before revisions) and version 2 windows, one written twice: each
+    /// window counts once, at its latest revision.
+    #[test]
+    fn both_window_versions_read_and_the_latest_revision_counts() {
+        let v1 = r#"{"version":1,"debate":"2015-08-06","start":"2015-08-07T01:00:00Z","length_secs":60,"tweets":3,"late":0,
+            "candidates":{"trump":{"tweets":3,"scored_tweets":3,"scored_words":10,"happiness_sum":50.0,"mean":5.0,
+            "most_positive":null,"most_negative":null}}}"#;
+        let mut first = window("2015-08-07T01:01:00Z", None, 4, 20.0);
+        first.revision = 0;
+        let mut second = first.clone();
+        second.revision = 1;
+        second.late = 1;
+        second.candidates.get_mut("trump").unwrap().scored_words = 6;
+        second.candidates.get_mut("trump").unwrap().happiness_sum = 26.0;
+        let text = format!(
+            "{}\n{}\n{}\n",
+            v1.replace('\n', ""),
+            serde_json::to_string(&second).unwrap(),
+            serde_json::to_string(&first).unwrap(),
+        );
+        let windows = parse_windows("w", text.as_bytes()).unwrap();
+        assert_eq!((windows[0].version, windows[0].revision), (1, 0));
+        let bins = bin(windows, 120);
+        assert_eq!(bins.len(), 1);
+        let trump = &bins[0].candidates["trump"];
+        assert_eq!((trump.scored_words, trump.happiness_sum), (16, 76.0));
     }
 
     #[test]

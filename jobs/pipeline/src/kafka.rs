@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use rdkafka::ClientConfig;
 use rdkafka::ClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, ConsumerContext, Rebalance};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::util::Timeout;
 
+pub use rdkafka::consumer::Consumer;
 pub use rdkafka::error::KafkaError;
 pub use rdkafka::message::Message;
 
@@ -112,18 +113,80 @@ pub fn flush(producer: &Producer_, timeout: std::time::Duration) -> Result<(), S
     }
 }
 
+/// The partitions the group gave this consumer, as the rebalance callbacks report them (inside
+/// `poll`, before the first message of a new assignment): the scorer's watermark must know every
+/// partition it owns before any of them delivers.
+#[derive(Default)]
+pub struct Assignments {
+    generation: std::sync::atomic::AtomicU64,
+    partitions: std::sync::Mutex<Vec<i32>>,
+    on_revoke: std::sync::OnceLock<RevokeHook>,
+}
+
+type RevokeHook = Box<dyn Fn(&GroupConsumer, &[i32]) + Send + Sync>;
+
+impl Assignments {
+    /// Changes each time the assignment does.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The partitions assigned now.
+    pub fn partitions(&self) -> Vec<i32> {
+        self.partitions
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
+    /// Runs `hook` when partitions are about to be taken away (before the group gives them to
+    /// another member): the moment to write what depends on them and commit their offsets.
+    /// Set once.
+    pub fn on_revoke(&self, hook: impl Fn(&GroupConsumer, &[i32]) + Send + Sync + 'static) {
+        let _ = self.on_revoke.set(Box::new(hook));
+    }
+}
+
+impl ClientContext for Assignments {}
+
+impl ConsumerContext for Assignments {
+    fn pre_rebalance(&self, consumer: &GroupConsumer, rebalance: &Rebalance<'_>) {
+        if let (Rebalance::Revoke(list), Some(hook)) = (rebalance, self.on_revoke.get()) {
+            let partitions: Vec<i32> = list.elements().iter().map(|e| e.partition()).collect();
+            hook(consumer, &partitions);
+        }
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let now = match rebalance {
+            Rebalance::Assign(list) => list.elements().iter().map(|e| e.partition()).collect(),
+            Rebalance::Revoke(_) => Vec::new(),
+            Rebalance::Error(_) => return,
+        };
+        if let Ok(mut p) = self.partitions.lock() {
+            *p = now;
+        }
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+pub type GroupConsumer = BaseConsumer<Assignments>;
+
 /// A group consumer with manual commits, subscribed to `topic`, reading from the earliest
-/// offset when the group has none.
+/// offset when the group has none. It reports each partition's end (`PartitionEOF`): a partition
+/// read to its end no longer holds the scorer's watermark back.
 pub fn consumer(
     brokers: &str,
     topic: &str,
     group: &str,
     overrides: &[(String, String)],
-) -> Result<BaseConsumer, KafkaError> {
+) -> Result<GroupConsumer, KafkaError> {
     let mut c = config(brokers, &[]);
     c.set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "3000")
@@ -131,14 +194,14 @@ pub fn consumer(
     for (k, v) in overrides {
         c.set(k, v);
     }
-    let consumer: BaseConsumer = c.create()?;
+    let consumer: GroupConsumer = c.create_with_context(Assignments::default())?;
     consumer.subscribe(&[topic])?;
     Ok(consumer)
 }
 
 /// Commits `offsets` (topic, partition -> next offset to read) synchronously.
-pub fn commit(
-    consumer: &BaseConsumer,
+pub fn commit<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
     offsets: &BTreeMap<(String, i32), i64>,
 ) -> Result<(), KafkaError> {
     if offsets.is_empty() {
@@ -202,6 +265,14 @@ impl OffsetTracker {
         }
         self.committed.extend(out.clone());
         out
+    }
+
+    /// `offsets` (from [`OffsetTracker::to_commit`]) were not committed after all: offer them
+    /// again next time.
+    pub fn not_committed(&mut self, offsets: &BTreeMap<(String, i32), i64>) {
+        for key in offsets.keys() {
+            self.committed.remove(key);
+        }
     }
 
     /// Forgets partitions this consumer no longer owns (after a rebalance).

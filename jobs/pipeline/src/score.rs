@@ -32,7 +32,13 @@ pub struct Counts {
     pub malformed: u64,
     /// Tweets delivered again after their window was written (dropped).
     pub duplicates: u64,
+    /// Tweets that arrived after their window was written, and went into it (a revision).
+    pub late: u64,
+    /// Tweets of windows an earlier run wrote (after a restart), taken as counted there.
+    pub replayed: u64,
+    /// Windows written, and written again with late tweets.
     pub windows: u64,
+    pub revisions: u64,
 }
 
 /// One line of `--emit tweets`.
@@ -48,6 +54,14 @@ pub struct TweetScore {
     pub score: Option<f64>,
     pub words: u32,
     pub candidates: Vec<String>,
+}
+
+/// Adds the windows just closed, and the windower's tallies, to `counts`.
+fn count(counts: &mut Counts, windower: &Windower, closed: &[Window]) {
+    counts.windows += closed.len() as u64;
+    counts.duplicates = windower.duplicates;
+    counts.late = windower.late;
+    counts.replayed = windower.replayed;
 }
 
 pub enum Outcome {
@@ -135,8 +149,7 @@ impl Scorer {
                 };
                 let window_ms = self.windower.window_for(scored.created_ms);
                 let closed = self.windower.add_from(source, &scored);
-                self.counts.windows += closed.len() as u64;
-                self.counts.duplicates = self.windower.duplicates;
+                count(&mut self.counts, &self.windower, &closed);
                 Outcome::Scored(
                     TweetScore {
                         window_ms,
@@ -164,10 +177,40 @@ impl Scorer {
         }
     }
 
-    /// Closes every open window (end of input, or shutdown).
+    /// The sources (Kafka partitions) read now; returns the windows that closes.
+    pub fn assign(&mut self, sources: &[i32]) -> Vec<Window> {
+        let closed = self.windower.assign(sources);
+        count(&mut self.counts, &self.windower, &closed);
+        closed
+    }
+
+    /// `source` has delivered all it had; returns the windows that closes.
+    pub fn at_end(&mut self, source: i32) -> Vec<Window> {
+        let closed = self.windower.at_end(source);
+        count(&mut self.counts, &self.windower, &closed);
+        closed
+    }
+
+    /// The windows that sources gone idle were holding open.
+    pub fn tick(&mut self) -> Vec<Window> {
+        let closed = self.windower.tick();
+        count(&mut self.counts, &self.windower, &closed);
+        closed
+    }
+
+    /// Written windows that late tweets changed, to write again.
+    pub fn take_revised(&mut self) -> Vec<Window> {
+        let revised = self.windower.take_revised();
+        self.counts.revisions += revised.iter().filter(|w| w.revision > 0).count() as u64;
+        self.counts.windows += revised.iter().filter(|w| w.revision == 0).count() as u64;
+        revised
+    }
+
+    /// Closes every open window (end of input, or shutdown); late revisions come after.
     pub fn flush(&mut self) -> Vec<Window> {
-        let closed = self.windower.flush();
-        self.counts.windows += closed.len() as u64;
+        let mut closed = self.windower.flush();
+        count(&mut self.counts, &self.windower, &closed);
+        closed.extend(self.take_revised());
         closed
     }
 }

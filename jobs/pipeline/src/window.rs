@@ -1,15 +1,19 @@
 //! Windows: per candidate per time window (default one minute, by the tweet's own time) the sums
 //! that merge exactly, the mean, and the tweets that stood out. The JSON form is the contract
 //! between `dw-score`, its sinks and `dw report`; `version` changes if it does.
+//!
+//! Version 2 adds `revision`: a window is written when the watermark passes its end, and written
+//! again (revision 1, 2, ...) when a tweet of its minute arrives after that. Readers keep the
+//! highest revision of each window ([`latest`]); version 1 windows read as revision 0.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::labmt::Score;
 
-pub const WINDOW_VERSION: u32 = 1;
+pub const WINDOW_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Window {
@@ -24,8 +28,11 @@ pub struct Window {
     pub member: Option<String>,
     /// Distinct tweets whose time falls in the window, whoever they mention.
     pub tweets: u64,
-    /// Tweets that arrived after their own window had been written (counted here, not lost).
+    /// Tweets that arrived after this window was first written (counted in it, by a revision).
     pub late: u64,
+    /// 0 when first written; one more each time late tweets made it be written again.
+    #[serde(default)]
+    pub revision: u32,
     pub candidates: BTreeMap<String, CandidateWindow>,
 }
 
@@ -154,6 +161,7 @@ impl Window {
             member: None,
             tweets: 0,
             late: 0,
+            revision: 0,
             candidates: candidates
                 .iter()
                 .map(|k| (k.clone(), CandidateWindow::default()))
@@ -165,6 +173,7 @@ impl Window {
     pub fn merge(&mut self, other: &Window) {
         self.tweets += other.tweets;
         self.late += other.late;
+        self.revision = self.revision.max(other.revision);
         for (k, c) in &other.candidates {
             self.candidates.entry(k.clone()).or_default().merge(c);
         }
@@ -181,16 +190,63 @@ impl Window {
     }
 }
 
+/// Of each window (debate, start, length, member), the highest revision (of equal ones, the
+/// last read), in the order the windows were first read.
+pub fn latest(windows: impl IntoIterator<Item = Window>) -> Vec<Window> {
+    let mut at: BTreeMap<(String, Timestamp, u32, Option<String>), usize> = BTreeMap::new();
+    let mut out: Vec<Window> = Vec::new();
+    for w in windows {
+        let key = (w.debate.clone(), w.start, w.length_secs, w.member.clone());
+        match at.get(&key) {
+            Some(&i) if out[i].revision <= w.revision => out[i] = w,
+            Some(_) => {}
+            None => {
+                at.insert(key, out.len());
+                out.push(w);
+            }
+        }
+    }
+    out
+}
+
+/// Adds a scored tweet to a window's sums (its id is new to the window).
+fn add_tweet(window: &mut Window, t: &Scored<'_>) {
+    window.tweets += 1;
+    for &key in t.candidates {
+        match window.candidates.get_mut(key) {
+            Some(c) => c.add(t),
+            None => window.candidates.entry(key.to_string()).or_default().add(t),
+        }
+    }
+}
+
 struct Open {
     window: Window,
     ids: HashSet<String>,
 }
 
-/// Assigns scored tweets to windows and closes a window once the watermark passes its end.
+/// What the windower knows of one source (a Kafka partition).
+#[derive(Debug, Clone, Copy)]
+struct Source {
+    /// The newest tweet time it delivered; `None` before its first tweet.
+    newest: Option<i64>,
+    /// When it last delivered a tweet, reached its end, or was assigned.
+    seen: std::time::Instant,
+    /// It delivered everything the broker had (Kafka's partition EOF) and nothing since.
+    at_end: bool,
+}
+
+/// Assigns scored tweets to windows, closes a window once the watermark passes its end, and
+/// revises a written window when a tweet of its minute arrives late.
 ///
-/// Tweets come from one or more sources (Kafka partitions) that may run apart, e.g. when a backlog
-/// is read a partition at a time. The watermark is the newest tweet time of the *slowest* active
-/// source, minus the allowed lateness; a source silent for [`IDLE_SOURCE`] stops holding it back.
+/// Tweets come from one or more sources (Kafka partitions) that may run far apart, e.g. when a
+/// backlog is read a batch of one partition at a time. The watermark is the newest tweet time of
+/// the *slowest* source, minus the allowed lateness, over every source the windower was told of
+/// ([`Windower::assign`]), including those that have delivered nothing yet: a source holds the
+/// watermark back until it delivers, reaches its end ([`Windower::at_end`]) or stays silent for
+/// [`IDLE_SOURCE`]. So the windows do not depend on the order in which sources deliver; what
+/// still arrives after its window was written (beyond the lateness) goes into that window, which
+/// is written again with the next revision ([`Windower::take_revised`]).
 pub struct Windower {
     debate: String,
     length_ms: i64,
@@ -198,22 +254,34 @@ pub struct Windower {
     candidates: Vec<String>,
     member: Option<String>,
     open: BTreeMap<i64, Open>,
-    /// Source -> (newest tweet time, when it last delivered).
-    sources: BTreeMap<i32, (i64, std::time::Instant)>,
+    sources: BTreeMap<i32, Source>,
     /// Windows starting before this were written already.
     closed_until_ms: i64,
-    /// Ids of tweets in recently written windows: a tweet delivered again (Kafka is
-    /// at-least-once, e.g. after a rebalance) is dropped, not counted as late.
+    /// Windows this run wrote, by start, kept to be revised by late tweets.
+    written: BTreeMap<i64, Window>,
+    /// Written windows that late tweets changed since the last [`Windower::take_revised`].
+    revised: BTreeSet<i64>,
+    /// Of those, windows a late tweet started (no earlier copy: their first write is revision 0).
+    unwritten: BTreeSet<i64>,
+    /// Windows before this were written by an earlier run (see [`Windower::resume_after`]).
+    resumed_until_ms: i64,
+    /// Ids of tweets in written windows: a tweet delivered again (Kafka is at-least-once, e.g.
+    /// after a rebalance) is dropped.
     recent: HashSet<String>,
     recent_order: VecDeque<String>,
     /// Tweets dropped because their id was seen already.
     pub duplicates: u64,
+    /// Tweets added to a window after it was written.
+    pub late: u64,
+    /// Tweets of windows an earlier run wrote, taken as counted there.
+    pub replayed: u64,
 }
 
 /// How many ids of written windows are remembered (about 100 bytes each).
 const RECENT_IDS: usize = 500_000;
 
-/// A source that delivered nothing for this long no longer holds the watermark back.
+/// A source that delivered nothing (and did not report its end) for this long no longer holds
+/// the watermark back.
 pub const IDLE_SOURCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Windower {
@@ -233,22 +301,65 @@ impl Windower {
             open: BTreeMap::new(),
             sources: BTreeMap::new(),
             closed_until_ms: i64::MIN,
+            written: BTreeMap::new(),
+            revised: BTreeSet::new(),
+            unwritten: BTreeSet::new(),
+            resumed_until_ms: i64::MIN,
             recent: HashSet::new(),
             recent_order: VecDeque::new(),
             duplicates: 0,
+            late: 0,
+            replayed: 0,
         }
     }
 
-    /// Continues after windows up to `closed_until` were written by an earlier run.
+    /// Continues after windows up to `closed_until` were written by an earlier run: a tweet of
+    /// those windows delivered again is taken as counted there.
     pub fn resume_after(&mut self, closed_until: Timestamp) {
-        self.closed_until_ms = self.closed_until_ms.max(closed_until.as_millisecond());
+        let ms = closed_until.as_millisecond();
+        self.closed_until_ms = self.closed_until_ms.max(ms);
+        self.resumed_until_ms = self.resumed_until_ms.max(ms);
     }
 
-    /// Windows before this instant are final.
+    /// Windows before this instant were written (and are revised, not reopened, by late tweets).
     pub fn closed_until(&self) -> Option<Timestamp> {
         (self.closed_until_ms != i64::MIN)
             .then(|| Timestamp::from_millisecond(self.closed_until_ms).ok())
             .flatten()
+    }
+
+    /// The sources (Kafka partitions) this windower reads now: new ones hold the watermark back
+    /// until they deliver or reach their end; sources no longer listed stop holding it.
+    pub fn assign(&mut self, sources: &[i32]) -> Vec<Window> {
+        let now = std::time::Instant::now();
+        self.sources.retain(|s, _| sources.contains(s));
+        for &s in sources {
+            self.sources.entry(s).or_insert(Source {
+                newest: None,
+                seen: now,
+                at_end: false,
+            });
+        }
+        self.advance()
+    }
+
+    /// `source` delivered everything it had: until it delivers again, it does not hold the
+    /// watermark back.
+    pub fn at_end(&mut self, source: i32) -> Vec<Window> {
+        let now = std::time::Instant::now();
+        let s = self.sources.entry(source).or_insert(Source {
+            newest: None,
+            seen: now,
+            at_end: true,
+        });
+        s.at_end = true;
+        s.seen = now;
+        self.advance()
+    }
+
+    /// Closes what sources gone idle were holding open (call it now and then).
+    pub fn tick(&mut self) -> Vec<Window> {
+        self.advance()
     }
 
     fn open_window(&mut self, start_ms: i64) -> &mut Open {
@@ -268,11 +379,9 @@ impl Windower {
         })
     }
 
-    /// The start of the window a tweet of `created_ms` goes into now (a late tweet goes into the
-    /// first window not yet written).
+    /// The start of the window a tweet of `created_ms` belongs to.
     pub fn window_for(&self, created_ms: i64) -> i64 {
-        let start = created_ms.div_euclid(self.length_ms) * self.length_ms;
-        start.max(self.closed_until_ms)
+        created_ms.div_euclid(self.length_ms) * self.length_ms
     }
 
     /// Adds a tweet from the only source; see [`Windower::add_from`].
@@ -292,46 +401,79 @@ impl Windower {
     }
 
     /// Adds a tweet read from `source`; returns the windows the advancing watermark closed,
-    /// oldest first.
+    /// oldest first. A tweet whose window was written already revises it.
     pub fn add_from(&mut self, source: i32, t: &Scored<'_>) -> Vec<Window> {
-        let start = t.created_ms.div_euclid(self.length_ms) * self.length_ms;
+        let start = self.window_for(t.created_ms);
         if self.recent.contains(t.id) {
             self.duplicates += 1;
-            return Vec::new();
-        }
-        if start < self.closed_until_ms {
-            let next = self.closed_until_ms;
-            self.open_window(next).window.late += 1;
+        } else if start < self.resumed_until_ms {
+            self.replayed += 1;
+        } else if start < self.closed_until_ms {
+            let (debate, length, candidates, member) = (
+                &self.debate,
+                (self.length_ms / 1000) as u32,
+                &self.candidates,
+                &self.member,
+            );
+            // A minute with no tweet until now was never written: it starts here.
+            let unwritten = &mut self.unwritten;
+            let window = self.written.entry(start).or_insert_with(|| {
+                unwritten.insert(start);
+                let mut w = Window::new(debate, start, length, candidates);
+                w.member = member.clone();
+                w
+            });
+            add_tweet(window, t);
+            window.late += 1;
+            self.late += 1;
+            self.revised.insert(start);
             self.remember(t.id.to_string());
         } else {
             let open = self.open_window(start);
             if !open.ids.contains(t.id) {
                 open.ids.insert(t.id.to_string());
-                open.window.tweets += 1;
-                for &key in t.candidates {
-                    match open.window.candidates.get_mut(key) {
-                        Some(c) => c.add(t),
-                        None => open
-                            .window
-                            .candidates
-                            .entry(key.to_string())
-                            .or_default()
-                            .add(t),
-                    }
-                }
+                add_tweet(&mut open.window, t);
             }
         }
         let now = std::time::Instant::now();
-        let entry = self.sources.entry(source).or_insert((t.created_ms, now));
-        *entry = (entry.0.max(t.created_ms), now);
-        let slowest = self
-            .sources
-            .values()
-            .filter(|(_, seen)| now.duration_since(*seen) < IDLE_SOURCE)
-            .map(|(max, _)| *max)
-            .min()
-            .unwrap_or(t.created_ms);
-        self.close_through(slowest.saturating_sub(self.lateness_ms))
+        let s = self.sources.entry(source).or_insert(Source {
+            newest: None,
+            seen: now,
+            at_end: false,
+        });
+        s.newest = Some(s.newest.map_or(t.created_ms, |n| n.max(t.created_ms)));
+        s.seen = now;
+        s.at_end = false;
+        self.advance()
+    }
+
+    /// The watermark: the newest tweet time of the slowest source still delivering, minus the
+    /// lateness. `None` while a source that delivered nothing yet holds it back.
+    fn watermark(&self) -> Option<i64> {
+        let now = std::time::Instant::now();
+        let mut slowest: Option<i64> = None;
+        let mut newest: Option<i64> = None;
+        for s in self.sources.values() {
+            if let Some(n) = s.newest {
+                newest = Some(newest.map_or(n, |m| m.max(n)));
+            }
+            if s.at_end || now.duration_since(s.seen) >= IDLE_SOURCE {
+                continue;
+            }
+            let n = s.newest?;
+            slowest = Some(slowest.map_or(n, |m| m.min(n)));
+        }
+        // Every source at its end (or idle): all there is was read.
+        slowest
+            .or(newest)
+            .map(|w| w.saturating_sub(self.lateness_ms))
+    }
+
+    fn advance(&mut self) -> Vec<Window> {
+        match self.watermark() {
+            Some(w) => self.close_through(w),
+            None => Vec::new(),
+        }
     }
 
     /// Closes every window that ends at or before `watermark_ms`.
@@ -346,10 +488,27 @@ impl Windower {
                 for id in open.ids {
                     self.remember(id);
                 }
+                self.written.insert(start, open.window.clone());
                 closed.push(open.window);
             }
         }
         closed
+    }
+
+    /// The written windows that late tweets changed since the last call, each with its next
+    /// revision, oldest first: write them again (the same key: they replace the earlier copy).
+    pub fn take_revised(&mut self) -> Vec<Window> {
+        let revised = std::mem::take(&mut self.revised);
+        revised
+            .into_iter()
+            .filter_map(|start| {
+                let w = self.written.get_mut(&start)?;
+                if !self.unwritten.remove(&start) {
+                    w.revision += 1;
+                }
+                Some(w.clone())
+            })
+            .collect()
     }
 
     /// Closes every open window (end of input).
@@ -429,21 +588,87 @@ mod tests {
     }
 
     #[test]
-    fn a_duplicate_id_counts_once_and_a_late_tweet_is_counted_not_lost() {
+    fn a_duplicate_id_counts_once_and_a_late_tweet_revises_its_window() {
         let mut w = windower();
         w.add(&scored("1", "2015-08-07T01:00:10Z", 6.0, 1, &["trump"]));
         w.add(&scored("1", "2015-08-07T01:00:10Z", 6.0, 1, &["trump"]));
         let closed = w.add(&scored("2", "2015-08-07T01:02:00Z", 6.0, 1, &["trump"]));
         assert_eq!(closed[0].tweets, 1);
         assert_eq!(closed[0].candidates["trump"].scored_words, 1);
+        assert_eq!((closed[0].revision, closed[0].late), (0, 0));
         // A tweet for 01:00 arrives after that window was written; tweet 1 is delivered again.
         w.add(&scored("3", "2015-08-07T01:00:20Z", 1.0, 1, &["trump"]));
         w.add(&scored("1", "2015-08-07T01:00:10Z", 6.0, 1, &["trump"]));
-        assert_eq!(w.duplicates, 1);
-        let rest = w.flush();
-        let late: u64 = rest.iter().map(|w| w.late).sum();
-        assert_eq!(late, 1);
-        assert_eq!(rest[0].start.to_string(), "2015-08-07T01:01:00Z");
+        assert_eq!((w.duplicates, w.late), (1, 1));
+        let revised = w.take_revised();
+        assert_eq!(revised.len(), 1);
+        let r = &revised[0];
+        assert_eq!(r.start.to_string(), "2015-08-07T01:00:00Z");
+        assert_eq!((r.revision, r.late, r.tweets), (1, 1, 2));
+        assert_eq!(r.candidates["trump"].happiness_sum, 7.0);
+        assert_eq!(
+            r.candidates["trump"].most_negative.as_ref().unwrap().id,
+            "3"
+        );
+        assert!(w.take_revised().is_empty(), "taken once");
+        // Another late tweet: revision 2. A late tweet of a minute never written: revision 0.
+        w.add(&scored("4", "2015-08-07T01:00:30Z", 1.0, 1, &["trump"]));
+        w.add(&scored("5", "2015-08-07T00:58:30Z", 1.0, 1, &["bush"]));
+        let revised = w.take_revised();
+        let got: Vec<(String, u32, u64)> = revised
+            .iter()
+            .map(|r| (r.start.strftime("%H:%M").to_string(), r.revision, r.tweets))
+            .collect();
+        assert_eq!(got, [("00:58".into(), 0, 1), ("01:00".into(), 2, 3)]);
+        // Read back in any order, the latest revision of each window wins.
+        let mut all = closed.clone();
+        all.extend(revised.iter().rev().cloned());
+        let kept = latest(all);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].revision, 2);
+    }
+
+    #[test]
+    fn a_source_that_delivered_nothing_yet_holds_the_watermark_until_its_end() {
+        let mut w = windower();
+        assert!(w.assign(&[0, 1, 2]).is_empty());
+        // Partition 0 is read far ahead: nothing may close while 1 and 2 have said nothing.
+        for (i, at) in ["01:00:10", "01:05:00", "01:30:00"].iter().enumerate() {
+            let id = format!("a{i}");
+            let closed = w.add_from(
+                0,
+                &scored(&id, &format!("2015-08-07T{at}Z"), 6.0, 1, &["trump"]),
+            );
+            assert!(closed.is_empty(), "closed at {at}");
+        }
+        // 1 delivers an old tweet: not late, it joins its window, which is still open.
+        assert!(
+            w.add_from(1, &scored("b", "2015-08-07T01:00:20Z", 6.0, 1, &["trump"]))
+                .is_empty()
+        );
+        // 2 turns out to be empty; 1 then reaches its end: everything up to 01:29:30 closes.
+        assert!(w.at_end(2).is_empty(), "1 still holds at 01:00:20");
+        let closed = w.at_end(1);
+        let starts: Vec<String> = closed
+            .iter()
+            .map(|c| c.start.strftime("%H:%M").to_string())
+            .collect();
+        assert_eq!(starts, ["01:00", "01:05"]);
+        assert_eq!((closed[0].tweets, closed[0].late), (2, 0));
+        assert_eq!(w.late, 0);
+        // Partition 1 delivers again (new data after its end): it holds the watermark again.
+        assert!(
+            w.add_from(1, &scored("c", "2015-08-07T01:31:00Z", 6.0, 1, &["trump"]))
+                .is_empty()
+        );
+        // A revoked partition stops holding it.
+        let closed = w.assign(&[0]);
+        assert_eq!(
+            closed.len(),
+            0,
+            "0 is at 01:30:00, less 30 s: 01:30 stays open"
+        );
+        assert_eq!(w.flush().len(), 2);
     }
 
     #[test]

@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dw_pipeline::attribution::CandidateTerms;
 use dw_pipeline::endpoint::Endpoint;
-use dw_pipeline::kafka::{self, Message as _, OffsetTracker};
+use dw_pipeline::kafka::{self, Consumer as _, Message as _, OffsetTracker};
 use dw_pipeline::labmt::{DEFAULT_LENS, Lens};
 use dw_pipeline::lines::{self, Line};
 use dw_pipeline::score::{Counts, Outcome, ScoreOptions, Scorer};
@@ -156,6 +156,103 @@ fn status(
     })
 }
 
+/// What a scoring run holds: the scorer, where its windows go, the dead letters, and (Kafka)
+/// which offsets are safe to commit. Kafka's revoke callback reaches it too, so it lives behind
+/// a mutex there.
+struct Job {
+    scorer: Scorer,
+    sink: Sink,
+    dead: Option<Sink>,
+    emit: Emit,
+    tracker: OffsetTracker,
+    last_tweet_ms: Option<i64>,
+    /// An error met inside a Kafka callback, for the main loop to end with.
+    failed: Option<String>,
+}
+
+impl Job {
+    /// Handles one line from `source`; returns the window its tweet went into.
+    fn line(
+        &mut self,
+        source: i32,
+        bytes: &[u8],
+        outcome: Option<Outcome>,
+    ) -> Result<Option<i64>, String> {
+        let outcome = outcome.unwrap_or_else(|| self.scorer.line_from(source, bytes));
+        match outcome {
+            Outcome::Scored(tweet, windows) => {
+                self.last_tweet_ms = Some(tweet.created_ms);
+                if self.emit == Emit::Tweets {
+                    self.sink.tweet(&tweet)?;
+                }
+                self.write(&windows)?;
+                Ok(Some(tweet.window_ms))
+            }
+            Outcome::Malformed(reason) => {
+                if let Some(d) = self.dead.as_mut() {
+                    d.record(&json!({"reason": reason, "line": String::from_utf8_lossy(bytes)}))?;
+                }
+                Ok(None)
+            }
+            Outcome::Skipped => Ok(None),
+        }
+    }
+
+    fn write(&mut self, windows: &[Window]) -> Result<(), String> {
+        if self.emit == Emit::Windows {
+            for w in windows {
+                self.sink.window(w)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the late revisions and makes the sink durable; returns the offsets now safe to
+    /// commit (everything they hold is written).
+    fn checkpoint(&mut self) -> Result<BTreeMap<(String, i32), i64>, String> {
+        let revised = self.scorer.take_revised();
+        self.write(&revised)?;
+        self.sink.flush()?;
+        if let Some(until) = self.scorer.windower().closed_until() {
+            self.tracker.written_until(until.as_millisecond());
+        }
+        Ok(self.tracker.to_commit())
+    }
+
+    /// Writes every window, the open ones too (end of input, shutdown, or partitions taken
+    /// away): what was consumed is then all written, and every offset safe to commit. Tweets of
+    /// those minutes that come later revise the windows.
+    fn write_all(&mut self) -> Result<BTreeMap<(String, i32), i64>, String> {
+        let windows = self.scorer.flush();
+        self.write(&windows)?;
+        self.sink.flush()?;
+        if let Some(d) = self.dead.as_mut() {
+            d.flush()?;
+        }
+        self.tracker.written_until(i64::MAX);
+        Ok(self.tracker.to_commit())
+    }
+}
+
+impl Job {
+    /// Commits `offsets`. A refusal (the group moved on: a rebalance, or a membership lost
+    /// while the broker was away) is not fatal: what they cover is written, and they are
+    /// offered again at the next checkpoint; a member that re-reads them drops the ids it
+    /// counted.
+    fn commit(&mut self, consumer: &kafka::GroupConsumer, offsets: &BTreeMap<(String, i32), i64>) {
+        if let Err(e) = kafka::commit(consumer, offsets) {
+            log(&format!("commit refused, offered again later: {e}"));
+            self.tracker.not_committed(offsets);
+        }
+    }
+}
+
+fn lock(job: &Mutex<Job>) -> std::sync::MutexGuard<'_, Job> {
+    // A panic while holding the lock ends the process anyway; carry on with the data.
+    job.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn score(args: &ScoreArgs) -> Result<(), String> {
     let debate = args
         .debate
@@ -177,12 +274,12 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         member: args.member.clone(),
     });
     let resume = matches!(args.from, Endpoint::Kafka { .. });
-    let mut sink = Sink::open(&args.to, resume, &debate_name, args.member.as_deref())?;
+    let sink = Sink::open(&args.to, resume, &debate_name, args.member.as_deref())?;
     if let Some(until) = sink.closed_until() {
         log(&format!("resuming: windows before {until} are written"));
         scorer.windower().resume_after(until);
     }
-    let mut dead = args
+    let dead = args
         .dead_letter
         .as_ref()
         .map(|d| Sink::open(d, true, &debate_name, None))
@@ -196,34 +293,15 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         Duration::from_secs(args.status_secs),
     );
     let started = Instant::now();
-    let mut last_tweet_ms = None;
-
-    // Writes what one line produced; returns the window its tweet went into.
-    let mut handle = |sink: &mut Sink,
-                      bytes: &[u8],
-                      outcome: Outcome|
-     -> Result<Option<i64>, String> {
-        match outcome {
-            Outcome::Scored(tweet, windows) => {
-                if args.emit == Emit::Tweets {
-                    sink.tweet(&tweet)?;
-                }
-                for w in windows {
-                    if args.emit == Emit::Windows {
-                        sink.window(&w)?;
-                    }
-                }
-                Ok(Some(tweet.window_ms))
-            }
-            Outcome::Malformed(reason) => {
-                if let Some(d) = dead.as_mut() {
-                    d.record(&json!({"reason": reason, "line": String::from_utf8_lossy(bytes)}))?;
-                }
-                Ok(None)
-            }
-            Outcome::Skipped => Ok(None),
-        }
-    };
+    let job = Arc::new(Mutex::new(Job {
+        scorer,
+        sink,
+        dead,
+        emit: args.emit,
+        tracker: OffsetTracker::default(),
+        last_tweet_ms: None,
+        failed: None,
+    }));
 
     match &args.from {
         Endpoint::Kafka {
@@ -236,49 +314,89 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
             )?;
             let consumer = kafka::consumer(brokers, topic, group, &args.kafka_options)
                 .map_err(|e| format!("Kafka consumer: {e}"))?;
+            // Partitions about to move to another member: write everything first and commit,
+            // so that the new owner starts after what this member counted.
+            let on_revoke = Arc::clone(&job);
+            consumer.context().on_revoke(move |consumer, partitions| {
+                let mut job = lock(&on_revoke);
+                log(&format!(
+                    "partitions {partitions:?} are being taken away: writing all windows"
+                ));
+                match job.write_all() {
+                    Ok(offsets) => job.commit(consumer, &offsets),
+                    Err(e) => {
+                        job.failed.get_or_insert(e);
+                    }
+                }
+            });
             log(&format!("reading {} as group {group}", args.from));
-            let mut tracker = OffsetTracker::default();
             let mut last_message = Instant::now();
+            let mut assignment = 0;
+            let mut last_commit = Instant::now();
+            let mut errors = ErrorLog::default();
             while !stop.load(Ordering::Relaxed) {
-                match consumer.poll(Duration::from_millis(200)) {
+                // The rebalance callback ran inside the last poll, before any message of the
+                // new assignment: the windower learns every partition it owns first.
+                if consumer.context().generation() != assignment {
+                    assignment = consumer.context().generation();
+                    let partitions = consumer.context().partitions();
+                    log(&format!("assigned partitions {partitions:?} of {topic}"));
+                    let mut job = lock(&job);
+                    job.tracker.retain_partitions(
+                        &partitions
+                            .iter()
+                            .map(|&p| (topic.clone(), p))
+                            .collect::<Vec<_>>(),
+                    );
+                    let closed = job.scorer.assign(&partitions);
+                    job.write(&closed)?;
+                }
+                let polled = consumer.poll(Duration::from_millis(200));
+                let mut job = lock(&job);
+                if let Some(e) = job.failed.take() {
+                    return Err(e);
+                }
+                let mut closed = Vec::new();
+                match polled {
                     Some(Ok(m)) => {
                         last_message = Instant::now();
                         let payload = m.payload().unwrap_or_default();
-                        let outcome = scorer.line_from(m.partition(), payload);
-                        if let Outcome::Scored(t, _) = &outcome {
-                            last_tweet_ms = Some(t.created_ms);
-                        }
-                        let window = handle(&mut sink, payload, outcome)?;
-                        tracker.consumed(m.topic(), m.partition(), m.offset(), window);
+                        let window = job.line(m.partition(), payload, None)?;
+                        job.tracker
+                            .consumed(m.topic(), m.partition(), m.offset(), window);
                     }
-                    Some(Err(e)) => log(&format!("Kafka: {e}")),
-                    None => {
-                        if args
-                            .idle_exit_secs
-                            .is_some_and(|s| last_message.elapsed() >= Duration::from_secs(s))
-                        {
-                            log("no message for the idle time: stopping");
-                            break;
-                        }
+                    Some(Err(kafka::KafkaError::PartitionEOF(p))) => {
+                        closed.extend(job.scorer.at_end(p));
                     }
+                    Some(Err(e)) => errors.log(&e.to_string()),
+                    None => {}
                 }
-                if let Some(until) = scorer.windower().closed_until() {
-                    sink.flush()?;
-                    tracker.written_until(until.as_millisecond());
-                    let offsets = tracker.to_commit();
-                    kafka::commit(&consumer, &offsets).map_err(|e| format!("commit: {e}"))?;
+                // Errors (a broker that is down) count as idle time too.
+                if args
+                    .idle_exit_secs
+                    .is_some_and(|s| last_message.elapsed() >= Duration::from_secs(s))
+                {
+                    log("no message for the idle time: stopping");
+                    break;
                 }
+                let due = last_commit.elapsed() >= COMMIT_EVERY;
+                if due {
+                    closed.extend(job.scorer.tick());
+                }
+                job.write(&closed)?;
+                if due || !closed.is_empty() {
+                    let offsets = job.checkpoint()?;
+                    job.commit(&consumer, &offsets);
+                    last_commit = Instant::now();
+                }
+                let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
                 heartbeat
-                    .beat(
-                        &status(&scorer.counts, started, last_tweet_ms, false),
-                        false,
-                    )
+                    .beat(&status, false)
                     .map_err(|e| format!("heartbeat: {e}"))?;
             }
-            finish(&mut scorer, &mut sink, args.emit)?;
-            tracker.written_until(i64::MAX);
-            let offsets = tracker.to_commit();
-            kafka::commit(&consumer, &offsets).map_err(|e| format!("commit: {e}"))?;
+            let mut done = lock(&job);
+            let offsets = done.write_all()?;
+            done.commit(&consumer, &offsets);
         }
         source => {
             let mut input: Box<dyn BufRead> = match source {
@@ -290,6 +408,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                 )),
                 other => return Err(format!("{other} is not a source dw-score reads")),
             };
+            let mut job = lock(&job);
             let mut buf = Vec::with_capacity(8 << 10);
             while !stop.load(Ordering::Relaxed) {
                 let Some(line) = lines::read_line(&mut input, &mut buf, lines::MAX_LINE)
@@ -298,55 +417,77 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     break;
                 };
                 let outcome = match line {
-                    Line::Text => scorer.line(&buf),
+                    Line::Text => None,
                     Line::TooLong(n) => {
-                        scorer.counts.lines += 1;
-                        scorer.counts.malformed += 1;
-                        Outcome::Malformed(format!("a line of {n} bytes, over the limit"))
+                        job.scorer.counts.lines += 1;
+                        job.scorer.counts.malformed += 1;
+                        Some(Outcome::Malformed(format!(
+                            "a line of {n} bytes, over the limit"
+                        )))
                     }
                 };
-                if let Outcome::Scored(t, _) = &outcome {
-                    last_tweet_ms = Some(t.created_ms);
-                }
-                handle(&mut sink, &buf, outcome)?;
+                job.line(0, &buf, outcome)?;
+                let revised = job.scorer.take_revised();
+                job.write(&revised)?;
+                let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
                 heartbeat
-                    .beat(
-                        &status(&scorer.counts, started, last_tweet_ms, false),
-                        false,
-                    )
+                    .beat(&status, false)
                     .map_err(|e| format!("heartbeat: {e}"))?;
             }
-            finish(&mut scorer, &mut sink, args.emit)?;
+            job.write_all()?;
         }
     }
-    if let Some(d) = dead.as_mut() {
-        d.flush()?;
-    }
+    let job = lock(&job);
     heartbeat
-        .beat(&status(&scorer.counts, started, last_tweet_ms, true), true)
+        .beat(
+            &status(&job.scorer.counts, started, job.last_tweet_ms, true),
+            true,
+        )
         .map_err(|e| format!("heartbeat: {e}"))?;
     log(&format!(
         "done: {}",
-        serde_json::to_string(&scorer.counts).unwrap_or_default()
+        serde_json::to_string(&job.scorer.counts).unwrap_or_default()
     ));
     Ok(())
 }
 
-/// Writes every window still open (end of input, or shutdown) and makes the sink durable.
-fn finish(scorer: &mut Scorer, sink: &mut Sink, emit: Emit) -> Result<(), String> {
-    for w in scorer.flush() {
-        if emit == Emit::Windows {
-            sink.window(&w)?;
+/// Offsets are committed (after the windows they depend on are written) this often.
+const COMMIT_EVERY: Duration = Duration::from_secs(1);
+
+/// Logs a repeated error (a broker that is down) once, then counts it: one line every 10 s
+/// says how often it came, rather than 20 lines a second.
+#[derive(Default)]
+struct ErrorLog {
+    last: Option<(String, Instant)>,
+    repeats: u64,
+}
+
+impl ErrorLog {
+    fn log(&mut self, error: &str) {
+        match &self.last {
+            Some((e, at)) if e == error && at.elapsed() < Duration::from_secs(10) => {
+                self.repeats += 1;
+            }
+            _ => {
+                if self.repeats > 0 {
+                    log(&format!(
+                        "Kafka: the last error came {} more times",
+                        self.repeats
+                    ));
+                }
+                log(&format!("Kafka: {error}"));
+                self.last = Some((error.to_string(), Instant::now()));
+                self.repeats = 0;
+            }
         }
     }
-    sink.flush()
 }
 
 /// Reads partial windows from every input and writes one merged window per (debate, start).
 fn merge(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
     let mut merged: BTreeMap<(String, jiff::Timestamp, u32), Window> = BTreeMap::new();
     for source in from {
-        for w in sink::read_windows(source)? {
+        for w in dw_pipeline::window::latest(sink::read_windows(source)?) {
             let key = (w.debate.clone(), w.start, w.length_secs);
             match merged.get_mut(&key) {
                 Some(m) => m.merge(&w),

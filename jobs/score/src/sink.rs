@@ -12,7 +12,7 @@ use dw_pipeline::window::Window;
 use serde::Serialize;
 
 pub struct Sink {
-    out: Box<dyn Write>,
+    out: Box<dyn Write + Send>,
     s3: Option<S3Sink>,
     closed_until: Option<jiff::Timestamp>,
 }

@@ -65,7 +65,7 @@ fn windows_match_a_hand_computation() {
         "{not json".to_string(),
         String::new(),                                          // keep-alive
         status("5", "2015-08-07T01:02:00Z", "the debate"),      // watermark 01:01:30 closes 01:00
-        status("6", "2015-08-07T01:00:20Z", "Trump: terrible"), // late for 01:00
+        status("6", "2015-08-07T01:00:20Z", "Trump: terrible"), // late for 01:00: a revision
     ]
     .join("\r\n");
     let (w, stderr) = run_score(
@@ -78,7 +78,11 @@ fn windows_match_a_hand_computation() {
             "status.json",
         ],
     );
-    assert_eq!(w.len(), 3, "{w:?}");
+    assert_eq!(
+        w.len(),
+        4,
+        "01:00, 01:00 again with tweet 6, 01:01, 01:02: {w:?}"
+    );
 
     let first = &w[0];
     assert_eq!(first["start"], "2015-08-07T01:00:00Z");
@@ -111,19 +115,38 @@ fn windows_match_a_hand_computation() {
     assert_eq!(bush["most_negative"]["id"], "2");
     close(&bush["most_negative"]["score"], 2.07);
 
-    let second = &w[1];
+    assert_eq!(first["revision"], 0);
+
+    // Tweet 6 came after 01:00 was written: the window is written again, with it.
+    let revised = &w[1];
+    assert_eq!(revised["start"], "2015-08-07T01:00:00Z");
+    assert_eq!(
+        (revised["revision"].as_u64(), revised["late"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(revised["tweets"], 4);
+    let trump = &revised["candidates"]["trump"];
+    assert_eq!(
+        (trump["tweets"].as_u64(), trump["scored_words"].as_u64()),
+        (Some(3), Some(5))
+    );
+    close(&trump["happiness_sum"], 7.88 + 7.88 + 8.12 + 2.38 + 2.84);
+    assert_eq!(
+        trump["most_negative"]["id"], "3",
+        "2.38 is still below 2.84"
+    );
+    assert_eq!(revised["candidates"]["bush"], first["candidates"]["bush"]);
+
+    let second = &w[2];
     assert_eq!(second["start"], "2015-08-07T01:01:00Z");
     assert_eq!(second["tweets"], 1);
-    assert_eq!(
-        second["late"], 1,
-        "tweet 6 came after its window was written"
-    );
+    assert_eq!(second["late"], 0);
     close(&second["candidates"]["bush"]["mean"], 8.46);
     assert_eq!(second["candidates"]["trump"]["tweets"], 0);
     assert_eq!(second["candidates"]["trump"]["mean"], Value::Null);
 
-    assert_eq!(w[2]["start"], "2015-08-07T01:02:00Z");
-    assert_eq!(w[2]["tweets"], 1);
+    assert_eq!(w[3]["start"], "2015-08-07T01:02:00Z");
+    assert_eq!(w[3]["tweets"], 1);
 
     let dead = std::fs::read_to_string(dir.path().join("dead.jsonl")).unwrap();
     assert_eq!(dead.lines().count(), 1);
@@ -138,6 +161,8 @@ fn windows_match_a_hand_computation() {
     assert_eq!(status["counts"]["malformed"], 1);
     assert_eq!(status["counts"]["keep_alives"], 1);
     assert_eq!(status["counts"]["windows"], 3);
+    assert_eq!(status["counts"]["revisions"], 1);
+    assert_eq!(status["counts"]["late"], 1);
     assert!(stderr.contains("done:"), "{stderr}");
 }
 

@@ -1,0 +1,323 @@
+//! Windows do not depend on the order tweets arrive in. 20,000 tweets (the texts and users of
+//! the shipped first-GOP-debate sample, re-stamped ten a second over 33 minutes with new ids) go
+//! through topics of 1, 4 and 6 partitions, read from a backlog or as they are produced, by one
+//! scorer or a group of two; merged at their latest revisions, the windows equal those of one
+//! dw-score reading the same tweets from a file: every sum, every standout.
+//!
+//! Before the fix (a watermark over the partitions seen so far, late tweets moved to the next
+//! window) a 4-partition backlog left about three quarters of the tweets out of their windows.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dw_pipeline::kafka;
+use dw_pipeline::testkit::{create_topic, kafka_peers as peers, unique};
+use serde_json::Value;
+
+const TWEETS: usize = 20_000;
+/// 2015-08-07T01:00:00Z, the first GOP debate's first hour.
+const START_MS: i64 = 1_438_909_200_000;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The sample's statuses, re-stamped 100 ms apart in time order, with ids of their own.
+fn tweets() -> Vec<String> {
+    let sample: Vec<Value> = std::fs::read_to_string(repo().join("data/replay/2015-08-06.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (0..TWEETS)
+        .map(|i| {
+            let mut t = sample[i % sample.len()].clone();
+            let ms = START_MS + i as i64 * 100;
+            let at = jiff::Timestamp::from_millisecond(ms).unwrap();
+            t["created_at"] = at.strftime("%a %b %d %H:%M:%S +0000 %Y").to_string().into();
+            t["timestamp_ms"] = ms.to_string().into();
+            let id = 700_000_000_000_000_000u64 + i as u64;
+            t["id"] = id.into();
+            t["id_str"] = id.to_string().into();
+            serde_json::to_string(&t).unwrap()
+        })
+        .collect()
+}
+
+fn id_of(line: &str) -> String {
+    let v: Value = serde_json::from_str(line).unwrap();
+    v["id_str"].as_str().unwrap().to_string()
+}
+
+const CANDIDATES: [&str; 6] = [
+    "--candidate",
+    "trump=Trump,Donald Trump,@realDonaldTrump",
+    "--candidate",
+    "bush=Jeb,Jeb Bush,@JebBush",
+    "--candidate",
+    "cruz=Ted Cruz,Cruz,@tedcruz",
+];
+
+fn scorer(from: &str, out: &Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_dw-score"))
+        .args(["--from", from])
+        .arg("--to")
+        .arg(format!("file:{}", out.display()))
+        .args(["--debate", "2015-08-06"])
+        .args(CANDIDATES)
+        .args([
+            "--kafka-option",
+            "session.timeout.ms=3000",
+            "--kafka-option",
+            "heartbeat.interval.ms=1000",
+            "--kafka-option",
+            "max.poll.interval.ms=10000",
+        ])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dw-score starts")
+}
+
+fn finish(mut child: Child, limit: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                e.read_to_string(&mut err).ok();
+            }
+            assert!(status.success(), "dw-score failed: {err}");
+            return err;
+        }
+        if start.elapsed() > limit {
+            child.kill().ok();
+            panic!("dw-score did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The windows of `files`, each at its latest revision, merged across members by `dw-score
+/// merge` (the cluster's own merge).
+fn merged(files: &[PathBuf], out: &Path) -> BTreeMap<String, Value> {
+    let mut merge = Command::new(env!("CARGO_BIN_EXE_dw-score"));
+    merge.arg("merge");
+    for f in files.iter().filter(|f| f.exists()) {
+        merge.arg("--from").arg(format!("file:{}", f.display()));
+    }
+    let status = merge
+        .arg("--to")
+        .arg(format!("file:{}", out.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read_to_string(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let w: Value = serde_json::from_str(l).unwrap();
+            (w["start"].as_str().unwrap().to_string(), w)
+        })
+        .collect()
+}
+
+/// Every sum and standout of two sets of windows is the same (sums of the same numbers added
+/// in another order may differ in the last bits).
+fn assert_same(case: &str, got: &BTreeMap<String, Value>, want: &BTreeMap<String, Value>) {
+    let starts = |m: &BTreeMap<String, Value>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(starts(got), starts(want), "{case}: the same windows");
+    for (start, w) in want {
+        let g = &got[start];
+        assert_eq!(g["tweets"], w["tweets"], "{case} {start}: tweets");
+        for c in ["trump", "bush", "cruz"] {
+            let (gc, wc) = (&g["candidates"][c], &w["candidates"][c]);
+            for k in ["tweets", "scored_tweets", "scored_words"] {
+                assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
+            }
+            let (gs, ws) = (
+                gc["happiness_sum"].as_f64().unwrap(),
+                wc["happiness_sum"].as_f64().unwrap(),
+            );
+            assert!(
+                (gs - ws).abs() <= 1e-9 * ws.abs().max(1.0),
+                "{case} {start} {c}: {gs} {ws}"
+            );
+            for k in ["most_positive", "most_negative"] {
+                assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
+            }
+        }
+    }
+}
+
+struct Case {
+    partitions: u32,
+    members: usize,
+    /// Produce while the scorers run (in time order), rather than before they start.
+    live: bool,
+}
+
+impl Case {
+    fn name(&self) -> String {
+        format!(
+            "{} partition(s), {} member(s), {}",
+            self.partitions,
+            self.members,
+            if self.live { "live" } else { "backlog" }
+        )
+    }
+}
+
+fn produce(brokers: &str, topic: &str, lines: &[String], paced: bool) {
+    let producer = kafka::producer(brokers, &[]).expect("producer");
+    for (i, line) in lines.iter().enumerate() {
+        kafka::send(&producer, topic, &id_of(line), line.as_bytes()).unwrap();
+        // Live: about 4,000 a second, so that the scorers read while the topic grows.
+        if paced && i % 400 == 399 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    kafka::flush(&producer, Duration::from_secs(60)).expect("all records acknowledged");
+}
+
+fn run(
+    brokers: &str,
+    tansu: &str,
+    lines: &[String],
+    case: &Case,
+    dir: &Path,
+) -> (BTreeMap<String, Value>, u64) {
+    let topic = unique(&format!("order-{}-{}", case.partitions, case.members));
+    create_topic(tansu, brokers, &topic, case.partitions);
+    if !case.live {
+        produce(brokers, &topic, lines, false);
+    }
+    let group = unique("order");
+    let name = format!("p{}-m{}-{}", case.partitions, case.members, case.live);
+    let outputs: Vec<PathBuf> = (0..case.members)
+        .map(|m| dir.join(format!("{name}-m{m}.jsonl")))
+        .collect();
+    let children: Vec<Child> = outputs
+        .iter()
+        .enumerate()
+        .map(|(m, out)| {
+            let member = format!("m{m}");
+            let mut extra = vec!["--idle-exit-secs", "10"];
+            if case.members > 1 {
+                extra.extend(["--member", member.as_str()]);
+            }
+            scorer(
+                &format!("kafka://{brokers}/{topic}?group={group}"),
+                out,
+                &extra,
+            )
+        })
+        .collect();
+    if case.live {
+        std::thread::sleep(Duration::from_secs(3)); // the group forms
+        produce(brokers, &topic, lines, true);
+    }
+    let logs: Vec<String> = children
+        .into_iter()
+        .map(|c| finish(c, Duration::from_secs(240)))
+        .collect();
+    let late: u64 = logs
+        .iter()
+        .filter_map(|l| l.split("\"late\":").nth(1))
+        .filter_map(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    (
+        merged(&outputs, &dir.join(format!("{name}-merged.jsonl"))),
+        late,
+    )
+}
+
+#[test]
+fn windows_do_not_depend_on_partitions_arrival_order_or_members() {
+    let Some((brokers, tansu)) = peers() else {
+        return;
+    };
+    let lines = tweets();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tweets.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let reference_out = dir.path().join("reference.jsonl");
+    finish(
+        scorer(&format!("file:{}", file.display()), &reference_out, &[]),
+        Duration::from_secs(120),
+    );
+    let reference = merged(&[reference_out], &dir.path().join("reference-merged.jsonl"));
+    let counted: u64 = reference
+        .values()
+        .map(|w| w["tweets"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, TWEETS as u64, "the file run counts every tweet");
+    assert_eq!(reference.len(), 34, "33 minutes and a bit");
+
+    let cases = [
+        Case {
+            partitions: 1,
+            members: 1,
+            live: false,
+        },
+        Case {
+            partitions: 4,
+            members: 1,
+            live: false,
+        },
+        Case {
+            partitions: 6,
+            members: 1,
+            live: false,
+        },
+        Case {
+            partitions: 4,
+            members: 2,
+            live: false,
+        },
+        Case {
+            partitions: 6,
+            members: 2,
+            live: false,
+        },
+        Case {
+            partitions: 4,
+            members: 1,
+            live: true,
+        },
+        Case {
+            partitions: 6,
+            members: 2,
+            live: true,
+        },
+    ];
+    // The cases share the broker; each has its own topic and group. Two at a time.
+    for pair in cases.chunks(2) {
+        std::thread::scope(|s| {
+            let runs: Vec<_> = pair
+                .iter()
+                .map(|case| {
+                    let (brokers, tansu, lines, dir) = (&brokers, &tansu, &lines, dir.path());
+                    s.spawn(move || (case.name(), run(brokers, tansu, lines, case, dir)))
+                })
+                .collect();
+            for r in runs {
+                let (name, (windows, late)) = r.join().expect("the case ran");
+                eprintln!(
+                    "{name}: {} windows, {late} tweets revised a written window",
+                    windows.len()
+                );
+                assert_same(&name, &windows, &reference);
+            }
+        });
+    }
+}
