@@ -534,7 +534,7 @@ fn schedule_command(cli: &Cli, command: &ScheduleCommand) -> Result<()> {
     let args = match command {
         ScheduleCommand::Remove { dry_run } => {
             let before = schedule::read_crontab()?;
-            let after = schedule::edit(&before, None);
+            let after = schedule::edit(&before, None)?;
             if *dry_run {
                 return print_result(cli.output, &schedule::diff(&before, &after), &after);
             }
@@ -575,7 +575,7 @@ fn schedule_command(cli: &Cli, command: &ScheduleCommand) -> Result<()> {
         return print_result(cli.output, &block, &entries);
     }
     let before = schedule::read_crontab()?;
-    let after = schedule::edit(&before, Some(&block));
+    let after = schedule::edit(&before, Some(&block))?;
     if args.dry_run {
         return print_result(cli.output, &schedule::diff(&before, &after), &entries);
     }

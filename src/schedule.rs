@@ -90,14 +90,20 @@ pub fn entries(
         let log = |what: &str| quote(&o.log_dir.join(format!("dw-{date}-{what}.log")));
         out.push(Entry {
             up: format!(
-                "{} {base} cluster up --debate {date} --scheduled >> {} 2>&1",
+                "{} {}",
                 cron_fields(up_at, &o.tz),
-                log("up")
+                cron_command(&format!(
+                    "{base} cluster up --debate {date} --scheduled >> {} 2>&1",
+                    log("up")
+                ))
             ),
             down: format!(
-                "{} {base} cluster down --debate {date} --if-exists --scheduled >> {} 2>&1",
+                "{} {}",
                 cron_fields(down_at, &o.tz),
-                log("down")
+                cron_command(&format!(
+                    "{base} cluster down --debate {date} --if-exists --scheduled >> {} 2>&1",
+                    log("down")
+                ))
             ),
             debate: date,
             tiers: e.tiers(),
@@ -142,7 +148,36 @@ pub fn block(entries: &[Entry], o: &ScheduleOptions) -> String {
 }
 
 /// `crontab` with dw's block replaced by `block` (removed when `None`); every other line kept.
-pub fn edit(crontab: &str, block: Option<&str>) -> String {
+/// A crontab whose markers do not pair (a BEGIN without its END, an END alone, two BEGINs) is
+/// refused: dw cannot tell which lines are its own, and would delete the user's.
+pub fn edit(crontab: &str, block: Option<&str>) -> Result<String> {
+    let mut begin_at: Option<usize> = None;
+    for (i, line) in crontab.lines().enumerate() {
+        let n = i + 1;
+        let unpaired = match (line == BEGIN, line == END, begin_at) {
+            (true, _, Some(open)) => Some(format!(
+                "line {n} opens dw's block again (line {open} opened it and it was not closed)"
+            )),
+            (true, _, None) => {
+                begin_at = Some(n);
+                None
+            }
+            (_, true, None) => Some(format!("line {n} closes a dw block that was never opened")),
+            (_, true, Some(_)) => {
+                begin_at = None;
+                None
+            }
+            _ => None,
+        };
+        if let Some(why) = unpaired {
+            return Err(unpaired_markers(why));
+        }
+    }
+    if let Some(open) = begin_at {
+        return Err(unpaired_markers(format!(
+            "line {open} opens dw's block and no `{END}` closes it"
+        )));
+    }
     let mut out = String::new();
     let mut inside = false;
     let mut placed = false;
@@ -170,7 +205,20 @@ pub fn edit(crontab: &str, block: Option<&str>) -> String {
         }
         out.push_str(b);
     }
-    out
+    Ok(out)
+}
+
+fn unpaired_markers(why: String) -> Error {
+    Error::input_with_hint(
+        format!("the crontab's dw markers do not pair: {why}"),
+        "fix them with `crontab -e` (dw edits only the lines between its BEGIN and END \
+         markers, and will not guess which lines are its own)",
+    )
+}
+
+/// A command for a crontab line: cron turns an unescaped `%` into a newline.
+fn cron_command(command: &str) -> String {
+    command.replace('%', "\\%")
 }
 
 /// A line diff of two crontabs, for `--dry-run`.
@@ -252,13 +300,50 @@ mod tests {
     fn edit_replaces_only_the_block_and_is_idempotent() {
         let mine = "MAILTO=me\n0 5 * * * backup\n";
         let block_a = format!("{BEGIN}\n1 2 3 4 * a\n{END}\n");
-        let once = edit(mine, Some(&block_a));
+        let once = edit(mine, Some(&block_a)).unwrap();
         assert_eq!(once, format!("{mine}\n{block_a}"));
-        assert_eq!(edit(&once, Some(&block_a)), once);
+        assert_eq!(edit(&once, Some(&block_a)).unwrap(), once);
         let block_b = format!("{BEGIN}\n5 6 7 8 * b\n{END}\n");
-        let replaced = edit(&once, Some(&block_b));
+        let replaced = edit(&once, Some(&block_b)).unwrap();
         assert!(replaced.contains("5 6 7 8 * b") && !replaced.contains("1 2 3 4 * a"));
-        assert_eq!(edit(&replaced, None).trim_end(), mine.trim_end());
+        assert_eq!(edit(&replaced, None).unwrap().trim_end(), mine.trim_end());
+    }
+
+    /// A BEGIN with no END used to swallow every line after it (the user's own jobs).
+    #[test]
+    fn markers_that_do_not_pair_are_refused_and_nothing_is_lost() {
+        let cases = [
+            (
+                format!("0 5 * * * backup\n{BEGIN}\n1 2 3 4 * a\n30 6 * * * mine\n"),
+                "line 2 opens dw's block and no `# END dw schedule` closes it",
+            ),
+            (
+                format!("{END}\n0 5 * * * backup\n"),
+                "line 1 closes a dw block that was never opened",
+            ),
+            (
+                format!("{BEGIN}\n1 * * * * a\n{BEGIN}\n{END}\n"),
+                "line 3 opens dw's block again (line 1 opened it and it was not closed)",
+            ),
+        ];
+        for (crontab, why) in cases {
+            for block in [None, Some("x\n")] {
+                let err = edit(&crontab, block).unwrap_err();
+                assert_eq!(err.exit_code(), 2);
+                assert_eq!(
+                    err.to_string(),
+                    format!("the crontab's dw markers do not pair: {why}")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_percent_sign_in_a_path_is_escaped_for_cron() {
+        assert_eq!(
+            cron_command("/opt/dw%1/dw up >> '/var/log/a%b.log'"),
+            "/opt/dw\\%1/dw up >> '/var/log/a\\%b.log'"
+        );
     }
 
     #[test]

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct Duration(jiff::SignedDuration);
 
 impl Duration {
+    /// The longest duration dw accepts.
+    pub const LONGEST: Duration = Duration::from_secs(366 * 24 * 3600);
+
     pub const fn from_secs(secs: i64) -> Self {
         Duration(jiff::SignedDuration::from_secs(secs))
     }
@@ -31,6 +34,11 @@ impl FromStr for Duration {
         })?;
         if d.is_negative() || d.is_zero() {
             return Err(format!("`{s}` must be longer than zero"));
+        }
+        // Every duration dw takes (look-backs, windows, margins, leads) is well under a year;
+        // a longer one is a typo, and time arithmetic with it would overflow.
+        if d > Duration::LONGEST.0 {
+            return Err(format!("`{s}` is too long: at most 366 days (`8784h`)"));
         }
         Ok(Duration(d))
     }

@@ -265,3 +265,32 @@ fn fixture_paths_exist() {
     // The error tests above lean on these fixtures; say so plainly if they move.
     assert!(std::path::Path::new(&fixture("spot")).is_dir());
 }
+
+/// Durations past a year are refused with exit 2, on the command line and in the config (they
+/// used to overflow the time arithmetic and panic with exit 101).
+#[test]
+fn a_huge_duration_is_bad_input_not_a_panic() {
+    let err = quote_from_files(&["m3.large", "--lookback", "99999999999h"], 2);
+    assert!(
+        err.contains("`99999999999h` is too long: at most 366 days (`8784h`)"),
+        "{err}"
+    );
+    for args in [
+        &["spot", "backtest", "m3.large", "--window", "99999999999h"][..],
+        &["spot", "backtest", "m3.large", "--every", "99999999999h"][..],
+        &["schedule", "print", "--lead", "99999999999h"][..],
+    ] {
+        let err = fails(args, None, 2);
+        assert!(err.contains("is too long"), "{args:?}: {err}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo().join("configs/dw.toml"))
+        .unwrap()
+        .replace("lookback = \"60m\"", "lookback = \"99999999999h\"");
+    write(dir.path(), "dw.toml", &text);
+    let err = fails(&["--config", "dw.toml", "debates"], Some(dir.path()), 2);
+    assert!(
+        err.contains("dw.toml:") && err.contains("is too long"),
+        "{err}"
+    );
+}

@@ -8,7 +8,7 @@ mod credentials;
 mod frames;
 mod oauth;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,12 +29,29 @@ use serde::Serialize;
 const V1_STREAM: &str = "https://stream.twitter.com/1.1/statuses/filter.json";
 const V2_STREAM: &str = "https://api.twitter.com/2/tweets/search/stream";
 const V2_RULES: &str = "https://api.twitter.com/2/tweets/search/stream/rules";
+/// Loading the credentials and setting the v2 rules may take this long.
+const SETUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// A URL for the log: any `user:password@` in it is replaced by `***@`.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
     name = "dw-ingest",
     version,
-    about = "Tweet streams and archives into Kafka"
+    about = "Tweet streams and archives into Kafka",
+    args_override_self = true
 )]
 struct Args {
     /// Source: twitter-v1, twitter-v2, s3://BUCKET/PREFIX/, file:PATH or -
@@ -202,9 +219,19 @@ struct Ingest {
     started: Instant,
     last_tweet_ms: Option<i64>,
     backoff_secs: f64,
+    /// Connected now, and the stream sent its first bytes (an archive: its first record read).
     connected: bool,
+    /// It was connected once: a lost connection is "reconnecting", not "starting".
+    was_connected: bool,
     /// The largest `limit.track` of the current connection (it counts since the connection began).
     connection_limit: u64,
+}
+
+/// How a wait for a future ended.
+enum Waited<T> {
+    Done(T),
+    TimedOut,
+    Stopped,
 }
 
 impl Ingest {
@@ -212,13 +239,46 @@ impl Ingest {
         d.mul_f64(self.args.time_scale.max(0.0))
     }
 
+    /// Awaits `future` for at most `limit`, looking at the stop flag (SIGTERM) every 100 ms.
+    async fn until_stopped<T>(
+        &self,
+        limit: Duration,
+        future: impl std::future::Future<Output = T>,
+    ) -> Waited<T> {
+        let deadline = tokio::time::Instant::now() + limit;
+        tokio::pin!(future);
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Waited::Stopped;
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Waited::TimedOut;
+            }
+            let step = (deadline - now).min(Duration::from_millis(100));
+            if let Ok(out) = tokio::time::timeout(step, &mut future).await {
+                return Waited::Done(out);
+            }
+        }
+    }
+
     fn beat(&mut self, done: bool) {
         if let Err(e) = self.sink.tick() {
             log(&format!("sink: {e}"));
         }
+        // "running" (what the start step waits for) only once the source has delivered.
+        let state = if done {
+            "stopped"
+        } else if self.connected {
+            "running"
+        } else if self.was_connected {
+            "reconnecting"
+        } else {
+            "starting"
+        };
         let status = serde_json::json!({
             "job": "ingest",
-            "state": if done { "stopped" } else { "running" },
+            "state": state,
             "at": jiff::Timestamp::now(),
             "source": self.args.from.to_string(),
             "connected": self.connected,
@@ -303,19 +363,40 @@ impl Ingest {
 
     async fn stream(&mut self, v2: bool) -> Result<(), String> {
         let terms = self.track_terms()?;
-        let auth = credentials::load(&self.args.credentials, v2).await?;
+        let auth = match self
+            .until_stopped(SETUP_LIMIT, credentials::load(&self.args.credentials, v2))
+            .await
+        {
+            Waited::Done(auth) => auth?,
+            Waited::TimedOut => {
+                return Err(format!(
+                    "no credentials from {} within {}s",
+                    self.args.credentials,
+                    SETUP_LIMIT.as_secs()
+                ));
+            }
+            Waited::Stopped => return Ok(()),
+        };
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| e.to_string())?;
         if let (true, credentials::Auth::Bearer(token)) = (v2, &auth) {
-            sync_rules(
-                &client,
-                self.args.rules_url.as_deref().unwrap_or(V2_RULES),
-                token,
-                &terms,
-            )
-            .await?;
+            let rules = self.args.rules_url.as_deref().unwrap_or(V2_RULES);
+            match self
+                .until_stopped(SETUP_LIMIT, sync_rules(&client, rules, token, &terms))
+                .await
+            {
+                Waited::Done(done) => done?,
+                Waited::TimedOut => {
+                    return Err(format!(
+                        "the stream rules at {} did not answer within {}s",
+                        redact(rules),
+                        SETUP_LIMIT.as_secs()
+                    ));
+                }
+                Waited::Stopped => return Ok(()),
+            }
         }
         let url = self
             .args
@@ -323,7 +404,11 @@ impl Ingest {
             .clone()
             .unwrap_or_else(|| (if v2 { V2_STREAM } else { V1_STREAM }).to_string());
         let mut backoff = Backoff::default();
-        log(&format!("streaming {} terms from {url}", terms.len()));
+        log(&format!(
+            "streaming {} terms from {}",
+            terms.len(),
+            redact(&url)
+        ));
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(());
@@ -402,9 +487,20 @@ impl Ingest {
                 ])
                 .bearer_auth(token),
         };
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => return Ended::Failure(Failure::Network, format!("connection failed: {e}")),
+        // The answer's headers must come within the stall time, and SIGTERM is heard meanwhile.
+        let deadline = self.scaled(Duration::from_secs(self.args.stall_secs));
+        let response = match self.until_stopped(deadline, request.send()).await {
+            Waited::Stopped => return Ended::Stopped,
+            Waited::TimedOut => {
+                return Ended::Failure(
+                    Failure::Network,
+                    format!("no answer within {}s", self.args.stall_secs),
+                );
+            }
+            Waited::Done(Ok(r)) => r,
+            Waited::Done(Err(e)) => {
+                return Ended::Failure(Failure::Network, format!("connection failed: {e}"));
+            }
         };
         let status = response.status().as_u16();
         match status {
@@ -422,10 +518,12 @@ impl Ingest {
         let mut body = response.bytes_stream();
         let stall = self.scaled(Duration::from_secs(self.args.stall_secs));
         let mut last_data = Instant::now();
+        let mut parsed_one = false;
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return Ended::Stopped;
             }
+
             // Short waits, so that `stop` is seen promptly; the stall clock runs across them.
             let next = tokio::time::timeout(
                 stall.clamp(Duration::from_millis(1), Duration::from_millis(200)),
@@ -433,6 +531,8 @@ impl Ingest {
             );
             let chunk = match next.await {
                 Err(_) => {
+                    // A quiet stream: what was written still reaches the file within 250 ms.
+                    self.beat(false);
                     if last_data.elapsed() >= stall {
                         return Ended::Failure(
                             Failure::Network,
@@ -450,11 +550,11 @@ impl Ingest {
             last_data = Instant::now();
             if !self.connected {
                 self.connected = true;
-                backoff.healthy();
-                self.backoff_secs = 0.0;
+                self.was_connected = true;
                 log("connected");
             }
             for frame in framer.push(&chunk) {
+                let malformed_before = self.counts.malformed;
                 match frame {
                     Frame::KeepAlive => self.counts.keep_alives += 1,
                     Frame::Garbage(bytes) => {
@@ -466,7 +566,15 @@ impl Ingest {
                         return Ended::Failure(Failure::Network, "bad framing".into());
                     }
                     Frame::Message(bytes) => match self.message(&bytes) {
-                        Ok(None) => {}
+                        Ok(None) => {
+                            // Only a message that parses resets the back-off (garbage does not:
+                            // a broken endpoint is not a healthy connection).
+                            if !parsed_one && self.counts.malformed == malformed_before {
+                                parsed_one = true;
+                                backoff.healthy();
+                                self.backoff_secs = 0.0;
+                            }
+                        }
                         Ok(Some((code, reason))) => {
                             log(&format!("disconnect message {code}: {reason}"));
                             // 2 duplicate stream, 6 token revoked, 7 admin logout: reconnecting
@@ -510,6 +618,11 @@ impl Ingest {
                     continue;
                 }
                 dw_pipeline::lines::Line::Text => {}
+            }
+            if !self.connected {
+                self.connected = true;
+                self.was_connected = true;
+                log("reading records");
             }
             if let (Some(speed), Ok(text)) = (pace, std::str::from_utf8(&buf))
                 && let Ok(Message::Tweet(t)) = tweet::parse(text)
@@ -708,6 +821,7 @@ async fn run(args: Args) -> Result<(), String> {
         last_tweet_ms: None,
         backoff_secs: 0.0,
         connected: false,
+        was_connected: false,
         connection_limit: 0,
     };
     ingest.beat(false);
@@ -716,11 +830,17 @@ async fn run(args: Args) -> Result<(), String> {
         Endpoint::TwitterV2 => ingest.stream(true).await,
         Endpoint::S3 { bucket, prefix } => ingest.archive_s3(&bucket, &prefix, speed).await,
         Endpoint::File(path) => {
-            let mut bytes = Vec::new();
-            std::fs::File::open(&path)
-                .and_then(|mut f| f.read_to_end(&mut bytes))
+            // Streamed: a 200 MB archive is not read into memory.
+            let file = std::fs::File::open(&path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let mut reader = decoded(&path.display().to_string(), bytes);
+            let mut reader: Box<dyn BufRead> = if path.to_string_lossy().ends_with(".gz") {
+                Box::new(BufReader::with_capacity(
+                    1 << 16,
+                    flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+                ))
+            } else {
+                Box::new(BufReader::with_capacity(1 << 16, file))
+            };
             let mut clock = None;
             ingest.lines(&mut reader, speed, &mut clock)
         }

@@ -388,3 +388,225 @@ impl Drop for GzFile {
         }
     }
 }
+
+/// A stub stream answering each connection with `respond` (after reading the request).
+fn stub(respond: impl Fn(&mut TcpStream) + Send + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut s) = conn else { continue };
+            read_request(&mut s);
+            respond(&mut s);
+        }
+    });
+    port
+}
+
+fn state(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("status.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["state"].as_str().map(str::to_string)
+}
+
+/// Every state the heartbeat shows over `how_long`.
+fn states_during(dir: &Path, how_long: Duration) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < how_long {
+        if let Some(s) = state(dir)
+            && seen.last() != Some(&s)
+        {
+            seen.push(s);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    seen
+}
+
+/// Not "running" (what the start step counts as healthy) until the stream has sent bytes:
+/// a stream that says 401 after 1.5 s, and one that never answers at all.
+#[test]
+fn the_heartbeat_says_running_only_once_the_stream_delivered() {
+    let port = stub(|s| {
+        std::thread::sleep(Duration::from_millis(1500));
+        status(s, 401, "Unauthorized");
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/stream");
+    // The real clock: the answer's 1.5 s are within the first-byte deadline.
+    let child = ingest(
+        &["--stream-url", &url, "--time-scale", "1"],
+        &dir.path().join("out"),
+        dir.path(),
+    );
+    let seen = states_during(dir.path(), Duration::from_millis(1200));
+    assert_eq!(seen, ["starting"], "before the answer");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(state(dir.path()).as_deref(), Some("stopped"));
+
+    // Accepts, reads the request, never answers: still "starting"; SIGTERM ends it at once.
+    let port = stub(|_| std::thread::sleep(Duration::from_secs(600)));
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/stream");
+    let child = ingest(
+        &["--stream-url", &url, "--time-scale", "1"],
+        &dir.path().join("out"),
+        dir.path(),
+    );
+    let seen = states_during(dir.path(), Duration::from_secs(2));
+    assert_eq!(seen, ["starting"]);
+    sigterm(&child);
+    let asked = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // Healthy once bytes come (a keep-alive is enough).
+    let port = stub(|s| {
+        start_200(s);
+        for _ in 0..100 {
+            if chunk(s, b"\r\n").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/stream");
+    let child = ingest(&["--stream-url", &url], &dir.path().join("out"), dir.path());
+    let seen = states_during(dir.path(), Duration::from_secs(2));
+    assert_eq!(seen.last().map(String::as_str), Some("running"), "{seen:?}");
+    sigterm(&child);
+    assert!(child.wait_with_output().unwrap().status.success());
+}
+
+/// An endpoint that answers garbage: each connection fails, and the waits grow by Twitter's
+/// network rule (250 ms more each time) instead of starting over at 250 ms.
+#[test]
+fn garbage_does_not_reset_the_back_off() {
+    let port = stub(|s| {
+        start_200(s);
+        let _ = chunk(s, b"this is not a length prefix\r\n");
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/stream");
+    let child = ingest(&["--stream-url", &url], &dir.path().join("out"), dir.path());
+    std::thread::sleep(Duration::from_secs(2));
+    sigterm(&child);
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    let waits: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split("reconnecting in ").nth(1))
+        .map(|w| w.split(' ').next().unwrap())
+        .take(4)
+        .collect();
+    assert_eq!(waits, ["250ms", "500ms", "750ms", "1s"], "{log}");
+}
+
+/// Tweets, then a silent stream (not even keep-alives): the file has them within a second.
+#[test]
+fn a_quiet_stream_still_flushes_the_file() {
+    let (statuses, _) = sample();
+    let first: Vec<String> = statuses[..5].to_vec();
+    let port = stub(move |s| {
+        start_200(s);
+        for m in &first {
+            let _ = chunk(s, &framed(m));
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let url = format!("http://127.0.0.1:{port}/stream");
+    let child = ingest(
+        &["--stream-url", &url, "--time-scale", "1"],
+        &out,
+        dir.path(),
+    );
+    let start = Instant::now();
+    let mut lines = 0;
+    while start.elapsed() < Duration::from_secs(3) && lines < 5 {
+        lines = std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    sigterm(&child);
+    child.wait_with_output().unwrap();
+    assert_eq!(lines, 5, "flushed while the stream is quiet");
+}
+
+/// user:password in the stream URL never reaches the log.
+#[test]
+fn credentials_in_the_stream_url_are_not_logged() {
+    let port = stub(|s| status(s, 401, "Unauthorized"));
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://dwuser:s3cr3t-pw@127.0.0.1:{port}/stream");
+    let child = ingest(&["--stream-url", &url], &dir.path().join("out"), dir.path());
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("streaming 2 terms from http://***@127.0.0.1"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("s3cr3t-pw") && !log.contains("dwuser"),
+        "{log}"
+    );
+}
+
+/// A 120 MB archive file is streamed: the process stays far below the file's size.
+#[test]
+fn an_archive_file_is_streamed_not_read_into_memory() {
+    let (statuses, _) = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+        let mut size = 0;
+        let mut i = 0u64;
+        while size < 120 << 20 {
+            // New ids so that none is dropped as a duplicate.
+            let line = statuses[i as usize % statuses.len()].replacen(
+                "\"id_str\":\"",
+                &format!("\"id_str\":\"9{i:012}"),
+                1,
+            );
+            writeln!(f, "{line}").unwrap();
+            size += line.len() + 1;
+            i += 1;
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dw-ingest"))
+        .current_dir(dir.path())
+        .args(["--from", "file:big.jsonl", "--to", "file:/dev/null"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut peak_kb = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            for line in text.lines().filter(|l| l.starts_with("VmHWM:")) {
+                let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(peak_kb > 0, "the peak was read");
+    assert!(peak_kb < 60 * 1024, "peak {peak_kb} kB for a 120 MB file");
+}
