@@ -58,15 +58,54 @@ pub struct KafkaConfig {
     #[serde(default = "default_kafka_port")]
     pub port: u16,
     #[serde(default = "default_topic")]
-    pub topic: String,
+    pub topic: Topic,
     pub partitions: Count,
 }
 
 fn default_kafka_port() -> u16 {
     9092
 }
-fn default_topic() -> String {
-    "tweets".into()
+fn default_topic() -> Topic {
+    Topic("tweets".into())
+}
+
+/// A Kafka topic name as Kafka allows it: 1 to 249 of `A-Z a-z 0-9 . _ -` (so it can reach a
+/// script or a command line as it is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Topic(String);
+
+impl Topic {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Topic {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        if (1..=249).contains(&s.len()) && s.chars().all(legal) && s != "." && s != ".." {
+            Ok(Topic(s))
+        } else {
+            Err(format!(
+                "{:?} is not a Kafka topic name: 1 to 249 of A-Z, a-z, 0-9, `.`, `_` and `-`",
+                s
+            ))
+        }
+    }
+}
+
+impl From<Topic> for String {
+    fn from(t: Topic) -> String {
+        t.0
+    }
+}
+
+impl std::fmt::Display for Topic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,7 +244,7 @@ impl TryFrom<i64> for Count {
             .ok()
             .filter(|&n| (1..=256).contains(&n))
             .map(Count)
-            .ok_or_else(|| format!("{v} is not an instance count (1 to 256)"))
+            .ok_or_else(|| format!("{v} is out of range: a count from 1 to 256"))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The handlebars registry over dw's embedded templates, in strict mode: a value the plan does
 //! not have is an error naming the template and line, never an empty string. Output is shell, so
-//! nothing is HTML-escaped; string values go through the `sh` helper, which single-quotes them.
+//! the escape function quotes every `{{value}}` for bash (comments too); the `sh` helper does the
+//! same for helper arguments. Templates never use `{{{raw}}}`.
 
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
@@ -43,7 +44,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Quotes a value for a POSIX shell: `it's` becomes `'it'\''s'`.
+/// Quotes a value for bash: `it's` becomes `'it'\''s'`, and a control character (a newline,
+/// a tab, ...) is written as `$'\xHH'`, so the value stays on its line (a comment cannot be
+/// ended by it) and is never interpreted. Values of safe characters stay as they are.
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
@@ -51,7 +54,34 @@ pub fn shell_quote(s: &str) -> String {
     {
         return s.to_string();
     }
-    format!("'{}'", s.replace('\'', r"'\''"))
+    let mut out = String::new();
+    let mut quoted = String::new();
+    let close = |quoted: &mut String, out: &mut String| {
+        if !quoted.is_empty() {
+            out.push('\'');
+            out.push_str(&quoted.replace('\'', r"'\''"));
+            out.push('\'');
+            quoted.clear();
+        }
+    };
+    for c in s.chars() {
+        if c.is_control() {
+            close(&mut quoted, &mut out);
+            let mut buf = [0u8; 4];
+            out.push_str("$'");
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+            out.push('\'');
+        } else {
+            quoted.push(c);
+        }
+    }
+    close(&mut quoted, &mut out);
+    if out.is_empty() {
+        out.push_str("''");
+    }
+    out
 }
 
 fn sh_helper(
@@ -97,7 +127,9 @@ impl Renderer {
     pub fn with_templates(templates: &[(&str, &str)]) -> Result<Renderer> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
-        registry.register_escape_fn(handlebars::no_escape);
+        // Every `{{value}}` is quoted for the shell, in commands and comments alike: no value
+        // can reach a script as code.
+        registry.register_escape_fn(shell_quote);
         registry.register_helper("sh", Box::new(sh_helper));
         for (name, source) in templates {
             registry
@@ -145,6 +177,56 @@ mod tests {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
+    }
+
+    #[test]
+    fn control_characters_stay_on_their_line() {
+        assert_eq!(shell_quote("a\nb"), r"'a'$'\x0a''b'");
+        assert_eq!(shell_quote("\t"), r"$'\x09'");
+    }
+
+    /// Hostile values in a comment, in arguments and in a double-quoted string never run:
+    /// the rendered script prints each value literally and creates no file.
+    #[test]
+    fn no_value_reaches_a_script_as_code() {
+        let r = Renderer::with_templates(&[(
+            "t",
+            "#!/usr/bin/env bash\nset -eu\n# a comment about {{v}}\nprintf '%s\\n' {{v}}\nprintf '%s\\n' {{sh v}}\n",
+        )])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("pwned");
+        let m = marker.display();
+        for v in [
+            format!("x\ntouch {m}\n"),
+            format!("x\"; touch {m}; \""),
+            format!("$(touch {m})"),
+            format!("`touch {m}`"),
+            format!("'; touch {m}; '"),
+            format!("a\r\ntouch {m} # \u{202e}\u{200b}"),
+        ] {
+            let script = r.render("t", &serde_json::json!({ "v": v })).unwrap();
+            let out = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{script}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!marker.exists(), "ran code from {v:?}:\n{script}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                format!("{v}\n{v}\n"),
+                "{script}"
+            );
+        }
+        assert!(
+            TEMPLATES.iter().all(|(_, source)| !source.contains("{{{")),
+            "no template bypasses the quoting with {{{{{{raw}}}}}}"
+        );
     }
 
     #[test]

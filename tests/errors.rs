@@ -294,3 +294,20 @@ fn a_huge_duration_is_bad_input_not_a_panic() {
         "{err}"
     );
 }
+
+/// A topic that is not a Kafka topic name (here with a newline and a command after it) is
+/// refused at its line, before anything is rendered.
+#[test]
+fn a_topic_name_kafka_would_refuse_points_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo().join("configs/dw.toml"))
+        .unwrap()
+        .replace("topic = \"tweets\"", "topic = \"tweets\\ntouch /tmp/x\"");
+    write(dir.path(), "dw.toml", &text);
+    let err = fails(&["--config", "dw.toml", "debates"], Some(dir.path()), 2);
+    assert!(err.contains("dw.toml:"), "{err}");
+    assert!(
+        err.contains(r#""tweets\ntouch /tmp/x" is not a Kafka topic name: 1 to 249 of A-Z, a-z, 0-9, `.`, `_` and `-`"#),
+        "{err}"
+    );
+}

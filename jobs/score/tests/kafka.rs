@@ -314,3 +314,31 @@ fn a_broker_restart_mid_run_loses_no_tweet() {
         "every tweet counted once, none lost"
     );
 }
+
+/// No broker at all: `--idle-exit-secs` still ends the run (errors count as idle time), and the
+/// repeated broker errors are a few lines, not twenty a second.
+#[test]
+fn idle_exit_fires_while_the_broker_is_down() {
+    let port = free_port(); // nothing listens there
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let child = scorer(
+        &format!("127.0.0.1:{port}"),
+        "tweets",
+        "nobody",
+        &dir.path().join("out.jsonl"),
+        &["--idle-exit-secs", "4"],
+    );
+    let log = finish(child, Duration::from_secs(30));
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        log.contains("no message for the idle time: stopping"),
+        "{log}"
+    );
+    let lines = log.lines().filter(|l| l.contains("Kafka:")).count();
+    assert!(lines <= 12, "{lines} error lines in 4 s:\n{log}");
+}
