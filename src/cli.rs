@@ -202,6 +202,9 @@ pub struct UpArgs {
     /// The debate evening (YYYY-MM-DD)
     #[arg(long, value_name = "DATE")]
     pub debate: String,
+    /// Launch even though the evening has ended (a replay of a past debate)
+    #[arg(long)]
+    pub force: bool,
     /// Only this tier of the evening
     #[arg(long, value_name = "TIER")]
     pub tier: Option<Tier>,

@@ -35,6 +35,12 @@ fn ts(t: Option<&aws_sdk_emr::primitives::DateTime>) -> Option<Timestamp> {
     t.and_then(|d| Timestamp::from_second(d.secs()).ok())
 }
 
+/// Whether a cluster tagged with `tiers` (e.g. `main+undercard`) tracks every tier of `wanted`.
+pub fn covers(tiers: Option<&str>, wanted: &str) -> bool {
+    let have: Vec<&str> = tiers.unwrap_or_default().split('+').collect();
+    wanted.split('+').all(|t| have.contains(&t))
+}
+
 /// Clusters that dw created (tag `dw:created-by`), optionally for one debate date, alive only
 /// or all that EMR still lists; alive first, newest first.
 pub async fn find(

@@ -100,6 +100,7 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
         return Ok(());
     }
     let date = evening.date.to_string();
+    let now = jiff::Timestamp::now();
     let history = (!args.history.is_empty()).then_some(args.history.as_slice());
     let window = QuoteWindow {
         at: args.at,
@@ -116,9 +117,22 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
             &plan::PlanOptions {
                 quotes,
                 keep_on_failure: args.keep_on_failure,
+                replay_from: (args.force && evening.end() <= now).then_some(now),
             },
         )
     };
+    // An evening that has ended: the watchdog would shut the master down at once.
+    if evening.end() <= now && !args.force && !args.dry_run {
+        return Err(Error::input_with_hint(
+            format!(
+                "the evening of {date} ended at {}: a cluster launched now would be shut down by \
+                 its watchdog at once",
+                evening.end()
+            ),
+            "pass --force to launch anyway (a replay of a past debate: the watchdog then allows \
+             the evening's length from the launch)",
+        ));
+    }
     if args.dry_run {
         let plan = make_plan().await?;
         let request = cluster::request::from_plan(&plan)?;
@@ -136,11 +150,13 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
     let sdk = aws::load(&aws_options(cli, &loaded)).await?;
     let (emr, s3) = (aws::emr(&sdk), aws::s3(&sdk));
 
-    // Idempotent: a live cluster for this debate is the answer, never a second one.
+    // Idempotent: a live cluster for this debate that tracks these tiers is the answer, never a
+    // second one (a main-tier cluster does not track the undercard).
+    let tiers = evening.tiers();
     if let Some(found) = cluster::find(&emr, Some(&date), true)
         .await?
         .into_iter()
-        .next()
+        .find(|f| cluster::covers(f.tier.as_deref(), &tiers))
     {
         let snap = cluster::snapshot(&emr, &found.id).await?;
         log::info(&format!(
@@ -386,6 +402,13 @@ pub async fn down(cli: &Cli, args: &DownArgs) -> Result<()> {
     }
     let sdk = aws::load(&aws_options(cli, &loaded)).await?;
     let emr = aws::emr(&sdk);
+    // Every live cluster of the debate (two `up` from two machines make two): all of them go.
+    if let (Some(date), None) = (&args.which.debate, &args.which.cluster_id) {
+        let live = cluster::find(&emr, Some(date), true).await?;
+        if live.len() > 1 {
+            return down_all(cli, args, &emr, live).await;
+        }
+    }
     let id = match resolve(&emr, &args.which, true).await? {
         Some(id) => Some(id),
         // A debate whose cluster ended already: that is the state `down` wants.
@@ -441,6 +464,54 @@ pub async fn down(cli: &Cli, args: &DownArgs) -> Result<()> {
         state: state.clone(),
     };
     print_result(cli.output, &format!("{id} {state}\n"), &result)
+}
+
+/// Terminates several live clusters of one debate and waits until all are gone.
+async fn down_all(
+    cli: &Cli,
+    args: &DownArgs,
+    emr: &aws_sdk_emr::Client,
+    live: Vec<cluster::Found>,
+) -> Result<()> {
+    let ids: Vec<String> = live.into_iter().map(|f| f.id).collect();
+    log::info(&format!(
+        "{} live clusters for this debate: terminating {}",
+        ids.len(),
+        ids.join(", ")
+    ));
+    for id in &ids {
+        terminate(emr, id).await?;
+    }
+    let mut results = Vec::new();
+    for id in &ids {
+        let mut state = "TERMINATING".to_string();
+        if !args.no_wait {
+            let start = std::time::Instant::now();
+            loop {
+                let s = cluster::snapshot(emr, id).await?;
+                if s.state.starts_with("TERMINATED") {
+                    state = s.state;
+                    break;
+                }
+                if start.elapsed() >= std_duration(args.timeout) {
+                    return Err(Error::Failed(format!(
+                        "{id} is still {} after {}",
+                        s.state, args.timeout
+                    )));
+                }
+                tokio::time::sleep(std_duration(args.poll)).await;
+            }
+        }
+        results.push(DownResult {
+            cluster_id: Some(id.clone()),
+            state,
+        });
+    }
+    let text: String = results
+        .iter()
+        .map(|r| format!("{} {}\n", r.cluster_id.as_deref().unwrap_or("?"), r.state))
+        .collect();
+    print_result(cli.output, &text, &results)
 }
 
 pub async fn diagnose(cli: &Cli, id: &str, log_wait: Duration) -> Result<()> {

@@ -102,6 +102,52 @@ impl From<Topic> for String {
     }
 }
 
+/// Where dw-ingest reads the stream credentials: `env`, `ssm:/PATH` or `s3://BUCKET/KEY`.
+/// Anything else is refused without being echoed (a secret pasted here must not reach a script,
+/// a log or a terminal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CredentialsSource(String);
+
+impl CredentialsSource {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CredentialsSource {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let ok = s == "env"
+            || s.strip_prefix("ssm:/").is_some_and(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
+            })
+            || s.strip_prefix("s3://").is_some_and(|rest| {
+                rest.split_once('/').is_some_and(|(bucket, key)| {
+                    !bucket.is_empty() && !key.is_empty() && !rest.contains(char::is_whitespace)
+                })
+            });
+        if ok {
+            Ok(CredentialsSource(s))
+        } else {
+            Err(format!(
+                "{}jobs.credentials says where dw-ingest reads the stream credentials, not what \
+                 they are: write env, ssm:/PATH or s3://BUCKET/KEY (the value is not shown: it \
+                 may be a secret)",
+                crate::tomlfile::SECRET
+            ))
+        }
+    }
+}
+
+impl From<CredentialsSource> for String {
+    fn from(c: CredentialsSource) -> String {
+        c.0
+    }
+}
+
 impl std::fmt::Display for Topic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -114,8 +160,8 @@ pub struct JobsConfig {
     /// Directory of the cluster builds of dw-ingest and dw-score, relative to this file.
     pub binaries: PathBuf,
     pub stream: Stream,
-    /// `ssm:/path` or `s3://bucket/key`: where dw-ingest reads its credentials at start.
-    pub credentials: String,
+    /// `env`, `ssm:/path` or `s3://bucket/key`: where dw-ingest reads its credentials at start.
+    pub credentials: CredentialsSource,
     /// Another stream endpoint than Twitter's (a proxy, or a test server).
     pub stream_url: Option<String>,
     pub window: Duration,

@@ -205,6 +205,7 @@ async fn render_scripts(cli: &Cli, args: &RenderArgs) -> Result<()> {
         &plan::PlanOptions {
             quotes,
             keep_on_failure: false,
+            replay_from: None,
         },
     )?;
     let mut written = Vec::new();

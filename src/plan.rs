@@ -119,6 +119,9 @@ pub struct PlanOptions {
     pub quotes: BTreeMap<String, Quote>,
     /// Steps do not terminate the cluster when they fail.
     pub keep_on_failure: bool,
+    /// A past evening launched anyway (`up --force`) at this moment: the watchdog allows the
+    /// evening's length from then, not from the calendar.
+    pub replay_from: Option<Timestamp>,
 }
 
 fn sha512_ok(s: &str) -> bool {
@@ -245,7 +248,10 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
     let config = &loaded.config;
     check(config)?;
     let renderer = Renderer::new()?;
-    let deadline = evening.end() + config.watchdog.margin.get();
+    let deadline = match options.replay_from {
+        Some(from) => from + (evening.end() - evening.start()) + config.watchdog.margin.get(),
+        None => evening.end() + config.watchdog.margin.get(),
+    };
     let date = evening.date.to_string();
     let tiers = evening.tiers();
     let name = format!("dw {date} {tiers}");

@@ -9,9 +9,22 @@ use crate::error::{Error, Result};
 pub fn parse<T: DeserializeOwned>(path: &str, text: &str, hint: &str) -> Result<T> {
     toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        located(path, text, span, e.message().trim().to_string(), hint)
+        let message = e.message().trim();
+        match message.strip_prefix(SECRET) {
+            // The value may be a secret: the excerpt shows its line without it.
+            Some(message) if span.end <= text.len() && span.start <= span.end => {
+                let hidden = "\"(not shown)\"";
+                let text = format!("{}{hidden}{}", &text[..span.start], &text[span.end..]);
+                let span = span.start..span.start + hidden.len();
+                located(path, &text, span, message.trim().to_string(), hint)
+            }
+            _ => located(path, text, span, message.to_string(), hint),
+        }
     })
 }
+
+/// Starts the error message of a value that may be a secret: its report does not echo it.
+pub const SECRET: &str = "(secret) ";
 
 /// An [`Error::Toml`] for the byte range `span` of `text`.
 pub fn located(

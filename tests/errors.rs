@@ -311,3 +311,45 @@ fn a_topic_name_kafka_would_refuse_points_at_its_line() {
         "{err}"
     );
 }
+
+/// A secret pasted where dw expects the place of the credentials: refused at load, at its
+/// line, and the value appears nowhere in the report.
+#[test]
+fn a_secret_in_jobs_credentials_is_refused_without_echoing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI";
+    let text = std::fs::read_to_string(common::repo().join("configs/dw.toml"))
+        .unwrap()
+        .replace(
+            "credentials = \"ssm:/dw/twitter\"",
+            &format!("credentials = \"{secret}\""),
+        );
+    write(dir.path(), "dw.toml", &text);
+    let err = fails(&["--config", "dw.toml", "debates"], Some(dir.path()), 2);
+    assert!(!err.contains(secret) && !err.contains("AAAAAAAA"), "{err}");
+    assert!(err.contains("dw.toml:77:"), "{err}");
+    assert!(err.contains("credentials = \"(not shown)\""), "{err}");
+    assert!(
+        err.contains(
+            "write env, ssm:/PATH or s3://BUCKET/KEY (the value is not shown: it may be a secret)"
+        ),
+        "{err}"
+    );
+    std::fs::copy(
+        common::repo().join("configs/debates.toml"),
+        dir.path().join("debates.toml"),
+    )
+    .unwrap();
+    for ok in ["env", "ssm:/dw/twitter", "s3://bucket/dw/twitter.json"] {
+        let text = text.replace(
+            &format!("credentials = \"{secret}\""),
+            &format!("credentials = \"{ok}\""),
+        );
+        write(dir.path(), "dw.toml", &text);
+        let r = common::run(
+            dw().current_dir(dir.path())
+                .args(["--config", "dw.toml", "debates"]),
+        );
+        assert_eq!(r.code, 0, "{ok}: {}", r.stderr);
+    }
+}

@@ -57,7 +57,9 @@ fn dw(endpoint: &str, config: &Path, lock_dir: &Path) -> std::process::Command {
 
 fn up(endpoint: &str, config: &Path, dir: &Path, debate: &str, extra: &[&str]) -> common::Run {
     run(dw(endpoint, config, dir)
-        .args(["cluster", "up", "--debate", debate, "--output", "json"])
+        .args([
+            "cluster", "up", "--force", "--debate", debate, "--output", "json",
+        ])
         .args(history_args())
         .args(extra))
 }
@@ -218,7 +220,15 @@ fn up_launches_what_the_plan_says_and_down_removes_it() {
     };
     assert_eq!(tag("dw:debate").as_deref(), Some("2015-11-10"));
     assert_eq!(tag("dw:tier").as_deref(), Some("main+undercard"));
-    assert_eq!(tag("dw:deadline").as_deref(), Some("2015-11-11T05:30:00Z"));
+    // 2015-11-10 ended long ago (launched with --force): the watchdog allows the evening's
+    // 4 h 30 min (00:00 to 04:30 UTC) plus the 1 h margin from the launch.
+    let deadline: jiff::Timestamp = tag("dw:deadline").unwrap().parse().unwrap();
+    let ahead = deadline - jiff::Timestamp::now();
+    assert!(
+        ahead > jiff::SignedDuration::from_mins(5 * 60 + 20)
+            && ahead <= jiff::SignedDuration::from_mins(5 * 60 + 30),
+        "{deadline}"
+    );
     assert!(tag("dw:created-by").unwrap().starts_with("dw "));
 
     let master = groups
@@ -446,6 +456,7 @@ fn up_waits_until_the_jobs_run() {
         .args([
             "cluster",
             "up",
+            "--force",
             "--debate",
             "2016-01-14",
             "--poll",
@@ -531,6 +542,7 @@ fn a_bootstrap_failure_is_diagnosed_from_its_log() {
         .args([
             "cluster",
             "up",
+            "--force",
             "--debate",
             "2016-01-28",
             "--poll",
@@ -683,6 +695,7 @@ fn bad_input_launches_and_stages_nothing() {
         .args([
             "cluster",
             "up",
+            "--force",
             "--debate",
             "2016-02-13",
             "--endpoint-url",
@@ -705,6 +718,7 @@ fn bad_input_launches_and_stages_nothing() {
     let r = run(dw(&endpoint, &config, dir.path()).args([
         "cluster",
         "up",
+        "--force",
         "--debate",
         "2016-02-13",
         "--no-wait",
@@ -712,4 +726,87 @@ fn bad_input_launches_and_stages_nothing() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.ends_with("error: m3.huge is not offered in any zone of us-east-1\nhint: check the instance type's spelling, or pick another region with --region\n"), "{}", r.stderr);
     assert!(clusters_for(&a, "2016-02-13").is_empty());
+}
+
+/// An evening that has ended is refused unless forced; an undercard `up` does not reuse a
+/// main-tier cluster (it does not track the undercard's candidates); `down --debate` then
+/// terminates every live cluster of the evening, not one of them.
+#[test]
+fn tiers_are_matched_and_down_takes_every_cluster_of_the_debate() {
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
+    let (dir, config, _) = setup(&endpoint, "tiers", true);
+    let refused = run(dw(&endpoint, &config, dir.path()).args([
+        "cluster",
+        "up",
+        "--debate",
+        "2015-10-28",
+        "--tier",
+        "main",
+    ]));
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .starts_with("error: the evening of 2015-10-28 ended at 2015-10-29T"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("hint: pass --force"),
+        "{}",
+        refused.stderr
+    );
+
+    // `up` (the helper) forces: 2015 is long gone.
+    let launch = |tier: &str| -> Value {
+        let r = up(
+            &endpoint,
+            &config,
+            dir.path(),
+            "2015-10-28",
+            &["--tier", tier, "--no-wait"],
+        );
+        assert_eq!(r.code, 0, "{tier}: {}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let main = launch("main");
+    let undercard = launch("undercard");
+    assert_eq!(undercard["already_running"], false, "{undercard}");
+    assert_ne!(main["cluster_id"], undercard["cluster_id"]);
+    let again = launch("undercard");
+    assert_eq!(again["already_running"], true);
+    assert_eq!(again["cluster_id"], undercard["cluster_id"]);
+
+    let down = run(dw(&endpoint, &config, dir.path()).args([
+        "cluster",
+        "down",
+        "--debate",
+        "2015-10-28",
+        "--poll",
+        "200ms",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let gone: Vec<Value> = serde_json::from_str(&down.stdout).unwrap();
+    let mut ids: Vec<&str> = gone
+        .iter()
+        .map(|g| g["cluster_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let mut want = [
+        main["cluster_id"].as_str().unwrap(),
+        undercard["cluster_id"].as_str().unwrap(),
+    ];
+    want.sort();
+    assert_eq!(ids, want);
+    assert!(gone.iter().all(|g| g["state"] == "TERMINATED"), "{gone:?}");
+    let a = aws(&endpoint);
+    assert!(
+        clusters_for(&a, "2015-10-28")
+            .iter()
+            .all(|(_, state)| state == "TERMINATED")
+    );
 }

@@ -220,6 +220,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         .args([
             "cluster",
             "up",
+            "--force",
             "--debate",
             "2016-03-10",
             "--no-wait",
@@ -391,7 +392,33 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         .unwrap();
         assert_eq!(status["state"], "running", "{job}: {status}");
     }
-    // The 2016-03-10 deadline passed long ago: the watchdog shut the "master" down at once.
+    // A past evening launched with --force: the watchdog allows the evening's length from the
+    // launch, so it has not fired.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!node.join("shutdown-called").exists(), "the watchdog waits");
+    // The same staged script with its deadline in the past shuts the "master" down at once.
+    let watchdog = (0..actions.len())
+        .map(|n| root.join(format!("action-{n}.sh")))
+        .find(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .contains("readonly DEADLINE_EPOCH=")
+        })
+        .expect("the watchdog action");
+    let pid_file = mnt.join("var/log/dw/watchdog.pid");
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    Command::new("kill").arg(pid.trim()).status().unwrap();
+    std::fs::remove_file(&pid_file).unwrap();
+    let text = std::fs::read_to_string(&watchdog).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("readonly DEADLINE_EPOCH="))
+        .unwrap()
+        .to_string();
+    std::fs::write(&watchdog, text.replace(&line, "readonly DEADLINE_EPOCH=1")).unwrap();
+    let mut bash = Command::new("bash");
+    env(&mut bash);
+    assert!(bash.arg(&watchdog).status().unwrap().success());
     let start = Instant::now();
     while !node.join("shutdown-called").exists() {
         assert!(

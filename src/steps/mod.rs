@@ -51,7 +51,7 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
             "--track".into(),
             terms.join(","),
             "--credentials".into(),
-            config.jobs.credentials.clone(),
+            config.jobs.credentials.as_str().to_string(),
         ],
         health_timeout_secs: health,
     };
