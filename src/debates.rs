@@ -51,7 +51,44 @@ pub struct Candidate {
     pub name: String,
     pub party: String,
     /// Stream filter and attribution terms: name forms, @handle, hashtags.
-    pub terms: Vec<String>,
+    pub terms: Vec<Term>,
+}
+
+/// A track term. Twitter's `track` parameter and dw's job arguments separate terms with
+/// commas, so a term cannot hold one (it would become two terms); Twitter allows 60 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Term(String);
+
+impl Term {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Term {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s.trim().is_empty() {
+            Err("an empty track term".into())
+        } else if s.contains(',') {
+            Err(format!(
+                "the track term {s:?} holds a comma, which separates terms: make it two terms"
+            ))
+        } else if s.chars().any(char::is_control) || s.len() > 60 {
+            Err(format!(
+                "{s:?} is not a track term: at most 60 bytes, no control characters"
+            ))
+        } else {
+            Ok(Term(s))
+        }
+    }
+}
+
+impl From<Term> for String {
+    fn from(t: Term) -> String {
+        t.0
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -84,7 +84,7 @@ pub fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
         .into_iter()
         .map(|c| CandidateTerms {
             key: c.key,
-            terms: c.candidate.terms,
+            terms: c.candidate.terms.into_iter().map(String::from).collect(),
         })
         .collect();
     let names: BTreeMap<String, String> = evening

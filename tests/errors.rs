@@ -353,3 +353,22 @@ fn a_secret_in_jobs_credentials_is_refused_without_echoing_it() {
         assert_eq!(r.code, 0, "{ok}: {}", r.stderr);
     }
 }
+
+/// A track term with a comma would be split in two by the stream and the scorer: refused at
+/// its line in the calendar.
+#[test]
+fn a_track_term_with_a_comma_points_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(common::repo().join("configs/dw.toml")).unwrap();
+    write(dir.path(), "dw.toml", &config);
+    let calendar = std::fs::read_to_string(common::repo().join("configs/debates.toml"))
+        .unwrap()
+        .replacen("terms = [\"", "terms = [\"Trump, Donald\", \"", 1);
+    write(dir.path(), "debates.toml", &calendar);
+    let err = fails(&["--config", "dw.toml", "debates"], Some(dir.path()), 2);
+    assert!(err.contains("debates.toml:"), "{err}");
+    assert!(
+        err.contains(r#"the track term "Trump, Donald" holds a comma, which separates terms: make it two terms"#),
+        "{err}"
+    );
+}

@@ -36,7 +36,7 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
     let candidates = evening.candidates();
     let terms: Vec<&str> = candidates
         .iter()
-        .flat_map(|c| c.candidate.terms.iter().map(String::as_str))
+        .flat_map(|c| c.candidate.terms.iter().map(crate::debates::Term::as_str))
         .collect();
     let date = evening.date.to_string();
     let health = config.jobs.health_timeout.as_secs();
@@ -77,7 +77,8 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
     ];
     for c in &candidates {
         score_args.push("--candidate".into());
-        score_args.push(format!("{}={}", c.key, c.candidate.terms.join(",")));
+        let terms: Vec<&str> = c.candidate.terms.iter().map(|t| t.as_str()).collect();
+        score_args.push(format!("{}={}", c.key, terms.join(",")));
     }
     let score = Job {
         name: "dw-score".into(),
