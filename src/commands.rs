@@ -441,29 +441,33 @@ pub async fn down(cli: &Cli, args: &DownArgs) -> Result<()> {
     }
     terminate(&emr, &id).await?;
     log::info(&format!("terminating {id}"));
-    let mut state = "TERMINATING".to_string();
-    if !args.no_wait {
-        let start = std::time::Instant::now();
-        loop {
-            let s = cluster::snapshot(&emr, &id).await?;
-            if s.state.starts_with("TERMINATED") {
-                state = s.state;
-                break;
-            }
-            if start.elapsed() >= std_duration(args.timeout) {
-                return Err(Error::Failed(format!(
-                    "{id} is still {} after {}",
-                    s.state, args.timeout
-                )));
-            }
-            tokio::time::sleep(std_duration(args.poll)).await;
-        }
-    }
+    let state = until_terminated(&emr, &id, args).await?;
     let result = DownResult {
         cluster_id: Some(id.clone()),
         state: state.clone(),
     };
     print_result(cli.output, &format!("{id} {state}\n"), &result)
+}
+
+/// Waits (unless `--no-wait`) until EMR says `id` is terminated; its state then.
+async fn until_terminated(emr: &aws_sdk_emr::Client, id: &str, args: &DownArgs) -> Result<String> {
+    if args.no_wait {
+        return Ok("TERMINATING".into());
+    }
+    let start = std::time::Instant::now();
+    loop {
+        let s = cluster::snapshot(emr, id).await?;
+        if s.state.starts_with("TERMINATED") {
+            return Ok(s.state);
+        }
+        if start.elapsed() >= std_duration(args.timeout) {
+            return Err(Error::Failed(format!(
+                "{id} is still {} after {}",
+                s.state, args.timeout
+            )));
+        }
+        tokio::time::sleep(std_duration(args.poll)).await;
+    }
 }
 
 /// Terminates several live clusters of one debate and waits until all are gone.
@@ -484,24 +488,7 @@ async fn down_all(
     }
     let mut results = Vec::new();
     for id in &ids {
-        let mut state = "TERMINATING".to_string();
-        if !args.no_wait {
-            let start = std::time::Instant::now();
-            loop {
-                let s = cluster::snapshot(emr, id).await?;
-                if s.state.starts_with("TERMINATED") {
-                    state = s.state;
-                    break;
-                }
-                if start.elapsed() >= std_duration(args.timeout) {
-                    return Err(Error::Failed(format!(
-                        "{id} is still {} after {}",
-                        s.state, args.timeout
-                    )));
-                }
-                tokio::time::sleep(std_duration(args.poll)).await;
-            }
-        }
+        let state = until_terminated(emr, id, args).await?;
         results.push(DownResult {
             cluster_id: Some(id.clone()),
             state,

@@ -554,9 +554,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_price_above_the_bid_loses_the_node_and_the_rest_is_paid_on_demand() {
-        // Steady at 0.0100; at 01:30 the price jumps to 0.0300 for 30 min, then back.
+    /// Steady at 0.0100; at 01:30 the price jumps to 0.0300 for 30 min, then back; a launch at
+    /// 01:00 for two hours.
+    fn spike() -> (History, Launch) {
         let history = History {
             zones: vec![zone(
                 "us-east-1a",
@@ -572,6 +572,12 @@ mod tests {
             window: Duration::from_secs(2 * 3600),
             debate_night: false,
         };
+        (history, launch)
+    }
+
+    #[test]
+    fn a_price_above_the_bid_loses_the_node_and_the_rest_is_paid_on_demand() {
+        let (history, launch) = spike();
         let r = backtest(vec![Policy::Seed, Policy::OnDemand])
             .run(&history, std::slice::from_ref(&launch))
             .unwrap();
@@ -597,21 +603,7 @@ mod tests {
     /// on demand; the figures per policy follow from it.
     #[test]
     fn the_recovery_plan_leaves_a_gap_then_pays_on_demand() {
-        let history = History {
-            zones: vec![zone(
-                "us-east-1a",
-                &[
-                    ("2016-04-01T00:00:00Z", 10_000),
-                    ("2016-04-01T01:30:00Z", 30_000),
-                    ("2016-04-01T02:00:00Z", 10_000),
-                ],
-            )],
-        };
-        let launch = Launch {
-            at: t("2016-04-01T01:00:00Z"),
-            window: Duration::from_secs(2 * 3600),
-            debate_night: false,
-        };
+        let (history, launch) = spike();
         let mut run = backtest(vec![Policy::Seed, Policy::OnDemand]);
         run.recovery_delay = RECOVERY_DELAY;
         let r = run.run(&history, std::slice::from_ref(&launch)).unwrap();

@@ -5,25 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{FAST_GROUP, finish, repo};
 use dw_pipeline::kafka;
 use dw_pipeline::testkit::{
     create_topic, durable_broker, free_port, kafka_peers as peers, s3_put, unique,
 };
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Fast group joins against Tansu (librdkafka's defaults make the first join take ~20 s).
-const FAST_GROUP: [&str; 6] = [
-    "--kafka-option",
-    "session.timeout.ms=3000",
-    "--kafka-option",
-    "heartbeat.interval.ms=1000",
-    "--kafka-option",
-    "max.poll.interval.ms=10000",
-];
 
 fn sample() -> Vec<String> {
     std::fs::read_to_string(repo().join("data/replay/2015-08-06.jsonl"))
@@ -65,27 +54,6 @@ fn scorer(brokers: &str, topic: &str, group: &str, out: &Path, extra: &[&str]) -
         .stderr(Stdio::piped())
         .spawn()
         .expect("dw-score starts")
-}
-
-/// Waits for a child with a deadline; kills it if the deadline passes.
-fn finish(mut child: Child, limit: Duration) -> String {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                use std::io::Read;
-                e.read_to_string(&mut err).ok();
-            }
-            assert!(status.success(), "dw-score failed: {err}");
-            return err;
-        }
-        if start.elapsed() > limit {
-            child.kill().ok();
-            panic!("dw-score did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn windows(path: &Path) -> Vec<Value> {

@@ -10,8 +10,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod common;
+
+use common::{FAST_GROUP, finish, repo};
 use dw_pipeline::kafka;
 use dw_pipeline::testkit::{create_topic, kafka_peers as peers, unique};
 use serde_json::Value;
@@ -19,10 +22,6 @@ use serde_json::Value;
 const TWEETS: usize = 20_000;
 /// 2015-08-07T01:00:00Z, the first GOP debate's first hour.
 const START_MS: i64 = 1_438_909_200_000;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The sample's statuses, re-stamped 100 ms apart in time order, with ids of their own.
 fn tweets() -> Vec<String> {
@@ -67,39 +66,12 @@ fn scorer(from: &str, out: &Path, extra: &[&str]) -> Child {
         .arg(format!("file:{}", out.display()))
         .args(["--debate", "2015-08-06"])
         .args(CANDIDATES)
-        .args([
-            "--kafka-option",
-            "session.timeout.ms=3000",
-            "--kafka-option",
-            "heartbeat.interval.ms=1000",
-            "--kafka-option",
-            "max.poll.interval.ms=10000",
-        ])
+        .args(FAST_GROUP)
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("dw-score starts")
-}
-
-fn finish(mut child: Child, limit: Duration) -> String {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                use std::io::Read;
-                e.read_to_string(&mut err).ok();
-            }
-            assert!(status.success(), "dw-score failed: {err}");
-            return err;
-        }
-        if start.elapsed() > limit {
-            child.kill().ok();
-            panic!("dw-score did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The windows of `files`, each at its latest revision, merged across members by `dw-score
