@@ -23,7 +23,10 @@ pub struct AwsOptions {
 pub async fn load(opts: &AwsOptions) -> Result<SdkConfig> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         // Throttling and transient errors are retried with back-off by the SDK.
-        .retry_config(RetryConfig::standard().with_max_attempts(5));
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        // An endpoint that accepts and never answers must not hang `up` (and its lock) or
+        // `down`: every call has limits, and the retries stop after the last attempt.
+        .timeout_config(timeouts());
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
@@ -50,6 +53,23 @@ pub async fn load(opts: &AwsOptions) -> Result<SdkConfig> {
         return Err(no_credentials());
     }
     Ok(config)
+}
+
+/// Connect within 10 s; the first byte of an answer within `DW_AWS_TIMEOUT` seconds (default
+/// 60: uploads of the job binaries included); an attempt within twice that; a whole call, its
+/// retries included, within 5 minutes.
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    let secs = std::env::var("DW_AWS_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .unwrap_or(60);
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .read_timeout(std::time::Duration::from_secs(secs))
+        .operation_attempt_timeout(std::time::Duration::from_secs(secs * 2))
+        .operation_timeout(std::time::Duration::from_secs(300))
+        .build()
 }
 
 fn no_credentials() -> Error {

@@ -39,7 +39,8 @@ pub struct Cli {
         long,
         global = true,
         help_heading = "Global options",
-        value_name = "REGION"
+        value_name = "REGION",
+        value_parser = parse_region
     )]
     pub region: Option<String>,
 
@@ -48,7 +49,8 @@ pub struct Cli {
         long,
         global = true,
         help_heading = "Global options",
-        value_name = "URL"
+        value_name = "URL",
+        value_parser = parse_endpoint_url
     )]
     pub endpoint_url: Option<String>,
 
@@ -475,6 +477,45 @@ pub struct QuoteArgs {
     /// On-demand price of the type, $/hour [default: the config's, then the built-in table]
     #[arg(long, value_name = "P", value_parser = parse_hourly_price)]
     pub on_demand_price: Option<f64>,
+}
+
+/// An AWS region name such as `us-east-1`.
+pub fn parse_region(s: &str) -> Result<String, String> {
+    let ok = s.split('-').count() >= 3
+        && s.split('-').all(|p| !p.is_empty())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not an AWS region; write it like us-east-1"
+        ))
+    }
+}
+
+/// An endpoint URL: http:// or https://, a host, an optional port and path.
+pub fn parse_endpoint_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"));
+    let host_port = rest.map(|r| r.split('/').next().unwrap_or(""));
+    let ok = host_port.is_some_and(|hp| {
+        let (host, port) = match hp.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || hp.starts_with('[') => (h, Some(p)),
+            _ => (hp, None),
+        };
+        !host.is_empty()
+            && !host.contains(char::is_whitespace)
+            && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0))
+    });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not an endpoint URL; write it like http://127.0.0.1:5000 or https://host"
+        ))
+    }
 }
 
 pub fn parse_time(s: &str) -> Result<Timestamp, String> {

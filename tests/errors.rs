@@ -372,3 +372,50 @@ fn a_track_term_with_a_comma_points_at_its_line() {
         "{err}"
     );
 }
+
+/// A malformed endpoint or region is bad input (exit 2) with a sentence, not an SDK dump.
+#[test]
+fn a_malformed_endpoint_or_region_is_bad_input() {
+    let err = fails(
+        &["--endpoint-url", "127.0.0.1:5000", "cluster", "list"],
+        None,
+        2,
+    );
+    assert!(
+        err.contains(
+            "`127.0.0.1:5000` is not an endpoint URL; write it like http://127.0.0.1:5000"
+        ),
+        "{err}"
+    );
+    let err = fails(&["--region", "US East", "cluster", "list"], None, 2);
+    assert!(err.contains("`US East` is not an AWS region"), "{err}");
+}
+
+/// An endpoint that accepts connections and never answers: `cluster list` gives up (it used to
+/// hang for 15 minutes), with exit 1 and a sentence.
+#[test]
+fn an_endpoint_that_never_answers_times_out() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn); // accepted, never answered
+        }
+    });
+    let started = std::time::Instant::now();
+    let r = run(dw()
+        .args(["cluster", "list", "--endpoint-url"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .args(["--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("DW_AWS_TIMEOUT", "1"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(40),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(r.stderr.contains("could not reach AWS"), "{}", r.stderr);
+}

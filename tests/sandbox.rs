@@ -191,6 +191,29 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         .parent()
         .unwrap()
         .to_path_buf();
+    // The stream dw-ingest connects to: keep-alives (a stream with no matching tweet), which is
+    // what "healthy" needs (connected, and bytes received).
+    let stream_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut s) = conn else { continue };
+                std::thread::spawn(move || {
+                    use std::io::{Read, Write};
+                    let mut buf = [0u8; 8192];
+                    let _ = s.read(&mut buf);
+                    let _ = s.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+                    );
+                    while s.write_all(b"2\r\n\r\n\r\n").is_ok() {
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                });
+            }
+        });
+        port
+    };
     let config = std::fs::read_to_string(common::fixture("render/dw-4.2.0.toml"))
         .unwrap()
         .replace("bucket = \"dw-debate-watch\"", &format!("bucket = \"{bucket}\""))
@@ -203,7 +226,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         .replace("client_port = 2181", &format!("client_port = {zk_port}"))
         .replace("port = 9092", &format!("port = {kafka_port}"))
         .replace("partitions = 6", "partitions = 3")
-        .replace("credentials = \"ssm:/dw/twitter\"", &format!("credentials = \"s3://{bucket}/secrets/twitter.json\"\nstream_url = \"http://127.0.0.1:9/1.1/statuses/filter.json\""))
+        .replace("credentials = \"ssm:/dw/twitter\"", &format!("credentials = \"s3://{bucket}/secrets/twitter.json\"\nstream_url = \"http://127.0.0.1:{stream_port}/1.1/statuses/filter.json\""))
         .replace("health_timeout = \"5m\"", "health_timeout = \"60s\"")
         + &format!(
             "\n[node]\nhome = \"{}\"\nmnt = \"{}\"\ninstance_json = \"{}\"\nhostname = \"127.0.0.1\"\nshutdown = \"touch {}\"\n",
