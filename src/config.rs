@@ -40,8 +40,10 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct ZookeeperConfig {
     pub url: String,
-    /// SHA-512 of the tarball, hex; empty until set.
-    pub sha512: String,
+    /// The tarball's published checksum (see [`Checksum::parse`]); empty until set. `sha512`
+    /// is the key's earlier name.
+    #[serde(alias = "sha512")]
+    pub checksum: toml::Spanned<String>,
     #[serde(default = "default_zk_port")]
     pub client_port: u16,
 }
@@ -54,7 +56,8 @@ fn default_zk_port() -> u16 {
 #[serde(deny_unknown_fields)]
 pub struct KafkaConfig {
     pub url: String,
-    pub sha512: String,
+    #[serde(alias = "sha512")]
+    pub checksum: toml::Spanned<String>,
     #[serde(default = "default_kafka_port")]
     pub port: u16,
     #[serde(default = "default_topic")]
@@ -361,15 +364,98 @@ impl From<Markup> for f64 {
     }
 }
 
+/// A tarball's checksum as Apache publishes it, normalised: the algorithm and lower-case hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checksum {
+    pub algo: &'static str,
+    pub hex: String,
+}
+
+impl Checksum {
+    /// Reads `sha512:HEX`, `sha256:HEX`, `sha1:HEX` or bare hex (the length says which), in
+    /// any case, with spaces and line breaks anywhere and the `FILE:` prefix of `gpg
+    /// --print-md` (Apache's `.sha512` files) or the `  FILE` suffix of `sha512sum` tolerated.
+    /// `Ok(None)` when empty.
+    pub fn parse(text: &str) -> std::result::Result<Option<Checksum>, String> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Ok(None);
+        }
+        let lengths = [("sha1", 40), ("sha256", 64), ("sha512", 128)];
+        let (named, rest) = match trimmed.split_once(':') {
+            Some((algo, rest)) => match lengths
+                .iter()
+                .find(|(a, _)| a.eq_ignore_ascii_case(algo.trim()))
+            {
+                Some((a, _)) => (Some(*a), rest),
+                // `gpg --print-md`: "kafka_2.11-1.1.1.tgz: 4E1E 5D66 ..."
+                None if !algo.trim().chars().all(|c| c.is_ascii_hexdigit()) => (None, rest),
+                None => (None, trimmed),
+            },
+            None => (None, trimmed),
+        };
+        // `sha512sum`: "HEX  FILE"; `gpg --print-md`: groups of hex with spaces.
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let hex_words: Vec<&str> = match words.split_last() {
+            Some((last, first))
+                if !first.is_empty() && !last.chars().all(|c| c.is_ascii_hexdigit()) =>
+            {
+                first.to_vec()
+            }
+            _ => words,
+        };
+        let hex: String = hex_words.concat().to_ascii_lowercase();
+        let bad = || {
+            "not a checksum: write it as Apache publishes it, e.g. sha512:<128 hex digits>, \
+             sha256:<64> or sha1:<40> (spaces, any case and gpg's FILE: prefix are fine)"
+                .to_string()
+        };
+        if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let by_length = lengths
+            .iter()
+            .find(|(_, n)| *n == hex.len())
+            .map(|(a, _)| *a);
+        match (named, by_length) {
+            (Some(a), Some(b)) if a == b => Ok(Some(Checksum { algo: a, hex })),
+            (Some(a), _) => Err(format!(
+                "a {a} checksum has {} hex digits, and this one {}",
+                lengths.iter().find(|(x, _)| *x == a).map_or(0, |(_, n)| *n),
+                hex.len()
+            )),
+            (None, Some(b)) => Ok(Some(Checksum { algo: b, hex })),
+            (None, None) => Err(bad()),
+        }
+    }
+}
+
 /// A loaded configuration and where it came from.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub config: Config,
     /// The file it was read from; `None` for the built-in configuration.
     pub path: Option<PathBuf>,
+    /// Its text, for errors found after loading that point at a line.
+    pub text: String,
 }
 
+/// How errors name the built-in configuration.
+pub const BUILT_IN_NAME: &str = "<built-in configs/dw.toml>";
+
 impl Loaded {
+    /// The name errors give the configuration: its path, or the built-in copy's.
+    pub fn name(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| BUILT_IN_NAME.to_string(), |p| p.display().to_string())
+    }
+
+    /// The line (1-based) of byte offset `at` in the configuration's text.
+    pub fn line_of(&self, at: usize) -> usize {
+        self.text[..at.min(self.text.len())].matches('\n').count() + 1
+    }
+
     /// Reads `--config FILE`; without it, `configs/dw.toml` when present, else the built-in one.
     pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
         let path = match explicit {
@@ -386,11 +472,13 @@ impl Loaded {
                 Ok(Loaded {
                     config,
                     path: Some(path),
+                    text,
                 })
             }
             None => Ok(Loaded {
-                config: parse("<built-in configs/dw.toml>", BUILT_IN)?,
+                config: parse(BUILT_IN_NAME, BUILT_IN)?,
                 path: None,
+                text: BUILT_IN.to_string(),
             }),
         }
     }
@@ -442,6 +530,58 @@ pub fn parse(path: &str, text: &str) -> Result<Config> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Apache's forms: bare hex, `algo:` prefixes, `gpg --print-md` (upper case, groups of 8,
+    /// the file name first, wrapped), `sha512sum` output; all normalised to lower-case hex.
+    #[test]
+    fn checksums_are_read_as_apache_publishes_them() {
+        let hex512 = "ab".repeat(64);
+        let want = |algo: &'static str, hex: &str| {
+            Ok(Some(Checksum {
+                algo,
+                hex: hex.to_string(),
+            }))
+        };
+        assert_eq!(Checksum::parse(&hex512), want("sha512", &hex512));
+        assert_eq!(
+            Checksum::parse(&format!("SHA512:{}", hex512.to_uppercase())),
+            want("sha512", &hex512)
+        );
+        let groups: Vec<String> = hex512
+            .to_uppercase()
+            .as_bytes()
+            .chunks(8)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        let print_md = format!(
+            "kafka_2.11-1.1.1.tgz: {}\n                      {}",
+            groups[..8].join(" "),
+            groups[8..].join(" ")
+        );
+        assert_eq!(Checksum::parse(&print_md), want("sha512", &hex512));
+        let sha1 = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(
+            Checksum::parse(&format!("{sha1}  zookeeper-3.4.14.tar.gz")),
+            want("sha1", sha1)
+        );
+        assert_eq!(
+            Checksum::parse(&format!("sha1:{}", sha1.to_uppercase())),
+            want("sha1", sha1)
+        );
+        let sha256 = "93b6f926b10b3ba826266272e3bd9d0fe8b33046da9a2688c58d403eb0a43430";
+        assert_eq!(
+            Checksum::parse(&format!("sha256:{sha256}")),
+            want("sha256", sha256)
+        );
+        assert_eq!(Checksum::parse("  "), Ok(None));
+        assert!(
+            Checksum::parse(&format!("sha512:{sha256}"))
+                .unwrap_err()
+                .contains("128 hex digits")
+        );
+        assert!(Checksum::parse("abc").is_err());
+        assert!(Checksum::parse(&"zz".repeat(64)).is_err());
+    }
 
     #[test]
     fn the_shipped_config_parses_and_targets_emr_4x_with_ganglia() {

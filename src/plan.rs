@@ -11,7 +11,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::bootstrap;
-use crate::config::{Config, InstanceGroup, Loaded, Market};
+use crate::config::{Checksum, InstanceGroup, Loaded, Market};
 use crate::debates::Evening;
 use crate::error::{Error, Result};
 use crate::render::Renderer;
@@ -124,11 +124,8 @@ pub struct PlanOptions {
     pub replay_from: Option<Timestamp>,
 }
 
-fn sha512_ok(s: &str) -> bool {
-    s.len() == 128 && s.chars().all(|c| c.is_ascii_hexdigit())
-}
-
-fn check(config: &Config) -> Result<()> {
+fn check(loaded: &Loaded) -> Result<()> {
+    let config = &loaded.config;
     if config.s3.bucket.trim().is_empty() {
         return Err(Error::input_with_hint(
             "no S3 bucket is configured",
@@ -146,18 +143,45 @@ fn check(config: &Config) -> Result<()> {
             "set jobs.score_workers = 1 (one dw-score on the master)",
         ));
     }
-    for (what, url, sum) in [
-        ("zookeeper", &config.zookeeper.url, &config.zookeeper.sha512),
-        ("kafka", &config.kafka.url, &config.kafka.sha512),
-    ] {
-        if !sha512_ok(sum) {
-            return Err(Error::input_with_hint(
-                format!("{what}.sha512 is not a SHA-512 (128 hex digits): `{sum}`"),
-                format!("set it to the checksum published in {url}.sha512"),
-            ));
+    checksums(loaded).map(|_| ())
+}
+
+/// The tarballs' checksums, normalised; every one missing or malformed is reported at once,
+/// each at its line.
+fn checksums(loaded: &Loaded) -> Result<(Checksum, Checksum)> {
+    let config = &loaded.config;
+    let mut problems = Vec::new();
+    let mut read = |what: &str, url: &str, sum: &toml::Spanned<String>| {
+        let at = format!("{}:{}", loaded.name(), loaded.line_of(sum.span().start));
+        match Checksum::parse(sum.get_ref()) {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => {
+                problems.push(format!(
+                    "{at}: {what}.checksum is not set: copy the one Apache publishes beside \
+                     {url} (its .sha512, or .sha1 for older releases)"
+                ));
+                None
+            }
+            Err(e) => {
+                problems.push(format!("{at}: {what}.checksum: {e}"));
+                None
+            }
         }
+    };
+    let zk = read(
+        "zookeeper",
+        &config.zookeeper.url,
+        &config.zookeeper.checksum,
+    );
+    let kafka = read("kafka", &config.kafka.url, &config.kafka.checksum);
+    match (zk, kafka) {
+        (Some(zk), Some(kafka)) => Ok((zk, kafka)),
+        _ => Err(Error::input_with_hint(
+            problems.join("\n"),
+            "dw verifies every tarball before it installs it: a cluster cannot be launched \
+             without the checksums",
+        )),
     }
-    Ok(())
 }
 
 fn sha256_file(path: &Path) -> Result<(String, u64)> {
@@ -243,10 +267,20 @@ fn group(name: &str, role: &'static str, g: &InstanceGroup, options: &PlanOption
     }
 }
 
+/// A tarball's section for the templates, its checksum normalised (`algo`, `hex`).
+fn with_checksum<T: Serialize>(section: &T, checksum: &Checksum) -> serde_json::Value {
+    let mut v = serde_json::to_value(section).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("checksum".into(), json!(checksum));
+    }
+    v
+}
+
 /// Builds the plan. Touches no network: binaries are hashed from disk, scripts rendered.
 pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Result<ClusterPlan> {
     let config = &loaded.config;
-    check(config)?;
+    check(loaded)?;
+    let (zk_checksum, kafka_checksum) = checksums(loaded)?;
     let renderer = Renderer::new()?;
     let deadline = match options.replay_from {
         Some(from) => from + (evening.end() - evening.start()) + config.watchdog.margin.get(),
@@ -282,8 +316,8 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
         "cluster_name": name,
         "debate": {"date": date, "tiers": tiers},
         "node": config.node,
-        "zookeeper": config.zookeeper,
-        "kafka": config.kafka,
+        "zookeeper": with_checksum(&config.zookeeper, &zk_checksum),
+        "kafka": with_checksum(&config.kafka, &kafka_checksum),
         "watchdog": {
             "deadline": deadline.to_string(),
             "deadline_epoch": deadline.as_second(),

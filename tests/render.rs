@@ -164,12 +164,15 @@ fn with_fixture_binaries(config: String) -> String {
 #[test]
 fn unset_checksums_are_refused_with_where_to_find_them() {
     let dir = tempfile::tempdir().unwrap();
+    // Both missing, or one malformed: every problem is reported at once, each at its line.
     let path = config_in(dir.path(), |c| {
-        with_fixture_binaries(c).replace(&"ab".repeat(64), "")
+        with_fixture_binaries(c)
+            .replace(&"ab".repeat(64), "")
+            .replace(&"cd".repeat(64), "sha512:not-hex")
     });
     let r = render_with(&path, dir.path());
     assert_eq!(r.code, 2);
-    insta::assert_snapshot!(r.stderr);
+    insta::assert_snapshot!(r.stderr.replace(&dir.path().display().to_string(), "<tmp>"));
 }
 
 fn render_with(config: &Path, dir: &Path) -> common::Run {
@@ -205,5 +208,44 @@ fn more_than_one_scorer_is_refused_not_ignored() {
         r.stderr,
         "error: jobs.score_workers = 3: more than one scorer per cluster is not supported yet\n\
          hint: set jobs.score_workers = 1 (one dw-score on the master)\n"
+    );
+}
+
+/// Checksums pasted as Apache publishes them (here `gpg --print-md`: upper case, groups of 8,
+/// the file name first, and `SHA1:` in capitals) reach the scripts as the lower-case hex that
+/// `sha512sum` and `sha1sum` print, with their algorithm.
+#[test]
+fn checksums_reach_the_scripts_normalised() {
+    let dir = tempfile::tempdir().unwrap();
+    let upper: Vec<String> = "CD"
+        .repeat(64)
+        .as_bytes()
+        .chunks(8)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    let print_md = format!("kafka_2.11-1.1.1.tgz: {}", upper.join(" "));
+    let sha1 = "0123456789ABCDEF0123456789ABCDEF01234567";
+    let path = config_in(dir.path(), |c| {
+        with_fixture_binaries(c)
+            .replace(
+                &format!("sha512 = \"{}\"", "cd".repeat(64)),
+                &format!("checksum = \"{print_md}\""),
+            )
+            .replace(
+                &format!("sha512 = \"{}\"", "ab".repeat(64)),
+                &format!("sha512 = \"SHA1:{sha1}\""),
+            )
+    });
+    let r = render_with(&path, dir.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let kafka = std::fs::read_to_string(dir.path().join("out/bootstrap/kafka.sh")).unwrap();
+    assert!(
+        kafka.contains(&format!("sha512 {} \"$KAFKA_HOME\"", "cd".repeat(64))),
+        "{kafka}"
+    );
+    let zk = std::fs::read_to_string(dir.path().join("out/bootstrap/zookeeper.sh")).unwrap();
+    assert!(
+        zk.contains(&format!("sha1 {} \"$ZK_HOME\"", sha1.to_lowercase())),
+        "{zk}"
     );
 }
