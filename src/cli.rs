@@ -207,6 +207,10 @@ pub struct UpArgs {
     /// Launch even though the evening has ended (a replay of a past debate)
     #[arg(long)]
     pub force: bool,
+    /// Stage the job binaries without checking that they run on EMR 4.x (glibc 2.17): for
+    /// stand-ins that run them on this machine
+    #[arg(long)]
+    pub unchecked_binaries: bool,
     /// Only this tier of the evening
     #[arg(long, value_name = "TIER")]
     pub tier: Option<Tier>,

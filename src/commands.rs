@@ -177,6 +177,9 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
 
     let plan = make_plan().await?;
     let request = cluster::request::from_plan(&plan)?;
+    if !args.unchecked_binaries {
+        check_job_binaries(&plan)?;
+    }
     stage::stage(&s3, &loaded.config.s3.bucket, &plan.staged).await?;
     let id = cluster::request::send(&emr, &request).await?;
     log::info(&format!("launched {id} ({})", plan.name));
@@ -232,6 +235,33 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
             )))
         }
     }
+}
+
+/// The job binaries must run on EMR 4.x (glibc 2.17, no extra libraries): the same check as
+/// `dw build-jobs --check-only`, before anything is staged or billed.
+fn check_job_binaries(plan: &plan::ClusterPlan) -> Result<()> {
+    let mut problems = Vec::new();
+    for s in plan.staged.iter().filter(|s| s.kind == "bin") {
+        if let plan::Content::File(path) = &s.content {
+            let check = crate::build_jobs::check(path)?;
+            problems.extend(
+                check
+                    .problems
+                    .iter()
+                    .map(|p| format!("{}: {p}", path.display())),
+            );
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::input_with_hint(
+        format!(
+            "the job binaries would not run on EMR 4.x:\n{}",
+            problems.join("\n")
+        ),
+        "build them with `dw build-jobs` (glibc 2.17) and point jobs.binaries at them",
+    ))
 }
 
 async fn terminate(emr: &aws_sdk_emr::Client, id: &str) -> Result<()> {

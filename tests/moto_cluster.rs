@@ -58,7 +58,14 @@ fn dw(endpoint: &str, config: &Path, lock_dir: &Path) -> std::process::Command {
 fn up(endpoint: &str, config: &Path, dir: &Path, debate: &str, extra: &[&str]) -> common::Run {
     run(dw(endpoint, config, dir)
         .args([
-            "cluster", "up", "--force", "--debate", debate, "--output", "json",
+            "cluster",
+            "up",
+            "--force",
+            "--unchecked-binaries",
+            "--debate",
+            debate,
+            "--output",
+            "json",
         ])
         .args(history_args())
         .args(extra))
@@ -457,6 +464,7 @@ fn up_waits_until_the_jobs_run() {
             "cluster",
             "up",
             "--force",
+            "--unchecked-binaries",
             "--debate",
             "2016-01-14",
             "--poll",
@@ -543,6 +551,7 @@ fn a_bootstrap_failure_is_diagnosed_from_its_log() {
             "cluster",
             "up",
             "--force",
+            "--unchecked-binaries",
             "--debate",
             "2016-01-28",
             "--poll",
@@ -696,6 +705,7 @@ fn bad_input_launches_and_stages_nothing() {
             "cluster",
             "up",
             "--force",
+            "--unchecked-binaries",
             "--debate",
             "2016-02-13",
             "--endpoint-url",
@@ -719,6 +729,7 @@ fn bad_input_launches_and_stages_nothing() {
         "cluster",
         "up",
         "--force",
+        "--unchecked-binaries",
         "--debate",
         "2016-02-13",
         "--no-wait",
@@ -808,5 +819,60 @@ fn tiers_are_matched_and_down_takes_every_cluster_of_the_debate() {
         clusters_for(&a, "2015-10-28")
             .iter()
             .all(|(_, state)| state == "TERMINATED")
+    );
+}
+
+/// Job binaries built for this machine (glibc newer than EMR 4.x's 2.17) are refused before
+/// anything is staged or launched, as `dw build-jobs --check-only` refuses them.
+#[test]
+fn binaries_that_would_not_run_on_emr_are_refused_before_staging() {
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
+    let (dir, config, _) = setup(&endpoint, "glibc", true);
+    let here = Path::new(env!("CARGO_BIN_EXE_dw")).parent().unwrap();
+    if !here.join("dw-ingest").is_file() || !here.join("dw-score").is_file() {
+        // `cargo test -p dw` alone does not build the jobs; the workspace run does.
+        assert!(
+            std::env::var("DW_REQUIRE_PEERS").is_err(),
+            "the workspace's dw-ingest and dw-score are not built"
+        );
+        return;
+    }
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&fixture("render/bin"), &here.display().to_string());
+    std::fs::write(&config, text).unwrap();
+    let r = run(dw(&endpoint, &config, dir.path())
+        .args([
+            "cluster",
+            "up",
+            "--force",
+            "--debate",
+            "2015-09-16",
+            "--no-wait",
+        ])
+        .args(history_args()));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("\nerror: the job binaries would not run on EMR 4.x:\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("dw-ingest: needs GLIBC_2."),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("hint: build them with `dw build-jobs`"),
+        "{}",
+        r.stderr
+    );
+    let a = aws(&endpoint);
+    assert!(
+        clusters_for(&a, "2015-09-16").is_empty(),
+        "nothing launched"
     );
 }

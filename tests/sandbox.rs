@@ -244,6 +244,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
             "cluster",
             "up",
             "--force",
+            "--unchecked-binaries",
             "--debate",
             "2016-03-10",
             "--no-wait",
