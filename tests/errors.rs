@@ -327,7 +327,12 @@ fn a_secret_in_jobs_credentials_is_refused_without_echoing_it() {
     write(dir.path(), "dw.toml", &text);
     let err = fails(&["--config", "dw.toml", "debates"], Some(dir.path()), 2);
     assert!(!err.contains(secret) && !err.contains("AAAAAAAA"), "{err}");
-    assert!(err.contains("dw.toml:77:"), "{err}");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("credentials = "))
+        .unwrap()
+        + 1;
+    assert!(err.contains(&format!("dw.toml:{line}:")), "{err}");
     assert!(err.contains("credentials = \"(not shown)\""), "{err}");
     assert!(
         err.contains(
