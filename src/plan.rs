@@ -73,6 +73,9 @@ pub struct GroupPlan {
     pub market: &'static str,
     /// The spot bid, $/hour (spot groups once quoted).
     pub bid: Option<f64>,
+    /// The zone the bid was quoted in (every spot group: the cluster's zone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
     /// The rule behind the bid.
     pub rule: Option<String>,
 }
@@ -263,6 +266,7 @@ fn group(name: &str, role: &'static str, g: &InstanceGroup, options: &PlanOption
             Market::OnDemand => "ON_DEMAND",
         },
         bid: quote.map(|q| q.bid),
+        zone: quote.map(|q| q.zone.clone()),
         rule: quote.map(|q| q.rule.clone()),
     }
 }

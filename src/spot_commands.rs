@@ -224,18 +224,27 @@ pub(crate) async fn plan_quotes(
     history: Option<&[PathBuf]>,
 ) -> Result<std::collections::BTreeMap<String, spot::Quote>> {
     let emr = &loaded.config.emr;
-    let mut types: Vec<&units::InstanceType> =
-        [Some(&emr.master), Some(&emr.core), emr.task.as_ref()]
-            .into_iter()
-            .flatten()
-            .filter(|g| g.market == config::Market::Spot)
-            .map(|g| &g.instance_type)
-            .collect();
-    types.sort();
-    types.dedup();
+    // The group that places the cluster first (the core, else the master: as the plan
+    // chooses), then the others, quoted in the zone it chose: a bid is only good where the
+    // nodes are.
+    let mut types: Vec<&units::InstanceType> = Vec::new();
+    for g in [Some(&emr.core), Some(&emr.master), emr.task.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter(|g| g.market == config::Market::Spot)
+    {
+        if !types.contains(&&g.instance_type) {
+            types.push(&g.instance_type);
+        }
+    }
     let mut quotes = std::collections::BTreeMap::new();
+    let mut placed: Option<String> = None;
     for t in types {
-        let req = quote_request(loaded, t.clone(), window.clone(), true);
+        let mut window = window.clone();
+        if let Some(zone) = &placed {
+            window.zones = vec![zone.clone()];
+        }
+        let req = quote_request(loaded, t.clone(), window, true);
         let quote = match history {
             Some(files) => quote_from_files(&req, files)?,
             None => make_quote(cli, loaded, &req, &[]).await?,
@@ -244,6 +253,7 @@ pub(crate) async fn plan_quotes(
             "{t}: zone {}, bid ${:.4} ({} policy)",
             quote.zone, quote.bid, quote.policy
         ));
+        placed.get_or_insert_with(|| quote.zone.clone());
         quotes.insert(t.to_string(), quote);
     }
     Ok(quotes)

@@ -249,3 +249,38 @@ fn checksums_reach_the_scripts_normalised() {
         "{zk}"
     );
 }
+
+/// A task group of another type is quoted in the zone the core group chose (m3.medium alone
+/// would take us-east-1c at that hour; the cluster is in us-east-1a).
+#[test]
+fn every_spot_group_is_quoted_in_the_cluster_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_in(dir.path(), |c| {
+        with_fixture_binaries(c).replace(
+            "[spot]\n",
+            "[emr.task]\ninstance_type = \"m3.medium\"\ncount = 2\nmarket = \"spot\"\n\n[spot]\n",
+        )
+    });
+    let mut cmd = dw();
+    cmd.arg("--config")
+        .arg(&path)
+        .args(["-q", "render", "--debate", "2015-11-10", "--out"])
+        .arg(dir.path().join("out"))
+        .args(["--at", "2016-04-01T07:00:00Z", "--history"])
+        .arg(fixture("spot/"));
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(plan["placement"]["zone"], "us-east-1a");
+    let task = plan["instance_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["role"] == "TASK")
+        .unwrap();
+    assert_eq!(task["instance_type"], "m3.medium");
+    assert_eq!(task["zone"], "us-east-1a", "{task}");
+    assert_eq!(task["bid"], 0.067);
+}
