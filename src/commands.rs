@@ -321,9 +321,61 @@ fn estimate(s: &Snapshot) -> (Option<i64>, Option<f64>) {
         let Some(price) = price else {
             return (Some(secs), None);
         };
-        cost += price * f64::from(g.running.max(0)) * hours;
+        // An ended cluster runs nothing any more: count what it was asked to run.
+        let nodes = if s.ended.is_some() {
+            g.requested.max(g.running)
+        } else {
+            g.running
+        };
+        cost += price * f64::from(nodes.max(0)) * hours;
     }
     (Some(secs), Some(cost))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(ended: Option<&str>, running: i32) -> Snapshot {
+        let group = |name: &str, market: &str, bid: Option<&str>| cluster::GroupStatus {
+            name: name.into(),
+            role: name.to_uppercase(),
+            market: market.into(),
+            instance_type: "m3.large".into(),
+            bid: bid.map(str::to_string),
+            requested: 2,
+            running,
+            state: "ENDED".into(),
+        };
+        Snapshot {
+            id: "j-1".into(),
+            name: "dw".into(),
+            state: "TERMINATED".into(),
+            reason: None,
+            reason_code: None,
+            master_dns: None,
+            created: Some("2016-02-13T23:00:00Z".parse().unwrap()),
+            ready: Some("2016-02-14T00:00:00Z".parse().unwrap()),
+            ended: ended.map(|e| e.parse().unwrap()),
+            log_uri: None,
+            zone: None,
+            groups: vec![
+                group("master", "ON_DEMAND", None),
+                group("core", "SPOT", Some("0.1330")),
+            ],
+            steps: vec![],
+        }
+    }
+
+    /// Two hours of 2 on-demand masters ($0.133) and 2 spot cores (bid $0.133): $1.064, also
+    /// once EMR reports 0 running instances for the ended cluster.
+    #[test]
+    fn an_ended_clusters_cost_counts_what_it_ran() {
+        let (secs, cost) = estimate(&snapshot(Some("2016-02-14T02:00:00Z"), 0));
+        assert_eq!(secs, Some(7200));
+        let cost = cost.unwrap();
+        assert!((cost - 4.0 * 0.133 * 2.0).abs() < 1e-9, "{cost}");
+    }
 }
 
 impl Status {
