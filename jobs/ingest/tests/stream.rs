@@ -610,3 +610,224 @@ fn an_archive_file_is_streamed_not_read_into_memory() {
     assert!(peak_kb > 0, "the peak was read");
     assert!(peak_kb < 60 * 1024, "peak {peak_kb} kB for a 120 MB file");
 }
+
+/// The sample's statuses as v2 filtered-stream messages (`data`, `includes`, `matching_rules`).
+fn v2_sample() -> Vec<String> {
+    let (statuses, _) = sample();
+    statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let v: serde_json::Value = serde_json::from_str(s).unwrap();
+            serde_json::json!({
+                "data": {
+                    "id": v["id_str"],
+                    "text": v["text"],
+                    "created_at": format!("2017-02-16T22:{:02}:{:02}.000Z", i / 60, i % 60),
+                    "author_id": "9",
+                },
+                "includes": {"users": [{"id": "9", "username": v["user"]["screen_name"]}]},
+                "matching_rules": [{"id": "200", "tag": "dw"}],
+            })
+            .to_string()
+        })
+        .collect()
+}
+
+/// A v2 stand-in: the rules endpoint (one stale rule to delete) and the stream, whose
+/// connections go through the faults of the v1 test: a drop mid-message, 503, 429, replayed
+/// tweets then a stall, and the rest with keep-alives.
+fn serve_v2(tweets: Vec<String>, refuse: bool) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        let mut connection = 0;
+        for conn in listener.incoming() {
+            let Ok(mut s) = conn else { continue };
+            let request = read_request(&mut s);
+            let line = request.0.clone();
+            seen.lock().unwrap().push(request);
+            if line.contains("/rules") {
+                let body = if line.starts_with("GET") {
+                    r#"{"data":[{"id":"100","value":"stale rule"}]}"#
+                } else {
+                    r#"{"meta":{"summary":{}}}"#
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                continue;
+            }
+            let n = connection;
+            connection += 1;
+            let lines = |s: &mut TcpStream, range: std::ops::Range<usize>| -> std::io::Result<()> {
+                for t in &tweets[range] {
+                    chunk(s, format!("{t}\r\n").as_bytes())?;
+                }
+                Ok(())
+            };
+            if refuse {
+                status(&mut s, 401, "Unauthorized");
+                continue;
+            }
+            let _ = match n {
+                0 => (|| {
+                    start_200(&mut s);
+                    lines(&mut s, 0..20)?;
+                    chunk(&mut s, b"\r\n")?;
+                    let half = tweets[20].as_bytes();
+                    chunk(&mut s, &half[..half.len() / 2])?;
+                    s.shutdown(std::net::Shutdown::Both)
+                })(),
+                1 => {
+                    status(&mut s, 503, "Service Unavailable");
+                    Ok(())
+                }
+                2 => {
+                    status(&mut s, 429, "Too Many Requests");
+                    Ok(())
+                }
+                3 => (|| {
+                    start_200(&mut s);
+                    lines(&mut s, 15..40)?;
+                    std::thread::sleep(Duration::from_millis(1500));
+                    s.shutdown(std::net::Shutdown::Both)
+                })(),
+                _ => (|| {
+                    start_200(&mut s);
+                    lines(&mut s, 38..60)?;
+                    for _ in 0..600 {
+                        chunk(&mut s, b"\r\n")?;
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Ok(())
+                })(),
+            };
+        }
+    });
+    Server { port, requests }
+}
+
+fn ingest_v2(port: u16, out: &Path, dir: &Path) -> Child {
+    let base = format!("http://127.0.0.1:{port}/2/tweets/search/stream");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dw-ingest"));
+    cmd.current_dir(dir)
+        .args([
+            "--from",
+            "twitter-v2",
+            "--track",
+            "trump,Donald Trump",
+            "--to",
+        ])
+        .arg(format!("file:{}", out.display()))
+        .args([
+            "--time-scale",
+            "0.001",
+            "--status",
+            "status.json",
+            "--status-secs",
+            "0",
+        ])
+        .args([
+            "--stream-url",
+            &base,
+            "--rules-url",
+            &format!("{base}/rules"),
+        ])
+        .env("TWITTER_BEARER_TOKEN", "bearer-token-for-tests")
+        .stderr(Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
+#[test]
+fn the_v2_stream_through_the_same_faults_loses_and_duplicates_nothing() {
+    let tweets = v2_sample();
+    let server = serve_v2(tweets.clone(), false);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let child = ingest_v2(server.port, &out, dir.path());
+    let v2_id = |l: &str| {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        v["data"]["id"].as_str().unwrap().to_string()
+    };
+    let want: Vec<String> = tweets[..60].iter().map(|t| v2_id(t)).collect();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60)
+        && std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .count()
+            < want.len()
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sigterm(&child);
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    let got: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(v2_id)
+        .collect();
+    assert_eq!(got, want, "every tweet exactly once, in order\n{log}");
+
+    let waits: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split("reconnecting in ").nth(1))
+        .collect();
+    assert!(waits.len() >= 4, "{log}");
+    assert!(waits[0].starts_with("250ms (the stream"), "{}", waits[0]);
+    assert_eq!(waits[1], "5s (HTTP 503)");
+    assert_eq!(waits[2], "60s (HTTP 429)");
+    assert_eq!(waits[3], "250ms (no data for 90s: stalled)");
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("status.json")).unwrap())
+            .unwrap();
+    assert_eq!(status["counts"]["written"], 60);
+    assert_eq!(
+        status["counts"]["duplicates"], 7,
+        "15..20 again, then 38..40"
+    );
+
+    // The rules: the stale one deleted, the terms added as one rule, with the bearer token.
+    let requests = server.requests.lock().unwrap();
+    let rules: Vec<(&str, &str)> = requests
+        .iter()
+        .filter(|(line, _, _)| line.contains("/rules"))
+        .map(|(line, _, body)| (line.split(' ').next().unwrap(), body.as_str()))
+        .collect();
+    assert_eq!(rules[0], ("GET", ""));
+    assert_eq!(rules[1], ("POST", r#"{"delete":{"ids":["100"]}}"#));
+    assert_eq!(
+        rules[2],
+        (
+            "POST",
+            r#"{"add":[{"tag":"dw","value":"trump OR \"Donald Trump\""}]}"#
+        )
+    );
+    let (_, headers, _) = requests
+        .iter()
+        .find(|(l, _, _)| !l.contains("/rules"))
+        .unwrap();
+    assert_eq!(headers["authorization"], "Bearer bearer-token-for-tests");
+    assert!(!log.contains("bearer-token-for-tests"), "{log}");
+}
+
+#[test]
+fn the_v2_stream_refusing_the_token_stops_with_a_clear_message() {
+    let server = serve_v2(v2_sample(), true);
+    let dir = tempfile::tempdir().unwrap();
+    let child = ingest_v2(server.port, &dir.path().join("out"), dir.path());
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("error: the stream refused the credentials (HTTP 401): check env"),
+        "{log}"
+    );
+}
