@@ -142,10 +142,17 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
     }
 
     let Some(_lock) = lock(&format!("up-{date}"))? else {
-        log::info(&format!(
+        let message = format!(
             "another `dw cluster up --debate {date}` is running on this machine: leaving it to finish"
-        ));
-        return Ok(());
+        );
+        log::info(&message);
+        // A result on stdout all the same (cron and scripts read it).
+        let busy = serde_json::json!({
+            "debate": date,
+            "state": "BUSY",
+            "message": message,
+        });
+        return print_result(cli.output, &format!("{message}\n"), &busy);
     };
     let sdk = aws::load(&aws_options(cli, &loaded)).await?;
     let (emr, s3) = (aws::emr(&sdk), aws::s3(&sdk));
@@ -219,6 +226,9 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
             )))
         }
         Waited::TimedOut(snap) => {
+            // The cluster exists (and bills): its id goes to stdout too, not only the error.
+            let result = finish(&snap);
+            print_result(cli.output, &result.to_text(), &result)?;
             let waiting = cluster::still_waiting_for(&snap);
             if args.terminate_on_timeout {
                 terminate(&emr, &id).await?;

@@ -224,7 +224,7 @@ impl Calendar {
         };
         let parsed: Date = date.parse().map_err(|_| {
             Error::input_with_hint(
-                format!("`{date}` is not a date; write it as YYYY-MM-DD"),
+                crate::units::not_a_date(date),
                 format!("debates in the calendar: {}", known()),
             )
         })?;

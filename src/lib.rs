@@ -240,6 +240,16 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
+    // A link planted where dw writes would send the plan (or a script) elsewhere.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::input_with_hint(
+            format!(
+                "{} is a symbolic link: dw does not write through it",
+                path.display()
+            ),
+            "remove it, or render into another --out directory",
+        ));
+    }
     std::fs::write(path, bytes).map_err(fail)
 }
 
@@ -551,7 +561,7 @@ fn schedule_command(cli: &Cli, command: &ScheduleCommand) -> Result<()> {
     let now = match &args.from {
         Some(d) => d
             .parse::<jiff::civil::Date>()
-            .map_err(|_| Error::input(format!("`{d}` is not a date; write it as YYYY-MM-DD")))?
+            .map_err(|_| Error::input(crate::units::not_a_date(d)))?
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .map_err(|e| Error::input(e.to_string()))?
             .timestamp(),

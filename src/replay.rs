@@ -279,20 +279,32 @@ pub(crate) fn short(text: &str, n: usize) -> String {
 impl Summary {
     pub fn to_text(&self) -> String {
         let mut out = format!(
-            "debate {}: {} tweets scored ({} duplicates dropped) from {}\n{} windows of {} to {} UTC, written to {}\n\n",
-            self.debate,
-            self.counts.tweets,
-            self.duplicates_dropped,
-            self.input,
-            self.windows,
-            self.first_window
-                .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_default(),
-            self.last_window
-                .map(|t| t.strftime("%H:%M").to_string())
-                .unwrap_or_default(),
-            self.windows_file.display()
+            "debate {}: {} tweets scored ({} duplicates dropped) from {}\n",
+            self.debate, self.counts.tweets, self.duplicates_dropped, self.input,
         );
+        // Lines that were not tweets dw understands: said, not silently dropped.
+        if self.counts.malformed > 0 {
+            out.push_str(&format!(
+                "{} lines could not be read as tweets (not JSON, or not a status)\n",
+                self.counts.malformed
+            ));
+        }
+        match (self.first_window, self.last_window) {
+            (Some(first), Some(last)) => out.push_str(&format!(
+                "{} windows of {} to {} UTC, written to {}\n\n",
+                self.windows,
+                first.strftime("%Y-%m-%d %H:%M"),
+                last.strftime("%H:%M"),
+                self.windows_file.display()
+            )),
+            _ => {
+                out.push_str(&format!(
+                    "no window: the input held no tweet (written: an empty {})\n",
+                    self.windows_file.display()
+                ));
+                return out;
+            }
+        }
         out.push_str(&format!(
             "{:<16} {:>6} {:>6}   {:<22} {:<22}\n",
             "candidate", "tweets", "mean", "lowest minute", "highest minute"

@@ -212,6 +212,24 @@ impl fmt::Display for ReleaseLabel {
     }
 }
 
+/// Why `text` is not a calendar date, in a sentence: a well-formed day that does not exist
+/// (`2015-02-30`) is told apart from text that is not YYYY-MM-DD at all.
+pub fn not_a_date(text: &str) -> String {
+    let shaped = text.len() == 10
+        && text.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if shaped {
+        format!("`{text}` is not a day of the calendar (no such day in that month)")
+    } else {
+        format!("`{text}` is not a date; write it as YYYY-MM-DD")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

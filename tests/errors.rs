@@ -49,6 +49,14 @@ fn unknown_debate_lists_the_dates_that_exist() {
 #[test]
 fn a_debate_that_is_not_a_date() {
     insta::assert_snapshot!(fails(&["debates", "--debate", "next tuesday"], None, 2));
+    // Written as YYYY-MM-DD, but no such day: the message must not ask for that format.
+    let err = fails(&["debates", "--debate", "2015-02-30"], None, 2);
+    assert!(
+        err.starts_with(
+            "error: `2015-02-30` is not a day of the calendar (no such day in that month)\n"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

@@ -876,3 +876,48 @@ fn binaries_that_would_not_run_on_emr_are_refused_before_staging() {
         "nothing launched"
     );
 }
+
+/// Another `up` of the same debate holds the lock: `--output json` still says so on stdout.
+/// A timed-out `up` puts the cluster it left (or terminated) on stdout, not only in the error.
+#[test]
+fn busy_and_timed_out_ups_say_so_on_stdout() {
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
+    let (dir, config, _) = setup(&endpoint, "busy", true);
+    let held = std::fs::File::create(dir.path().join("up-2015-08-06.lock")).unwrap();
+    held.lock().unwrap();
+    let r = up(&endpoint, &config, dir.path(), "2015-08-06", &["--no-wait"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let busy: Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");
+    assert_eq!(
+        (busy["debate"].as_str(), busy["state"].as_str()),
+        (Some("2015-08-06"), Some("BUSY"))
+    );
+    drop(held);
+
+    let r = up(
+        &endpoint,
+        &config,
+        dir.path(),
+        "2015-08-06",
+        &[
+            "--timeout",
+            "1s",
+            "--poll",
+            "200ms",
+            "--terminate-on-timeout",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let left: Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");
+    let id = left["cluster_id"].as_str().unwrap();
+    assert!(id.starts_with("j-"), "{left}");
+    assert!(
+        r.stderr
+            .contains(&format!("error: {id} was not ready after 1s")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("it is being terminated"), "{}", r.stderr);
+}

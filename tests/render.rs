@@ -284,3 +284,24 @@ fn every_spot_group_is_quoted_in_the_cluster_zone() {
     assert_eq!(task["zone"], "us-east-1a", "{task}");
     assert_eq!(task["bid"], 0.067);
 }
+
+/// A symbolic link named plan.json in the output directory is not followed.
+#[test]
+fn render_does_not_write_through_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_in(dir.path(), with_fixture_binaries);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let target = dir.path().join("elsewhere.txt");
+    std::fs::write(&target, "keep me").unwrap();
+    std::os::unix::fs::symlink(&target, out.join("plan.json")).unwrap();
+    let r = render_with(&path, dir.path());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("plan.json is a symbolic link: dw does not write through it"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+}

@@ -125,3 +125,42 @@ fn replay_windows_are_the_scoring_jobs_windows() {
         lines(&out.path().join("job.jsonl"))
     );
 }
+
+/// Lines that are not tweets are counted and said; an input with no tweet says so instead of
+/// "0 windows of  to  UTC".
+#[test]
+fn unreadable_lines_and_an_empty_input_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample =
+        std::fs::read_to_string(common::repo().join("data/replay/2015-08-06.jsonl")).unwrap();
+    let mut text: String = sample.lines().take(20).map(|l| format!("{l}\n")).collect();
+    text.push_str("{not json\n[1, 2]\n");
+    let input = dir.path().join("some.jsonl");
+    std::fs::write(&input, &text).unwrap();
+    let r = run(dw()
+        .args(["-q", "replay", "--debate", "2015-08-06", "--from"])
+        .arg(format!("file:{}", input.display()))
+        .arg("--out")
+        .arg(dir.path().join("out")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("\n2 lines could not be read as tweets (not JSON, or not a status)\n"),
+        "{}",
+        r.stdout
+    );
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let r = run(dw()
+        .args(["-q", "replay", "--debate", "2015-08-06", "--from"])
+        .arg(format!("file:{}", empty.display()))
+        .arg("--out")
+        .arg(dir.path().join("out2")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("no window: the input held no tweet"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("windows of  to"), "{}", r.stdout);
+}

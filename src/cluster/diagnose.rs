@@ -184,7 +184,13 @@ pub async fn diagnose(
 
 impl Diagnosis {
     pub fn to_text(&self) -> String {
-        let mut out = format!("cluster {} ended {}\n", self.cluster_id, self.state);
+        // A live cluster has not "ended": say what it is.
+        let verb = if self.state.starts_with("TERMINATED") {
+            "ended"
+        } else {
+            "is"
+        };
+        let mut out = format!("cluster {} {verb} {}\n", self.cluster_id, self.state);
         if let Some(r) = &self.reason {
             out.push_str(&format!("reason: {r}\n"));
         }
@@ -215,5 +221,32 @@ mod tests {
         assert_eq!(bootstrap_action_number(r), Some(2));
         assert_eq!(instance_id(r).as_deref(), Some("i-0a1b2c3d4e"));
         assert_eq!(bootstrap_action_number("Terminated by user request"), None);
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::Diagnosis;
+
+    #[test]
+    fn a_live_cluster_is_not_said_to_have_ended() {
+        let d = |state: &str| Diagnosis {
+            cluster_id: "j-1".into(),
+            state: state.into(),
+            reason: None,
+            failed: None,
+            log: None,
+            log_tail: None,
+        };
+        assert!(
+            d("WAITING")
+                .to_text()
+                .starts_with("cluster j-1 is WAITING\n")
+        );
+        assert!(
+            d("TERMINATED_WITH_ERRORS")
+                .to_text()
+                .starts_with("cluster j-1 ended TERMINATED_WITH_ERRORS\n")
+        );
     }
 }

@@ -124,6 +124,8 @@ struct Counts {
     keep_alives: u64,
     malformed: u64,
     reconnects: u64,
+    /// Records the sink never acknowledged (the Kafka producer gave up on them): not written.
+    undelivered: u64,
 }
 
 struct Sink {
@@ -186,6 +188,13 @@ impl Sink {
             }
         }
         Ok(())
+    }
+
+    /// Records the Kafka producer gave up on.
+    fn undelivered(&self) -> u64 {
+        self.kafka
+            .as_ref()
+            .map_or(0, |(producer, _)| kafka::undelivered(producer))
     }
 
     fn flush(&mut self) -> Result<(), String> {
@@ -852,8 +861,12 @@ async fn run(args: Args) -> Result<(), String> {
         }
         Endpoint::Kafka { .. } => Err("dw-ingest reads streams and archives, not Kafka".into()),
     };
-    // Whatever happened, what was read is delivered before exiting.
+    // Whatever happened, what was read is delivered before exiting; what the broker never
+    // acknowledged is not counted as written.
     let flushed = ingest.sink.flush();
+    let undelivered = ingest.sink.undelivered();
+    ingest.counts.undelivered = undelivered;
+    ingest.counts.written = ingest.counts.written.saturating_sub(undelivered);
     if let Some(d) = ingest.dead.as_mut() {
         d.flush()?;
     }

@@ -831,3 +831,28 @@ fn the_v2_stream_refusing_the_token_stops_with_a_clear_message() {
         "{log}"
     );
 }
+
+/// No broker at all: the records are given up on, the run fails, and the summary says none was
+/// written (it used to count them as written when they were only queued).
+#[test]
+fn records_the_broker_never_acknowledged_are_not_written() {
+    let (statuses, _) = sample();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.jsonl"), statuses[..5].join("\n") + "\n").unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new(env!("CARGO_BIN_EXE_dw-ingest"))
+        .current_dir(dir.path())
+        .args(["--from", "file:in.jsonl", "--to"])
+        .arg(format!("kafka://127.0.0.1:{port}/tweets"))
+        .args(["--kafka-option", "message.timeout.ms=500"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("\"written\":0"), "{log}");
+    assert!(log.contains("\"undelivered\":5"), "{log}");
+}

@@ -36,6 +36,13 @@ pub struct Deliveries {
     first_error: std::sync::Mutex<Option<String>>,
 }
 
+impl Deliveries {
+    /// Records the producer gave up on so far.
+    pub fn failed(&self) -> u64 {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 impl ClientContext for Deliveries {}
 
 impl ProducerContext for Deliveries {
@@ -90,6 +97,11 @@ pub fn send(
             Err((e, _)) => return Err(e),
         }
     }
+}
+
+/// Records `producer` gave up on so far.
+pub fn undelivered(producer: &Producer_) -> u64 {
+    producer.context().failed()
 }
 
 /// Waits until every queued record is acknowledged (or `timeout` passes); an error when any

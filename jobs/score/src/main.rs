@@ -66,8 +66,8 @@ struct ScoreArgs {
     /// A candidate and its track terms: KEY=TERM,TERM,... (repeatable)
     #[arg(long = "candidate", value_name = "KEY=TERMS")]
     candidates: Vec<CandidateTerms>,
-    /// Window length in seconds
-    #[arg(long, default_value_t = 60)]
+    /// Window length in seconds (1 or more)
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     window_secs: u32,
     /// How late (seconds behind the newest tweet) a tweet may arrive and still join its window
     #[arg(long, default_value_t = 30)]

@@ -367,3 +367,18 @@ fn windows_go_to_s3_one_object_each_with_an_index() {
         "dw/results/2015-08-06/windows/2015-08-07T01:03:00Z.json"
     );
 }
+
+/// A window of zero seconds is refused (it used to be taken as one second, silently).
+#[test]
+fn a_zero_window_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dw-score"))
+        .args(["--from", "-", "--debate", "d", "--window-secs", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid value '0' for '--window-secs"),
+        "{err}"
+    );
+}
