@@ -295,17 +295,15 @@ async fn replay_debate(cli: &Cli, args: &ReplayArgs) -> Result<()> {
             dw_pipeline::endpoint::Endpoint::File(path)
         }
     };
+    // Streamed, never whole in memory: a file as it is, S3 objects through temporary files.
     let (input, input_name): (Box<dyn std::io::BufRead + Send>, String) = match &source {
-        dw_pipeline::endpoint::Endpoint::File(path) => {
-            let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        dw_pipeline::endpoint::Endpoint::File(path) => (
+            dw_pipeline::lines::open_archive(path).map_err(|source| Error::Read {
                 path: path.clone(),
                 source,
-            })?;
-            (
-                gunzip_if(&path.display().to_string(), bytes)?,
-                path.display().to_string(),
-            )
-        }
+            })?,
+            path.display().to_string(),
+        ),
         dw_pipeline::endpoint::Endpoint::S3 { bucket, prefix } => {
             let sdk = aws::load(&aws_options(cli, &loaded)).await?;
             (
@@ -412,45 +410,24 @@ async fn s3_get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<
         .map_err(Error::Failed)
 }
 
-fn gunzip_if(name: &str, bytes: Vec<u8>) -> Result<Box<dyn std::io::BufRead + Send>> {
-    if name.ends_with(".gz") {
-        let mut text = Vec::new();
-        std::io::Read::read_to_end(
-            &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
-            &mut text,
-        )
-        .map_err(|e| Error::input(format!("{name}: not gzip: {e}")))?;
-        Ok(Box::new(std::io::Cursor::new(text)))
-    } else {
-        Ok(Box::new(std::io::Cursor::new(bytes)))
-    }
-}
-
-/// Every object under the prefix, in key order, unzipped and joined.
+/// Every object under the prefix, in key order, unzipped and read as one stream.
 async fn fetch_archive(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
 ) -> Result<Box<dyn std::io::BufRead + Send>> {
-    let keys = dw_pipeline::s3::list_keys(s3, bucket, prefix)
+    let (dir, paths) = dw_pipeline::s3::download_archive(s3, bucket, prefix)
         .await
         .map_err(Error::Failed)?;
-    if keys.is_empty() {
+    if paths.is_empty() {
         return Err(Error::input(format!(
             "no objects under s3://{bucket}/{prefix}"
         )));
     }
-    let mut all = Vec::new();
-    for key in keys {
-        let bytes = s3_get(s3, bucket, &key).await?;
-        let mut reader = gunzip_if(&key, bytes)?;
-        std::io::Read::read_to_end(&mut reader, &mut all)
-            .map_err(|e| Error::Failed(format!("s3://{bucket}/{key}: {e}")))?;
-        if !all.ends_with(b"\n") {
-            all.push(b'\n');
-        }
-    }
-    Ok(Box::new(std::io::Cursor::new(all)))
+    Ok(Box::new(std::io::BufReader::with_capacity(
+        1 << 16,
+        dw_pipeline::lines::Archives::new(paths, dir),
+    )))
 }
 
 fn build_job_binaries(cli: &Cli, args: &BuildJobsArgs) -> Result<()> {

@@ -164,3 +164,50 @@ fn unreadable_lines_and_an_empty_input_are_said() {
     );
     assert!(!r.stdout.contains("windows of  to"), "{}", r.stdout);
 }
+
+/// An archive of several S3 objects, one of them gzip: streamed in key order, every tweet
+/// scored once, as from the file.
+#[test]
+fn an_s3_archive_of_several_objects_is_replayed() {
+    let Some(endpoint) = common::moto_endpoint() else {
+        return;
+    };
+    let sample =
+        std::fs::read_to_string(common::repo().join("data/replay/2015-08-06.jsonl")).unwrap();
+    let lines: Vec<&str> = sample.lines().collect();
+    let (first, second) = lines.split_at(1000);
+    let bucket = format!("dw-replay-{}", std::process::id());
+    common::s3_put(&endpoint, &format!("/{bucket}"), b"");
+    common::s3_put(
+        &endpoint,
+        &format!("/{bucket}/archive/part-0.jsonl"),
+        first.join("\n").as_bytes(), // no final line break: the next object must not run into it
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, (second.join("\n") + "\n").as_bytes()).unwrap();
+    common::s3_put(
+        &endpoint,
+        &format!("/{bucket}/archive/part-1.jsonl.gz"),
+        &gz.finish().unwrap(),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let r = run(common::dw_at(&endpoint)
+        .args([
+            "-q",
+            "replay",
+            "--debate",
+            "2015-08-06",
+            "--output",
+            "json",
+            "--region",
+            "us-east-1",
+        ])
+        .arg("--from")
+        .arg(format!("s3://{bucket}/archive/"))
+        .arg("--out")
+        .arg(out.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(s["counts"]["tweets"], 2771, "as from the file");
+    assert_eq!(s["counts"]["malformed"], 0);
+}

@@ -8,7 +8,7 @@ mod credentials;
 mod frames;
 mod oauth;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -669,24 +669,20 @@ impl Ingest {
             "replaying {} objects of s3://{bucket}/{prefix}",
             keys.len()
         ));
+        // One object at a time through a temporary file: memory stays small whatever the
+        // archive's size.
+        let dir = tempfile::tempdir().map_err(|e| format!("a temporary directory: {e}"))?;
         let mut clock = None;
         for key in keys {
-            let bytes = dw_pipeline::s3::get(&s3, bucket, &key).await?;
-            let mut reader = decoded(&key, bytes);
+            let name = key.rsplit('/').next().unwrap_or("object");
+            let path = dir.path().join(name);
+            dw_pipeline::s3::download(&s3, bucket, &key, &path).await?;
+            let mut reader = dw_pipeline::lines::open_archive(&path)
+                .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?;
             self.lines(&mut reader, pace, &mut clock)?;
+            std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         }
         Ok(())
-    }
-}
-
-/// A reader over `bytes`, gunzipped when the name ends in `.gz`.
-fn decoded(name: &str, bytes: Vec<u8>) -> Box<dyn BufRead> {
-    if name.ends_with(".gz") {
-        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(
-            std::io::Cursor::new(bytes),
-        )))
-    } else {
-        Box::new(BufReader::new(std::io::Cursor::new(bytes)))
     }
 }
 
@@ -840,16 +836,8 @@ async fn run(args: Args) -> Result<(), String> {
         Endpoint::S3 { bucket, prefix } => ingest.archive_s3(&bucket, &prefix, speed).await,
         Endpoint::File(path) => {
             // Streamed: a 200 MB archive is not read into memory.
-            let file = std::fs::File::open(&path)
+            let mut reader = dw_pipeline::lines::open_archive(&path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let mut reader: Box<dyn BufRead> = if path.to_string_lossy().ends_with(".gz") {
-                Box::new(BufReader::with_capacity(
-                    1 << 16,
-                    flate2::read::MultiGzDecoder::new(BufReader::new(file)),
-                ))
-            } else {
-                Box::new(BufReader::with_capacity(1 << 16, file))
-            };
             let mut clock = None;
             ingest.lines(&mut reader, speed, &mut clock)
         }

@@ -856,3 +856,27 @@ fn records_the_broker_never_acknowledged_are_not_written() {
     assert!(log.contains("\"written\":0"), "{log}");
     assert!(log.contains("\"undelivered\":5"), "{log}");
 }
+
+/// A v2 rules endpoint that accepts and never answers: dw-ingest waits (within its setup
+/// limit), and SIGTERM still ends it within a second.
+#[test]
+fn sigterm_ends_ingest_while_the_v2_rules_endpoint_hangs() {
+    let port = stub(|_| std::thread::sleep(Duration::from_secs(600)));
+    let dir = tempfile::tempdir().unwrap();
+    let child = ingest_v2(port, &dir.path().join("out"), dir.path());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(state(dir.path()).as_deref(), Some("starting"));
+    sigterm(&child);
+    let asked = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

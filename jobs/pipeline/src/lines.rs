@@ -65,6 +65,66 @@ fn memchr_newline(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'\n')
 }
 
+/// Opens an archive file for reading by lines, gunzipped (every member) when its name ends in
+/// `.gz`. Streamed: a 200 MB archive is never in memory whole.
+pub fn open_archive(path: &std::path::Path) -> io::Result<Box<dyn BufRead + Send>> {
+    let file = std::fs::File::open(path)?;
+    Ok(if path.to_string_lossy().ends_with(".gz") {
+        Box::new(io::BufReader::with_capacity(
+            1 << 16,
+            flate2::read::MultiGzDecoder::new(io::BufReader::new(file)),
+        ))
+    } else {
+        Box::new(io::BufReader::with_capacity(1 << 16, file))
+    })
+}
+
+/// Archive files read one after the other as one stream, a line break between two (so the
+/// last line of one never runs into the first of the next). Holds `keep` (e.g. the temporary
+/// directory the files are in) as long as it is read.
+pub struct Archives<K> {
+    paths: std::collections::VecDeque<std::path::PathBuf>,
+    current: Option<Box<dyn BufRead + Send>>,
+    _keep: K,
+}
+
+impl<K> Archives<K> {
+    pub fn new(paths: Vec<std::path::PathBuf>, keep: K) -> Archives<K> {
+        Archives {
+            paths: paths.into(),
+            current: None,
+            _keep: keep,
+        }
+    }
+}
+
+impl<K> io::Read for Archives<K> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.current.is_none() {
+                let Some(next) = self.paths.pop_front() else {
+                    return Ok(0);
+                };
+                self.current =
+                    Some(open_archive(&next).map_err(|e| {
+                        io::Error::new(e.kind(), format!("{}: {e}", next.display()))
+                    })?);
+            }
+            if let Some(r) = self.current.as_mut() {
+                let n = r.read(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+            }
+            self.current = None;
+            if !buf.is_empty() {
+                buf[0] = b'\n';
+                return Ok(1);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +147,30 @@ mod tests {
                 (Line::Text, "last".into()),
             ]
         );
+    }
+
+    /// A plain file without a final line break, then a gzip one: read as one stream, lines
+    /// kept apart.
+    #[test]
+    fn archives_read_one_after_the_other() {
+        use std::io::{Read, Write};
+        let dir = std::env::temp_dir().join(format!("dw-archives-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plain = dir.join("000-a.jsonl");
+        std::fs::write(&plain, "one\ntwo").unwrap();
+        let zipped = dir.join("001-b.jsonl.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&zipped).unwrap(),
+            flate2::Compression::default(),
+        );
+        gz.write_all(b"three\n").unwrap();
+        gz.finish().unwrap();
+        let mut text = String::new();
+        Archives::new(vec![plain, zipped], ())
+            .read_to_string(&mut text)
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines, ["one", "two", "three"]);
     }
 }

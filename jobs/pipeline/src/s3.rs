@@ -41,6 +41,61 @@ pub async fn get(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String
         .to_vec())
 }
 
+/// Writes the object at `key` into the file `dest`, as it arrives (never whole in memory).
+pub async fn download(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    dest: &std::path::Path,
+) -> Result<(), String> {
+    use std::io::Write;
+    let where_ = || format!("s3://{bucket}/{key}");
+    let mut obj = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "{}: {}",
+                where_(),
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })?;
+    let file = std::fs::File::create(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    while let Some(chunk) = obj
+        .body
+        .try_next()
+        .await
+        .map_err(|e| format!("{}: {e}", where_()))?
+    {
+        out.write_all(&chunk)
+            .map_err(|e| format!("{}: {e}", dest.display()))?;
+    }
+    out.flush().map_err(|e| format!("{}: {e}", dest.display()))
+}
+
+/// The objects under `prefix` downloaded into a new temporary directory, in key order, each
+/// keeping its name's ending (`.gz` is unzipped when read): what [`crate::lines::Archives`]
+/// reads. Empty when the prefix holds no object.
+pub async fn download_archive(
+    s3: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<(tempfile::TempDir, Vec<std::path::PathBuf>), String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("a temporary directory: {e}"))?;
+    let mut paths = Vec::new();
+    for (i, key) in list_keys(s3, bucket, prefix).await?.iter().enumerate() {
+        let name = key.rsplit('/').next().unwrap_or("object");
+        let path = dir.path().join(format!("{i:06}-{name}"));
+        download(s3, bucket, key, &path).await?;
+        paths.push(path);
+    }
+    Ok((dir, paths))
+}
+
 /// Every key under `prefix`, in key order (the order an archive is replayed in).
 pub async fn list_keys(s3: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>, String> {
     let mut keys = Vec::new();
