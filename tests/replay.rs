@@ -135,34 +135,29 @@ fn unreadable_lines_and_an_empty_input_are_said() {
         std::fs::read_to_string(common::repo().join("data/replay/2015-08-06.jsonl")).unwrap();
     let mut text: String = sample.lines().take(20).map(|l| format!("{l}\n")).collect();
     text.push_str("{not json\n[1, 2]\n");
-    let input = dir.path().join("some.jsonl");
-    std::fs::write(&input, &text).unwrap();
-    let r = run(dw()
-        .args(["-q", "replay", "--debate", "2015-08-06", "--from"])
-        .arg(format!("file:{}", input.display()))
-        .arg("--out")
-        .arg(dir.path().join("out")));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Replays `text` from a file; the text summary.
+    let replay = |name: &str, text: &str| -> String {
+        let input = dir.path().join(format!("{name}.jsonl"));
+        std::fs::write(&input, text).unwrap();
+        let r = run(dw()
+            .args(["-q", "replay", "--debate", "2015-08-06", "--from"])
+            .arg(format!("file:{}", input.display()))
+            .arg("--out")
+            .arg(dir.path().join(name)));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let stdout = replay("some", &text);
     assert!(
-        r.stdout
-            .contains("\n2 lines could not be read as tweets (not JSON, or not a status)\n"),
-        "{}",
-        r.stdout
+        stdout.contains("\n2 lines could not be read as tweets (not JSON, or not a status)\n"),
+        "{stdout}"
     );
-    let empty = dir.path().join("empty.jsonl");
-    std::fs::write(&empty, "").unwrap();
-    let r = run(dw()
-        .args(["-q", "replay", "--debate", "2015-08-06", "--from"])
-        .arg(format!("file:{}", empty.display()))
-        .arg("--out")
-        .arg(dir.path().join("out2")));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let stdout = replay("empty", "");
     assert!(
-        r.stdout.contains("no window: the input held no tweet"),
-        "{}",
-        r.stdout
+        stdout.contains("no window: the input held no tweet"),
+        "{stdout}"
     );
-    assert!(!r.stdout.contains("windows of  to"), "{}", r.stdout);
+    assert!(!stdout.contains("windows of  to"), "{stdout}");
 }
 
 /// An archive of several S3 objects, one of them gzip: streamed in key order, every tweet

@@ -18,10 +18,13 @@ pub fn client(config: &aws_config::SdkConfig) -> Client {
     )
 }
 
-/// The whole object at `key`.
-pub async fn get(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
-    let obj = s3
-        .get_object()
+/// The object at `key`, its body still to be read.
+async fn object(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, String> {
+    s3.get_object()
         .bucket(bucket)
         .key(key)
         .send()
@@ -31,8 +34,13 @@ pub async fn get(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String
                 "s3://{bucket}/{key}: {}",
                 aws_sdk_s3::error::DisplayErrorContext(&e)
             )
-        })?;
-    Ok(obj
+        })
+}
+
+/// The whole object at `key` (small objects: windows, credentials).
+pub async fn get(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+    Ok(object(s3, bucket, key)
+        .await?
         .body
         .collect()
         .await
@@ -49,27 +57,14 @@ pub async fn download(
     dest: &std::path::Path,
 ) -> Result<(), String> {
     use std::io::Write;
-    let where_ = || format!("s3://{bucket}/{key}");
-    let mut obj = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "{}: {}",
-                where_(),
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })?;
+    let mut obj = object(s3, bucket, key).await?;
     let file = std::fs::File::create(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
     let mut out = std::io::BufWriter::new(file);
     while let Some(chunk) = obj
         .body
         .try_next()
         .await
-        .map_err(|e| format!("{}: {e}", where_()))?
+        .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?
     {
         out.write_all(&chunk)
             .map_err(|e| format!("{}: {e}", dest.display()))?;
