@@ -641,9 +641,12 @@ impl Ingest {
                     + self.scaled(Duration::from_millis(
                         ((t.created_ms - t0).max(0) as f64 / speed) as u64,
                     ));
-                let now = Instant::now();
-                if due > now {
-                    std::thread::sleep(due - now);
+                // In short steps: SIGTERM is heard within 100 ms, however long the gap.
+                while Instant::now() < due && !self.stop.load(Ordering::Relaxed) {
+                    std::thread::sleep((due - Instant::now()).min(Duration::from_millis(100)));
+                }
+                if self.stop.load(Ordering::Relaxed) {
+                    break;
                 }
             }
             let line = buf.clone();

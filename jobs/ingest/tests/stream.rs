@@ -877,3 +877,51 @@ fn sigterm_ends_ingest_while_the_v2_rules_endpoint_hangs() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A paced archive replay waiting an hour for its next tweet still stops at SIGTERM at once,
+/// having written what came before.
+#[test]
+fn sigterm_ends_a_paced_replay_during_a_long_gap() {
+    let (statuses, _) = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let at = |s: &str, ms: i64| {
+        let mut v: serde_json::Value = serde_json::from_str(s).unwrap();
+        v["timestamp_ms"] = ms.to_string().into();
+        v.to_string()
+    };
+    let lines = [at(&statuses[0], 0), at(&statuses[1], 3_600_000)];
+    std::fs::write(dir.path().join("in.jsonl"), lines.join("\n") + "\n").unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_dw-ingest"))
+        .current_dir(dir.path())
+        .args([
+            "--from",
+            "file:in.jsonl",
+            "--to",
+            "file:out.jsonl",
+            "--pace",
+            "1x",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    sigterm(&child);
+    let asked = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    assert_eq!(
+        written.lines().count(),
+        1,
+        "the first tweet, not the second"
+    );
+}
