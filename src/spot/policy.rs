@@ -296,7 +296,7 @@ fn ranked_zone(
         .enumerate()
         .filter_map(|(i, z)| Some((measure(history.zone(&z.zone)?)?, i, *z)))
         .min_by_key(|(m, i, _)| (*m, *i));
-    let Some((m, i, z)) = best else {
+    let Some((m, _, z)) = best else {
         return (zones[0].zone.clone(), "lowest mean".into());
     };
     let how = match rule {
@@ -316,7 +316,6 @@ fn ranked_zone(
             micros_to_dollars(m as Micros)
         ),
     };
-    let _ = i;
     let tie = if matches!(rule, ZoneRule::Calm { over: None }) {
         ""
     } else {
