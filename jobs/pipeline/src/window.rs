@@ -209,6 +209,19 @@ pub fn latest(windows: impl IntoIterator<Item = Window>) -> Vec<Window> {
     out
 }
 
+/// An empty window of `debate` starting at `start_ms`, written by `member` (if several).
+fn blank(
+    debate: &str,
+    length_ms: i64,
+    candidates: &[String],
+    member: &Option<String>,
+    start_ms: i64,
+) -> Window {
+    let mut window = Window::new(debate, start_ms, (length_ms / 1000) as u32, candidates);
+    window.member = member.clone();
+    window
+}
+
 /// Adds a scored tweet to a window's sums (its id is new to the window).
 fn add_tweet(window: &mut Window, t: &Scored<'_>) {
     window.tweets += 1;
@@ -363,19 +376,11 @@ impl Windower {
     }
 
     fn open_window(&mut self, start_ms: i64) -> &mut Open {
-        let (debate, length, candidates, member) = (
-            &self.debate,
-            (self.length_ms / 1000) as u32,
-            &self.candidates,
-            &self.member,
-        );
-        self.open.entry(start_ms).or_insert_with(|| {
-            let mut window = Window::new(debate, start_ms, length, candidates);
-            window.member = member.clone();
-            Open {
-                window,
-                ids: HashSet::new(),
-            }
+        let (debate, length_ms, candidates, member) =
+            (&self.debate, self.length_ms, &self.candidates, &self.member);
+        self.open.entry(start_ms).or_insert_with(|| Open {
+            window: blank(debate, length_ms, candidates, member, start_ms),
+            ids: HashSet::new(),
         })
     }
 
@@ -409,19 +414,13 @@ impl Windower {
         } else if start < self.resumed_until_ms {
             self.replayed += 1;
         } else if start < self.closed_until_ms {
-            let (debate, length, candidates, member) = (
-                &self.debate,
-                (self.length_ms / 1000) as u32,
-                &self.candidates,
-                &self.member,
-            );
+            let (debate, length_ms, candidates, member) =
+                (&self.debate, self.length_ms, &self.candidates, &self.member);
             // A minute with no tweet until now was never written: it starts here.
             let unwritten = &mut self.unwritten;
             let window = self.written.entry(start).or_insert_with(|| {
                 unwritten.insert(start);
-                let mut w = Window::new(debate, start, length, candidates);
-                w.member = member.clone();
-                w
+                blank(debate, length_ms, candidates, member, start)
             });
             add_tweet(window, t);
             window.late += 1;
