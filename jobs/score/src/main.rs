@@ -232,9 +232,7 @@ impl Job {
         self.tracker.written_until(i64::MAX);
         Ok(self.tracker.to_commit())
     }
-}
 
-impl Job {
     /// Commits `offsets`. A refusal (the group moved on: a rebalance, or a membership lost
     /// while the broker was away) is not fatal: what they cover is written, and they are
     /// offered again at the next checkpoint; a member that re-reads them drops the ids it
@@ -293,7 +291,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         Duration::from_secs(args.status_secs),
     );
     let started = Instant::now();
-    let job = Arc::new(Mutex::new(Job {
+    let shared = Arc::new(Mutex::new(Job {
         scorer,
         sink,
         dead,
@@ -316,7 +314,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                 .map_err(|e| format!("Kafka consumer: {e}"))?;
             // Partitions about to move to another member: write everything first and commit,
             // so that the new owner starts after what this member counted.
-            let on_revoke = Arc::clone(&job);
+            let on_revoke = Arc::clone(&shared);
             consumer.context().on_revoke(move |consumer, partitions| {
                 let mut job = lock(&on_revoke);
                 log(&format!(
@@ -341,7 +339,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     assignment = consumer.context().generation();
                     let partitions = consumer.context().partitions();
                     log(&format!("assigned partitions {partitions:?} of {topic}"));
-                    let mut job = lock(&job);
+                    let mut job = lock(&shared);
                     job.tracker.retain_partitions(
                         &partitions
                             .iter()
@@ -352,7 +350,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     job.write(&closed)?;
                 }
                 let polled = consumer.poll(Duration::from_millis(200));
-                let mut job = lock(&job);
+                let mut job = lock(&shared);
                 if let Some(e) = job.failed.take() {
                     return Err(e);
                 }
@@ -394,7 +392,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     .beat(&status, false)
                     .map_err(|e| format!("heartbeat: {e}"))?;
             }
-            let mut done = lock(&job);
+            let mut done = lock(&shared);
             let offsets = done.write_all()?;
             done.commit(&consumer, &offsets);
         }
@@ -408,7 +406,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                 )),
                 other => return Err(format!("{other} is not a source dw-score reads")),
             };
-            let mut job = lock(&job);
+            let mut job = lock(&shared);
             let mut buf = Vec::with_capacity(8 << 10);
             while !stop.load(Ordering::Relaxed) {
                 let Some(line) = lines::read_line(&mut input, &mut buf, lines::MAX_LINE)
@@ -437,7 +435,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
             job.write_all()?;
         }
     }
-    let job = lock(&job);
+    let job = lock(&shared);
     heartbeat
         .beat(
             &status(&job.scorer.counts, started, job.last_tweet_ms, true),
