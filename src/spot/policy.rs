@@ -291,12 +291,12 @@ fn ranked_zone(
     } else {
         zones.iter().collect()
     };
+    // `zones` come cheapest mean first, and `min_by_key` keeps the first of equal measures.
     let best = candidates
         .iter()
-        .enumerate()
-        .filter_map(|(i, z)| Some((measure(history.zone(&z.zone)?)?, i, *z)))
-        .min_by_key(|(m, i, _)| (*m, *i));
-    let Some((m, _, z)) = best else {
+        .filter_map(|z| Some((measure(history.zone(&z.zone)?)?, *z)))
+        .min_by_key(|(m, _)| *m);
+    let Some((m, z)) = best else {
         return (zones[0].zone.clone(), "lowest mean".into());
     };
     let how = match rule {
@@ -477,12 +477,50 @@ mod tests {
     #[test]
     fn climb_passes_over_a_climbing_zone_for_the_lowest_price_now() {
         let h = climbing_region();
-        let dw = choose(Policy::Climb, &h, "2016-03-31T01:00:00Z", Some(0.067)).unwrap();
-        assert_eq!((dw.zone.as_str(), dw.bid), ("us-east-1b", 0.067));
-        assert!(dw.rule.contains("us-east-1a climbing"), "{}", dw.rule);
+        let climb = choose(Policy::Climb, &h, "2016-03-31T01:00:00Z", Some(0.067)).unwrap();
+        assert_eq!((climb.zone.as_str(), climb.bid), ("us-east-1b", 0.067));
+        assert!(climb.rule.contains("us-east-1a climbing"), "{}", climb.rule);
         // Before the climb dw agrees with the others.
         let calm = choose(Policy::Climb, &h, "2016-03-31T00:50:00Z", Some(0.067)).unwrap();
         assert_eq!(calm.zone, "us-east-1a");
+    }
+
+    /// dw leaves the lowest-mean zone when its price now is above the bid (a request there
+    /// would not be filled); when every zone is fillable it takes the lowest mean like on-demand.
+    #[test]
+    fn dw_takes_the_lowest_mean_among_zones_at_or_below_the_bid_now() {
+        // a: $0.0100 all hour, then $0.0300 for the last minute (mean $0.0103, the lowest);
+        // b: $0.0110 all along.
+        let h = History {
+            zones: vec![
+                zone(
+                    "us-east-1a",
+                    &[
+                        ("2016-03-31T00:00:00Z", 10_000),
+                        ("2016-03-31T00:59:00Z", 30_000),
+                    ],
+                ),
+                zone("us-east-1b", &[("2016-03-31T00:00:00Z", 11_000)]),
+            ],
+        };
+        let at = "2016-03-31T01:00:00Z";
+        // On demand $0.025: a is above it now.
+        let dw = choose(Policy::Dw, &h, at, Some(0.025)).unwrap();
+        assert_eq!((dw.zone.as_str(), dw.bid), ("us-east-1b", 0.025));
+        assert!(
+            dw.rule
+                .starts_with("dw: lowest mean among the zones at or below the bid now"),
+            "{}",
+            dw.rule
+        );
+        let od = choose(Policy::OnDemand, &h, at, Some(0.025)).unwrap();
+        assert_eq!(
+            od.zone, "us-east-1a",
+            "on-demand asks where it cannot be filled"
+        );
+        // On demand $0.067: both are fillable, and dw agrees with on-demand.
+        let dw = choose(Policy::Dw, &h, at, Some(0.067)).unwrap();
+        assert_eq!(dw.zone, "us-east-1a");
     }
 
     #[test]
