@@ -5,25 +5,25 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 
-use crate::cli::{BacktestArgs, Cli, HistoryArgs, PriceArgs, QuoteArgs};
+use super::Context;
+use crate::cli::{BacktestArgs, HistoryArgs, PriceArgs, QuoteArgs};
 use crate::config::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::spot::series::History;
 use crate::spot::{self, Policy, backtest};
 use crate::{aws, log, plot, units};
-use crate::{aws_options, load_calendar, load_config, print_result};
 
-pub async fn quote(cli: &Cli, args: &QuoteArgs) -> Result<()> {
-    let loaded = load_config(cli)?;
+pub(super) async fn quote(ctx: &Context<'_>, args: &QuoteArgs) -> Result<()> {
+    let loaded = ctx.config()?;
     let debate_night = match &args.debate {
         Some(date) => {
-            load_calendar(&loaded)?.evening(date, None)?;
+            ctx.calendar()?.evening(date, None)?;
             true
         }
         None => false,
     };
     let req = quote_request(
-        &loaded,
+        loaded,
         args.instance_type.clone(),
         QuoteWindow {
             at: args.at,
@@ -35,8 +35,8 @@ pub async fn quote(cli: &Cli, args: &QuoteArgs) -> Result<()> {
         },
         debate_night,
     );
-    let quote = make_quote(cli, &loaded, &req, &args.history).await?;
-    print_result(cli.output, &quote.to_text(), &quote)
+    let quote = make_quote(ctx, &req, &args.history).await?;
+    ctx.print(&quote.to_text(), &quote)
 }
 
 /// The window and zones of a quote, as the command line gives them (config defaults otherwise).
@@ -52,7 +52,7 @@ pub struct QuoteWindow {
 
 /// The on-demand price of `instance_type`: the config's `[spot.on_demand]`, else the built-in
 /// table.
-pub fn on_demand_price(loaded: &Loaded, instance_type: &str) -> Option<f64> {
+pub(super) fn on_demand_price(loaded: &Loaded, instance_type: &str) -> Option<f64> {
     loaded
         .config
         .spot
@@ -95,14 +95,13 @@ pub(crate) fn quote_request(
 
 /// Quotes from saved history files when given, else from EC2.
 async fn make_quote(
-    cli: &Cli,
-    loaded: &Loaded,
+    ctx: &Context<'_>,
     req: &spot::QuoteRequest,
     history: &[PathBuf],
 ) -> Result<spot::Quote> {
     if history.is_empty() {
-        let sdk = aws::load(&aws_options(cli, loaded)).await?;
-        quote_from_ec2(&aws::ec2(&sdk), sdk.region().map(|r| r.to_string()), req).await
+        let sdk = ctx.sdk().await?;
+        quote_from_ec2(&aws::ec2(sdk), sdk.region().map(|r| r.to_string()), req).await
     } else {
         quote_from_files(req, history)
     }
@@ -218,11 +217,11 @@ fn quote_from_files(req: &spot::QuoteRequest, files: &[PathBuf]) -> Result<spot:
 
 /// Quotes every spot instance type of the plan's groups, as of `window`.
 pub(crate) async fn plan_quotes(
-    cli: &Cli,
-    loaded: &Loaded,
+    ctx: &Context<'_>,
     window: &QuoteWindow,
     history: Option<&[PathBuf]>,
 ) -> Result<std::collections::BTreeMap<String, spot::Quote>> {
+    let loaded = ctx.config()?;
     let emr = &loaded.config.emr;
     // The group that places the cluster first (the core, else the master: as the plan
     // chooses), then the others, quoted in the zone it chose: a bid is only good where the
@@ -247,7 +246,7 @@ pub(crate) async fn plan_quotes(
         let req = quote_request(loaded, t.clone(), window, true);
         let quote = match history {
             Some(files) => quote_from_files(&req, files)?,
-            None => make_quote(cli, loaded, &req, &[]).await?,
+            None => make_quote(ctx, &req, &[]).await?,
         };
         log::info(&format!(
             "{t}: zone {}, bid ${:.4} ({} policy)",
@@ -273,19 +272,18 @@ fn required_on_demand(loaded: &Loaded, given: Option<f64>, t: &units::InstanceTy
 
 /// Prices of `t` from records read from saved files, or from EC2 over `[start, end]`.
 async fn load_history(
-    cli: &Cli,
-    loaded: &Loaded,
+    ctx: &Context<'_>,
     saved: Option<&[spot::history::PriceRecord]>,
     q: &spot::history::Query<'_>,
 ) -> Result<History> {
     let (records, product) = match saved {
         None => {
-            let sdk = aws::load(&aws_options(cli, loaded)).await?;
+            let sdk = ctx.sdk().await?;
             log::info(&format!(
                 "reading {} spot price history from {} to {} (EC2 keeps 90 days)",
                 q.instance_type, q.start, q.end
             ));
-            (spot::history::ec2::fetch(&aws::ec2(&sdk), q).await?, None)
+            (spot::history::ec2::fetch(&aws::ec2(sdk), q).await?, None)
         }
         Some(all) => {
             check_has_type(all, q.instance_type)?;
@@ -331,8 +329,8 @@ fn product_and_on_demand(
     ))
 }
 
-pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
-    let loaded = load_config(cli)?;
+pub(super) async fn backtest(ctx: &Context<'_>, args: &BacktestArgs) -> Result<()> {
+    let loaded = ctx.config()?;
     let mut policies: Vec<Policy> = Vec::new();
     for p in if args.policy.is_empty() {
         &Policy::ALL[..]
@@ -378,22 +376,22 @@ pub async fn backtest(cli: &Cli, args: &BacktestArgs) -> Result<()> {
     }
     let mut reports = Vec::with_capacity(types.len());
     for t in &types {
-        reports.push(backtest_type(cli, &loaded, args, t, saved.as_deref(), &policies).await?);
+        reports.push(backtest_type(ctx, loaded, args, t, saved.as_deref(), &policies).await?);
     }
     if let [report] = &reports[..] {
         if let Some(path) = &args.plot {
             plot::backtest(report, path)?;
             log::info(&format!("wrote {}", path.display()));
         }
-        return print_result(cli.output, &report.to_text(), report);
+        return ctx.print(&report.to_text(), report);
     }
     let summary = backtest::Summary::new(reports);
-    print_result(cli.output, &summary.to_text(), &summary)
+    ctx.print(&summary.to_text(), &summary)
 }
 
 /// One instance type's backtest.
 async fn backtest_type(
-    cli: &Cli,
+    ctx: &Context<'_>,
     loaded: &Loaded,
     args: &BacktestArgs,
     t: &units::InstanceType,
@@ -410,7 +408,7 @@ async fn backtest_type(
         .unwrap_or(lookback);
     let window = args.window.unwrap_or(DEFAULT_WINDOW);
     let evenings = if args.debates {
-        load_calendar(loaded)?.evenings()
+        ctx.calendar()?.evenings()
     } else {
         Vec::new()
     };
@@ -427,7 +425,7 @@ async fn backtest_type(
         start: args.from.map_or(Timestamp::MIN, |f| f - needed.get()),
         end: args.to.map_or(Timestamp::MAX, |to| to + longest),
     };
-    let history = load_history(cli, loaded, saved, &query).await?;
+    let history = load_history(ctx, saved, &query).await?;
     let Some((first_ms, last_ms)) = history.span() else {
         return Err(Error::input(format!("no {t} prices in the history")));
     };
@@ -519,11 +517,11 @@ async fn backtest_type(
     Ok(report)
 }
 
-pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
-    let loaded = load_config(cli)?;
+pub(super) async fn history(ctx: &Context<'_>, args: &HistoryArgs) -> Result<()> {
+    let loaded = ctx.config()?;
     let config = &loaded.config.spot;
     let t = &args.instance_type;
-    let (product, on_demand) = product_and_on_demand(&loaded, &args.prices, t)?;
+    let (product, on_demand) = product_and_on_demand(loaded, &args.prices, t)?;
     // The bids need their own look-back before the range starts.
     let before = Policy::ALL
         .iter()
@@ -553,7 +551,7 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
     } else {
         Some(read_all_history(&args.prices.history)?)
     };
-    let history = load_history(cli, &loaded, saved.as_deref(), &query).await?;
+    let history = load_history(ctx, saved.as_deref(), &query).await?;
     let end = match (args.at, history.span()) {
         (Some(at), _) => at,
         (None, Some((_, last))) if !args.prices.history.is_empty() => {
@@ -568,7 +566,7 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
         end,
         |policy, at| {
             let req = quote_request(
-                &loaded,
+                loaded,
                 t.clone(),
                 QuoteWindow {
                     at: Some(at),
@@ -589,5 +587,5 @@ pub async fn history(cli: &Cli, args: &HistoryArgs) -> Result<()> {
         plot::prices(&chart, path)?;
         log::info(&format!("wrote {}", path.display()));
     }
-    print_result(cli.output, &chart.to_text(), &chart)
+    ctx.print(&chart.to_text(), &chart)
 }

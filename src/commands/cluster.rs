@@ -6,8 +6,9 @@ use std::time::Duration as StdDuration;
 
 use serde::Serialize;
 
-use super::{QuoteWindow, aws_options, load_calendar, load_config, plan_quotes, print_result};
-use crate::cli::{Cli, DownArgs, UpArgs, WhichCluster};
+use super::Context;
+use super::spot::{QuoteWindow, plan_quotes};
+use crate::cli::{DownArgs, UpArgs, WhichCluster};
 use crate::cluster::{self, Snapshot, Waited, diagnose};
 use crate::error::{Error, Result};
 use crate::spot::prices;
@@ -93,9 +94,9 @@ fn off_day(scheduled: bool, date: jiff::civil::Date) -> bool {
     false
 }
 
-pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
-    let loaded = load_config(cli)?;
-    let evening = load_calendar(&loaded)?.evening(&args.debate, args.tier)?;
+pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
+    let loaded = ctx.config()?;
+    let evening = ctx.calendar()?.evening(&args.debate, args.tier)?;
     if off_day(args.scheduled, evening.date) {
         return Ok(());
     }
@@ -110,9 +111,9 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
 
     // Quote (debate-night floor) and plan: the same for a dry run and for real.
     let make_plan = || async {
-        let quotes = plan_quotes(cli, &loaded, &window, history).await?;
+        let quotes = plan_quotes(ctx, &window, history).await?;
         plan::build(
-            &loaded,
+            loaded,
             &evening,
             &plan::PlanOptions {
                 quotes,
@@ -138,7 +139,7 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
         let request = cluster::request::from_plan(&plan)?;
         let mut text = plan.to_text();
         text.push_str("\n(dry run: nothing was staged or launched)\n");
-        return print_result(cli.output, &text, &request);
+        return ctx.print(&text, &request);
     }
 
     let Some(_lock) = lock(&format!("up-{date}"))? else {
@@ -152,10 +153,10 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
             "state": "BUSY",
             "message": message,
         });
-        return print_result(cli.output, &format!("{message}\n"), &busy);
+        return ctx.print(&format!("{message}\n"), &busy);
     };
-    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
-    let (emr, s3) = (aws::emr(&sdk), aws::s3(&sdk));
+    let sdk = ctx.sdk().await?;
+    let (emr, s3) = (aws::emr(sdk), aws::s3(sdk));
 
     // Idempotent: a live cluster for this debate that tracks these tiers is the answer, never a
     // second one (a main-tier cluster does not track the undercard).
@@ -177,9 +178,9 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
             already_running: true,
             ganglia_url: snap.ganglia_url(),
             master_dns: snap.master_dns,
-            results: results_uri(&loaded, &date),
+            results: results_uri(loaded, &date),
         };
-        return print_result(cli.output, &result.to_text(), &result);
+        return ctx.print(&result.to_text(), &result);
     }
 
     let plan = make_plan().await?;
@@ -203,7 +204,7 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
     if args.no_wait {
         let snap = cluster::snapshot(&emr, &id).await?;
         let result = finish(&snap);
-        return print_result(cli.output, &result.to_text(), &result);
+        return ctx.print(&result.to_text(), &result);
     }
     match cluster::wait_ready(
         &emr,
@@ -215,7 +216,7 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
     {
         Waited::Ready(snap) => {
             let result = finish(&snap);
-            print_result(cli.output, &result.to_text(), &result)
+            ctx.print(&result.to_text(), &result)
         }
         Waited::Failed(snap) => {
             let d = diagnose::diagnose(&s3, &snap, std_duration(args.log_wait)).await?;
@@ -228,7 +229,7 @@ pub async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
         Waited::TimedOut(snap) => {
             // The cluster exists (and bills): its id goes to stdout too, not only the error.
             let result = finish(&snap);
-            print_result(cli.output, &result.to_text(), &result)?;
+            ctx.print(&result.to_text(), &result)?;
             let waiting = cluster::still_waiting_for(&snap);
             if args.terminate_on_timeout {
                 terminate(&emr, &id).await?;
@@ -438,10 +439,9 @@ impl Status {
     }
 }
 
-pub async fn status(cli: &Cli, which: &WhichCluster) -> Result<()> {
-    let loaded = load_config(cli)?;
-    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
-    let emr = aws::emr(&sdk);
+pub(super) async fn status(ctx: &Context<'_>, which: &WhichCluster) -> Result<()> {
+    let sdk = ctx.sdk().await?;
+    let emr = aws::emr(sdk);
     let Some(id) = resolve(&emr, which, false).await? else {
         return Err(Error::Failed(format!(
             "no cluster of dw for {}",
@@ -455,13 +455,12 @@ pub async fn status(cli: &Cli, which: &WhichCluster) -> Result<()> {
         uptime_secs,
         estimated_cost,
     };
-    print_result(cli.output, &status.to_text(), &status)
+    ctx.print(&status.to_text(), &status)
 }
 
-pub async fn list(cli: &Cli) -> Result<()> {
-    let loaded = load_config(cli)?;
-    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
-    let found = cluster::find(&aws::emr(&sdk), None, false).await?;
+pub(super) async fn list(ctx: &Context<'_>) -> Result<()> {
+    let sdk = ctx.sdk().await?;
+    let found = cluster::find(&aws::emr(sdk), None, false).await?;
     let mut text = String::new();
     for f in &found {
         text.push_str(&format!(
@@ -475,7 +474,7 @@ pub async fn list(cli: &Cli) -> Result<()> {
     if found.is_empty() {
         log::info("no cluster of dw");
     }
-    print_result(cli.output, &text, &found)
+    ctx.print(&text, &found)
 }
 
 #[derive(Debug, Serialize)]
@@ -484,21 +483,20 @@ struct DownResult {
     state: String,
 }
 
-pub async fn down(cli: &Cli, args: &DownArgs) -> Result<()> {
-    let loaded = load_config(cli)?;
+pub(super) async fn down(ctx: &Context<'_>, args: &DownArgs) -> Result<()> {
     if let Some(date) = &args.which.debate
         && let Ok(date) = date.parse::<jiff::civil::Date>()
         && off_day(args.scheduled, date)
     {
         return Ok(());
     }
-    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
-    let emr = aws::emr(&sdk);
+    let sdk = ctx.sdk().await?;
+    let emr = aws::emr(sdk);
     // Every live cluster of the debate (two `up` from two machines make two): all of them go.
     if let (Some(date), None) = (&args.which.debate, &args.which.cluster_id) {
         let live = cluster::find(&emr, Some(date), true).await?;
         if live.len() > 1 {
-            return down_all(cli, args, &emr, live).await;
+            return down_all(ctx, args, &emr, live).await;
         }
     }
     let id = match resolve(&emr, &args.which, true).await? {
@@ -515,7 +513,7 @@ pub async fn down(cli: &Cli, args: &DownArgs) -> Result<()> {
                 cluster_id: None,
                 state: "NONE".into(),
             };
-            return print_result(cli.output, &format!("{message}\n"), &result);
+            return ctx.print(&format!("{message}\n"), &result);
         }
         return Err(Error::Failed(message));
     };
@@ -525,11 +523,7 @@ pub async fn down(cli: &Cli, args: &DownArgs) -> Result<()> {
             cluster_id: Some(id.clone()),
             state: snap.state.clone(),
         };
-        return print_result(
-            cli.output,
-            &format!("{id} is already {}\n", snap.state),
-            &result,
-        );
+        return ctx.print(&format!("{id} is already {}\n", snap.state), &result);
     }
     terminate(&emr, &id).await?;
     log::info(&format!("terminating {id}"));
@@ -538,7 +532,7 @@ pub async fn down(cli: &Cli, args: &DownArgs) -> Result<()> {
         cluster_id: Some(id.clone()),
         state: state.clone(),
     };
-    print_result(cli.output, &format!("{id} {state}\n"), &result)
+    ctx.print(&format!("{id} {state}\n"), &result)
 }
 
 /// Waits (unless `--no-wait`) until EMR says `id` is terminated; its state then.
@@ -564,7 +558,7 @@ async fn until_terminated(emr: &aws_sdk_emr::Client, id: &str, args: &DownArgs) 
 
 /// Terminates several live clusters of one debate and waits until all are gone.
 async fn down_all(
-    cli: &Cli,
+    ctx: &Context<'_>,
     args: &DownArgs,
     emr: &aws_sdk_emr::Client,
     live: Vec<cluster::Found>,
@@ -590,13 +584,12 @@ async fn down_all(
         .iter()
         .map(|r| format!("{} {}\n", r.cluster_id.as_deref().unwrap_or("?"), r.state))
         .collect();
-    print_result(cli.output, &text, &results)
+    ctx.print(&text, &results)
 }
 
-pub async fn diagnose(cli: &Cli, id: &str, log_wait: Duration) -> Result<()> {
-    let loaded = load_config(cli)?;
-    let sdk = aws::load(&aws_options(cli, &loaded)).await?;
-    let snap = cluster::snapshot(&aws::emr(&sdk), id).await?;
-    let d = diagnose::diagnose(&aws::s3(&sdk), &snap, std_duration(log_wait)).await?;
-    print_result(cli.output, &d.to_text(), &d)
+pub(super) async fn diagnose(ctx: &Context<'_>, id: &str, log_wait: Duration) -> Result<()> {
+    let sdk = ctx.sdk().await?;
+    let snap = cluster::snapshot(&aws::emr(sdk), id).await?;
+    let d = diagnose::diagnose(&aws::s3(sdk), &snap, std_duration(log_wait)).await?;
+    ctx.print(&d.to_text(), &d)
 }

@@ -1,0 +1,104 @@
+//! `dw replay`: a past debate scored on this machine.
+
+use super::Context;
+use crate::cli::ReplayArgs;
+use crate::error::{Error, Result};
+use crate::{aws, config, replay};
+
+pub(super) async fn execute(ctx: &Context<'_>, args: &ReplayArgs) -> Result<()> {
+    let loaded = ctx.config()?;
+    let evening = ctx.calendar()?.evening(&args.debate, args.tier)?;
+    let pace = match args.pace.as_str() {
+        "max" => None,
+        p => Some(
+            p.strip_suffix('x')
+                .and_then(|n| n.parse::<f64>().ok())
+                .filter(|n| *n > 0.0)
+                .ok_or_else(|| {
+                    Error::input(format!("`{p}` is not a pace: write 1x, 10x, ... or max"))
+                })?,
+        ),
+    };
+    let source = match &args.from {
+        Some(s) => s
+            .parse::<dw_pipeline::endpoint::Endpoint>()
+            .map_err(Error::input)?,
+        None => {
+            // The repository's data/, beside configs/ (the working directory for the built-in
+            // configuration).
+            let root = match &loaded.path {
+                Some(_) => loaded.relative(std::path::Path::new("..")),
+                None => std::path::PathBuf::new(),
+            };
+            let path = config::lexically_normal(&replay::shipped_archive(
+                &root,
+                &evening.date.to_string(),
+            ));
+            if !path.is_file() {
+                return Err(Error::input_with_hint(
+                    format!(
+                        "no archive of {} is shipped ({} is missing)",
+                        evening.date,
+                        path.display()
+                    ),
+                    "pass --from file:PATH or --from s3://BUCKET/PREFIX with the debate's tweets",
+                ));
+            }
+            dw_pipeline::endpoint::Endpoint::File(path)
+        }
+    };
+    // Streamed, never whole in memory: a file as it is, S3 objects through temporary files.
+    let (input, input_name): (Box<dyn std::io::BufRead + Send>, String) = match &source {
+        dw_pipeline::endpoint::Endpoint::File(path) => (
+            dw_pipeline::lines::open_archive(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?,
+            path.display().to_string(),
+        ),
+        dw_pipeline::endpoint::Endpoint::S3 { bucket, prefix } => {
+            let sdk = ctx.sdk().await?;
+            (
+                fetch_archive(&aws::s3(sdk), bucket, prefix).await?,
+                source.to_string(),
+            )
+        }
+        other => {
+            return Err(Error::input(format!(
+                "{other}: replay reads an archive (file:PATH or s3://BUCKET/PREFIX)"
+            )));
+        }
+    };
+    let summary = tokio::task::block_in_place(|| {
+        replay::run(replay::ReplayOptions {
+            evening: &evening,
+            input,
+            input_name,
+            out: args.out.clone(),
+            pace,
+            window_secs: u32::try_from(args.window.as_secs()).unwrap_or(60),
+            lateness_secs: u32::try_from(args.lateness.as_secs()).unwrap_or(30),
+        })
+    })?;
+    ctx.print(&summary.to_text(), &summary)
+}
+
+/// Every object under the prefix, in key order, unzipped and read as one stream.
+async fn fetch_archive(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Box<dyn std::io::BufRead + Send>> {
+    let (dir, paths) = dw_pipeline::s3::download_archive(s3, bucket, prefix)
+        .await
+        .map_err(Error::Failed)?;
+    if paths.is_empty() {
+        return Err(Error::input(format!(
+            "no objects under s3://{bucket}/{prefix}"
+        )));
+    }
+    Ok(Box::new(std::io::BufReader::with_capacity(
+        1 << 16,
+        dw_pipeline::lines::Archives::new(paths, dir),
+    )))
+}
