@@ -5,6 +5,10 @@
 //! Version 2 adds `revision`: a window is written when the watermark passes its end, and written
 //! again (revision 1, 2, ...) when a tweet of its minute arrives after that. Readers keep the
 //! highest revision of each window ([`latest`]); version 1 windows read as revision 0.
+//!
+//! Version 3 adds, per candidate, the sums a confidence band of the mean needs
+//! ([`CandidateWindow::standard_error`]); they add up exactly like the others, so a band can be
+//! drawn for any bin made of whole windows. Older windows read them as 0 (no band).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
@@ -13,7 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::labmt::Score;
 
-pub const WINDOW_VERSION: u32 = 2;
+pub const WINDOW_VERSION: u32 = 3;
+
+/// The first version whose windows carry the band's sums.
+pub const BAND_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Window {
@@ -45,6 +52,14 @@ pub struct CandidateWindow {
     pub happiness_sum: f64,
     /// Word-weighted mean happiness: happiness_sum / scored_words.
     pub mean: Option<f64>,
+    /// Over the scored tweets, with s a tweet's happiness sum and w its LabMT words: the sum of
+    /// s², of s·w and of w² (version 3).
+    #[serde(default)]
+    pub sum_squares: f64,
+    #[serde(default)]
+    pub sum_by_words: f64,
+    #[serde(default)]
+    pub words_squared: u64,
     pub most_positive: Option<Standout>,
     pub most_negative: Option<Standout>,
 }
@@ -119,6 +134,10 @@ impl CandidateWindow {
             self.scored_tweets += 1;
             self.scored_words += u64::from(t.score.words);
             self.happiness_sum += t.score.sum;
+            let words = f64::from(t.score.words);
+            self.sum_squares += t.score.sum * t.score.sum;
+            self.sum_by_words += t.score.sum * words;
+            self.words_squared += u64::from(t.score.words) * u64::from(t.score.words);
             let standout = || Standout {
                 id: t.id.to_string(),
                 text: t.text.to_string(),
@@ -140,11 +159,32 @@ impl CandidateWindow {
         self.mean = (self.scored_words > 0).then(|| self.happiness_sum / self.scored_words as f64);
     }
 
+    /// The standard error of the word-weighted mean, with tweets as the sampled units (the
+    /// words of one tweet are not independent): the ratio estimator's linearised variance,
+    /// sum((s - mean*w)^2) / (n (n-1) wbar^2), expanded into the stored sums. `None` below two
+    /// scored tweets or without the sums (windows older than version 3).
+    pub fn standard_error(&self) -> Option<f64> {
+        let mean = self.mean?;
+        let n = self.scored_tweets as f64;
+        if self.scored_tweets < 2 || self.words_squared == 0 {
+            return None;
+        }
+        let w = self.scored_words as f64;
+        let w2 = self.words_squared as f64;
+        let residual =
+            (self.sum_squares - 2.0 * mean * self.sum_by_words + mean * mean * w2).max(0.0);
+        let wbar = w / n;
+        Some((residual / (n * (n - 1.0))).sqrt() / wbar)
+    }
+
     pub fn merge(&mut self, other: &CandidateWindow) {
         self.tweets += other.tweets;
         self.scored_tweets += other.scored_tweets;
         self.scored_words += other.scored_words;
         self.happiness_sum += other.happiness_sum;
+        self.sum_squares += other.sum_squares;
+        self.sum_by_words += other.sum_by_words;
+        self.words_squared += other.words_squared;
         self.most_positive = pick_max(self.most_positive.take(), other.most_positive.clone());
         self.most_negative = pick_min(self.most_negative.take(), other.most_negative.clone());
         self.update_mean();
@@ -539,6 +579,66 @@ mod tests {
             vec!["trump".into(), "bush".into()],
             None,
         )
+    }
+
+    /// The band's sums give the standard error computed directly from the tweets, and a merge of
+    /// two halves gives the same sums as one window of all the tweets.
+    #[test]
+    fn the_band_sums_merge_exactly_and_give_the_direct_standard_error() {
+        let tweets: Vec<(f64, u32)> = (0..40)
+            .map(|i| {
+                (
+                    5.0 + f64::from(i % 7) * 0.37 + f64::from(i % 3),
+                    1 + (i % 5) as u32,
+                )
+            })
+            .map(|(h, w)| (h * f64::from(w), w))
+            .collect();
+        let ids: Vec<String> = (0..tweets.len()).map(|i| i.to_string()).collect();
+        let add = |c: &mut CandidateWindow, range: std::ops::Range<usize>| {
+            for i in range {
+                let (sum, words) = tweets[i];
+                c.add(&scored(
+                    &ids[i],
+                    "2015-08-07T01:00:10Z",
+                    sum,
+                    words,
+                    &["trump"],
+                ));
+            }
+        };
+        let mut whole = CandidateWindow::default();
+        add(&mut whole, 0..40);
+        let (mut a, mut b) = (CandidateWindow::default(), CandidateWindow::default());
+        add(&mut a, 0..17);
+        add(&mut b, 17..40);
+        a.merge(&b);
+        assert_eq!(a.words_squared, whole.words_squared);
+        assert!((a.sum_squares - whole.sum_squares).abs() < 1e-9 * whole.sum_squares);
+        assert!((a.sum_by_words - whole.sum_by_words).abs() < 1e-9 * whole.sum_by_words);
+
+        let n = tweets.len() as f64;
+        let words: f64 = tweets.iter().map(|t| f64::from(t.1)).sum();
+        let mean = tweets.iter().map(|t| t.0).sum::<f64>() / words;
+        let residual: f64 = tweets
+            .iter()
+            .map(|(s, w)| (s - mean * f64::from(*w)).powi(2))
+            .sum();
+        let direct = (residual / (n * (n - 1.0))).sqrt() / (words / n);
+        let stored = whole.standard_error().unwrap();
+        assert!((stored - direct).abs() < 1e-12, "{stored} vs {direct}");
+        assert!((a.standard_error().unwrap() - direct).abs() < 1e-12);
+        // One tweet has no spread to measure; an old window has no sums.
+        let mut one = CandidateWindow::default();
+        add(&mut one, 0..1);
+        assert_eq!(one.standard_error(), None);
+        let old = CandidateWindow {
+            sum_squares: 0.0,
+            sum_by_words: 0.0,
+            words_squared: 0,
+            ..whole
+        };
+        assert_eq!(old.standard_error(), None);
     }
 
     #[test]

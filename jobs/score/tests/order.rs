@@ -108,17 +108,16 @@ fn assert_same(case: &str, got: &BTreeMap<String, Value>, want: &BTreeMap<String
         assert_eq!(g["tweets"], w["tweets"], "{case} {start}: tweets");
         for c in ["trump", "bush", "cruz"] {
             let (gc, wc) = (&g["candidates"][c], &w["candidates"][c]);
-            for k in ["tweets", "scored_tweets", "scored_words"] {
+            for k in ["tweets", "scored_tweets", "scored_words", "words_squared"] {
                 assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
             }
-            let (gs, ws) = (
-                gc["happiness_sum"].as_f64().unwrap(),
-                wc["happiness_sum"].as_f64().unwrap(),
-            );
-            assert!(
-                (gs - ws).abs() <= 1e-9 * ws.abs().max(1.0),
-                "{case} {start} {c}: {gs} {ws}"
-            );
+            for k in ["happiness_sum", "sum_squares", "sum_by_words"] {
+                let (gs, ws) = (gc[k].as_f64().unwrap(), wc[k].as_f64().unwrap());
+                assert!(
+                    (gs - ws).abs() <= 1e-9 * ws.abs().max(1.0),
+                    "{case} {start} {c} {k}: {gs} {ws}"
+                );
+            }
             for k in ["most_positive", "most_negative"] {
                 assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
             }
