@@ -305,6 +305,7 @@ mod tests {
                 mean: Some(sum / words as f64),
                 most_positive: None,
                 most_negative: None,
+                ..Default::default()
             },
         );
         w
