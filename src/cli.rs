@@ -103,6 +103,53 @@ pub enum Command {
     Schedule(ScheduleCommand),
     /// A debate's happiness per candidate per minute, from the windows the scorer wrote
     Report(ReportArgs),
+    /// Serve the debate page: live while the scorers write, time travel afterwards
+    Watch(WatchArgs),
+    /// Write the debate page as a static site (S3 website hosting or any file server)
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The debate evening (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub debate: String,
+    /// The windows: a directory (out/), a windows.jsonl file, or s3://BUCKET/PREFIX
+    /// [default: the config's results prefix when it names a bucket, else out/]
+    #[arg(long, value_name = "SOURCE")]
+    pub from: Option<String>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Where the page is served.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to serve on; loopback unless told (port 0 picks a free one)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// Open the page in the desktop's browser
+    #[arg(long)]
+    pub open: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The debate evening (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub debate: String,
+    /// The windows, as for `dw watch`
+    #[arg(long, value_name = "SOURCE")]
+    pub from: Option<String>,
+    /// Upload the site under s3://BUCKET/PREFIX
+    #[arg(long, value_name = "S3_URI", conflicts_with = "out")]
+    pub to: Option<String>,
+    /// Write the site into this directory
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Say what would be written, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +224,11 @@ pub struct ReplayArgs {
     /// How late a tweet may come and still join its window
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub lateness: Duration,
+    /// Serve the debate page while the replay runs, and after it until interrupted
+    #[arg(long)]
+    pub watch: bool,
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,6 +23,7 @@ pub mod stage;
 pub mod steps;
 pub mod tomlfile;
 pub mod units;
+pub mod watch;
 
 mod commands;
 

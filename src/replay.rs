@@ -163,11 +163,18 @@ pub fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
         Progress::spinner(&format!("replaying {}", opts.input_name))
     };
     let mut windows: Vec<Window> = Vec::new();
+    let paced = pace.is_some();
     let mut keep = |ws: Vec<Window>, file: &mut std::io::BufWriter<std::fs::File>| -> Result<()> {
+        let wrote = !ws.is_empty();
         for w in ws {
             serde_json::to_writer(&mut *file, &w).map_err(|e| Error::Failed(e.to_string()))?;
             file.write_all(b"\n").map_err(write_err)?;
             windows.push(w);
+        }
+        // A paced replay is watched as it goes (`dw replay --watch`): each window is on disk
+        // as soon as it closes.
+        if paced && wrote {
+            file.flush().map_err(write_err)?;
         }
         Ok(())
     };

@@ -6,11 +6,13 @@
 mod build_jobs;
 mod cluster;
 mod debates;
+mod publish;
 mod render;
 mod replay;
 mod report;
 mod schedule;
 mod spot;
+mod watch;
 
 use std::io::Write as _;
 use std::sync::OnceLock;
@@ -119,6 +121,8 @@ pub(crate) async fn execute(cli: &Cli) -> Result<()> {
         Command::Report(args) => report::execute(ctx, args).await,
         Command::Render(args) => render::execute(ctx, args).await,
         Command::Replay(args) => replay::execute(ctx, args).await,
+        Command::Watch(args) => watch::execute(ctx, args).await,
+        Command::Publish(args) => publish::execute(ctx, args).await,
         Command::Schedule(c) => schedule::execute(ctx, c),
         Command::BuildJobs(args) => tokio::task::block_in_place(|| build_jobs::execute(ctx, args)),
         Command::Cluster(c) => match c {

@@ -1,9 +1,13 @@
 //! `dw replay`: a past debate scored on this machine.
 
-use super::Context;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use super::{Context, watch};
 use crate::cli::ReplayArgs;
 use crate::error::{Error, Result};
-use crate::{aws, config, replay};
+use crate::watch::source::Source;
+use crate::{aws, config, log, replay};
 
 pub(super) async fn execute(ctx: &Context<'_>, args: &ReplayArgs) -> Result<()> {
     let loaded = ctx.config()?;
@@ -69,6 +73,11 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &ReplayArgs) -> Result<()> 
             )));
         }
     };
+    let watching = if args.watch {
+        Some(watch_while_replaying(ctx, &evening, args).await?)
+    } else {
+        None
+    };
     let summary = tokio::task::block_in_place(|| {
         replay::run(replay::ReplayOptions {
             evening: &evening,
@@ -80,7 +89,57 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &ReplayArgs) -> Result<()> 
             lateness_secs: u32::try_from(args.lateness.as_secs()).unwrap_or(30),
         })
     })?;
-    ctx.print(&summary.to_text(), &summary)
+    ctx.print(&summary.to_text(), &summary)?;
+    match watching {
+        Some((served, done)) => {
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            log::info("the replay is over; the page stays up until interrupted (Ctrl-C)");
+            served
+                .await
+                .map_err(|e| Error::Failed(format!("the page server failed: {e}")))?
+        }
+        None => Ok(()),
+    }
+}
+
+type Served = tokio::task::JoinHandle<Result<()>>;
+
+/// Serves the page over the windows file the replay is about to write. Ctrl-C stops the page,
+/// and the replay with it if it is still running (the windows written so far stay).
+async fn watch_while_replaying(
+    ctx: &Context<'_>,
+    evening: &crate::debates::Evening,
+    args: &ReplayArgs,
+) -> Result<(Served, Arc<AtomicBool>)> {
+    let file = args
+        .out
+        .join(evening.date.to_string())
+        .join("windows.jsonl");
+    let fail = |source| Error::Write {
+        path: file.clone(),
+        source,
+    };
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+        .map_err(fail)?;
+    let source = Source::File(file);
+    let server = watch::bind(ctx, evening, &source, &args.serve).await?;
+    watch::announce(ctx, &server, &source, &args.serve)?;
+    let done = Arc::new(AtomicBool::new(false));
+    let replaying = done.clone();
+    let served = tokio::spawn(server.run(async move {
+        watch::stopped().await;
+        if !replaying.load(std::sync::atomic::Ordering::Relaxed) {
+            log::info("interrupted: the replay stops; the windows written so far stay");
+            std::process::exit(130);
+        }
+    }));
+    Ok((served, done))
 }
 
 /// Every object under the prefix, in key order, unzipped and read as one stream.

@@ -1,6 +1,8 @@
 //! Running the real `dw` binary in tests, with an environment that cannot reach real AWS.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -112,4 +114,49 @@ pub fn http_post(endpoint: &str, path: &str, body: &str) -> String {
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())
         .unwrap_or_default()
+}
+
+/// A `dw` that serves (watch, replay --watch) until dropped: its URL is the first line it
+/// prints; its stderr is kept in a file for the test to read.
+pub struct Served {
+    child: std::process::Child,
+    pub url: String,
+    log: PathBuf,
+}
+
+impl Served {
+    pub fn start(mut cmd: Command, log_dir: &Path) -> Served {
+        use std::io::BufRead;
+        static SERVED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = log_dir.join(format!("dw-serve-{}-{n}.log", std::process::id()));
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("dw starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut first = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("dw prints its URL");
+        let url = first.trim().to_string();
+        assert!(
+            url.starts_with("http://"),
+            "dw printed {url:?}; stderr: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        Served { child, url, log }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

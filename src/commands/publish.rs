@@ -1,0 +1,124 @@
+//! `dw publish`: the debate page as a static site, into a folder or under an S3 prefix.
+
+use serde::Serialize;
+
+use super::{Context, write_file};
+use crate::cli::PublishArgs;
+use crate::error::{Error, Result};
+use crate::log;
+use crate::watch::{self, PageInfo, Reader, SiteFile, source::Source};
+
+#[derive(Debug, Serialize)]
+struct Published {
+    to: String,
+    windows: usize,
+    warnings: usize,
+    files: Vec<SiteFile>,
+    dry_run: bool,
+}
+
+pub(super) async fn execute(ctx: &Context<'_>, args: &PublishArgs) -> Result<()> {
+    let evening = ctx.calendar()?.evening(&args.debate, None)?;
+    let date = evening.date.to_string();
+    let source = super::watch::resolve_source(ctx, args.from.as_deref(), &evening)?;
+    let s3 = match (&source, &args.to) {
+        (Source::S3 { .. }, _) | (_, Some(_)) => Some(crate::aws::s3(ctx.sdk().await?)),
+        _ => None,
+    };
+    let mut reader = Reader::new(&source, s3.clone())?;
+    let board = watch::read_board(&mut reader, &date).await?;
+    if board.is_empty() {
+        return Err(Error::input(format!("{source} holds no windows of {date}")));
+    }
+    let info = PageInfo::new(evening, source.to_string(), "static");
+    let files = watch::site(&info, &board)?;
+    let to = match &args.to {
+        Some(uri) => {
+            let (bucket, prefix) = split_s3(uri)?;
+            if !args.dry_run {
+                let client = s3.ok_or_else(|| Error::Failed("no S3 client".into()))?;
+                for f in &files {
+                    put(&client, &bucket, &join(&prefix, f.path), f).await?;
+                }
+            }
+            format!("s3://{bucket}/{prefix}")
+        }
+        None => {
+            let dir = args
+                .out
+                .clone()
+                .unwrap_or_else(|| std::path::PathBuf::from("site").join(&date));
+            if !args.dry_run {
+                for f in &files {
+                    write_file(&dir.join(f.path), &f.body)?;
+                }
+            }
+            dir.display().to_string()
+        }
+    };
+    let published = Published {
+        to: to.clone(),
+        windows: board.len(),
+        warnings: board.snapshot().warnings.len(),
+        files,
+        dry_run: args.dry_run,
+    };
+    let mut text = format!(
+        "{} {} files ({} windows) to {to}\n",
+        if args.dry_run { "would write" } else { "wrote" },
+        published.files.len(),
+        published.windows
+    );
+    for f in &published.files {
+        text.push_str(&format!(
+            "  {:<12} {:>9} bytes  {}\n",
+            f.path, f.bytes, f.content_type
+        ));
+    }
+    if !args.dry_run {
+        log::info("serve the folder with any file server, or the prefix with S3 website hosting");
+    }
+    ctx.print(&text, &published)
+}
+
+fn split_s3(uri: &str) -> Result<(String, String)> {
+    let rest = uri.strip_prefix("s3://").ok_or_else(|| {
+        Error::input_with_hint(
+            format!("`{uri}` is not an s3:// URI"),
+            "write --to s3://BUCKET/PREFIX, or --out DIR for a folder",
+        )
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(Error::input(format!("`{uri}` names no bucket")));
+    }
+    Ok((bucket.to_string(), prefix.trim_matches('/').to_string()))
+}
+
+fn join(prefix: &str, path: &str) -> String {
+    if prefix.is_empty() {
+        path.to_string()
+    } else {
+        format!("{prefix}/{path}")
+    }
+}
+
+async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, f: &SiteFile) -> Result<()> {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type(f.content_type)
+        // The data changes while scorers write; the page itself rarely.
+        .cache_control(if f.path.starts_with("api/") {
+            "no-cache"
+        } else {
+            "max-age=300"
+        })
+        .body(f.body.clone().into())
+        .send()
+        .await
+        .map_err(|e| crate::aws::sdk_error("PutObject", e))?;
+    log::debug(&format!("put s3://{bucket}/{key}"));
+    Ok(())
+}

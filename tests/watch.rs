@@ -1,0 +1,546 @@
+//! The debate page in a real browser (headless Chromium through WebDriver): `dw watch` over a
+//! file and over S3 (moto), `dw replay --watch`, `dw publish`, and what bad input does.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::browser::Browser;
+use common::{Served, dw, dw_at, run};
+use dw_pipeline::window::{Standout, Window};
+use serde_json::json;
+
+const DEBATE: &str = "2015-08-06";
+/// 01:00 UTC on 2015-08-07: the main debate's first minute.
+const MAIN_START_MS: i64 = 1_438_909_200_000;
+
+fn replay_sample(dir: &Path) -> PathBuf {
+    let out = dir.join("out");
+    let r = run(dw()
+        .args(["-q", "replay", "--debate", DEBATE, "--out"])
+        .arg(&out));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    out
+}
+
+fn windows_of(file: &Path) -> Vec<Window> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A window of the main debate's `minute`, with Trump's standouts as given.
+fn window(minute: i64, tweets: u64, positive: &str) -> Window {
+    let mut w = Window::new(
+        DEBATE,
+        MAIN_START_MS + minute * 60_000,
+        60,
+        &["trump".into(), "bush".into()],
+    );
+    w.tweets = tweets;
+    let t = w.candidates.get_mut("trump").unwrap();
+    t.tweets = tweets;
+    t.scored_tweets = tweets;
+    t.scored_words = tweets * 5;
+    t.happiness_sum = 5.5 * (tweets * 5) as f64;
+    t.mean = Some(5.5);
+    t.sum_squares = (tweets as f64) * 27.5 * 27.5 + 10.0;
+    t.sum_by_words = (tweets as f64) * 27.5 * 5.0;
+    t.words_squared = tweets * 25;
+    t.most_positive = Some(Standout {
+        id: format!("6294{minute:012}"),
+        text: positive.to_string(),
+        score: 7.25,
+        user: "someone".into(),
+    });
+    t.most_negative = Some(Standout {
+        id: format!("6295{minute:012}"),
+        text: "a sad tweet".into(),
+        score: 3.5,
+        user: "other".into(),
+    });
+    w
+}
+
+fn line(w: &Window) -> String {
+    format!("{}\n", serde_json::to_string(w).unwrap())
+}
+
+fn append(file: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(file).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn watch(from: &str, log_dir: &Path) -> Served {
+    let mut cmd = dw();
+    cmd.args([
+        "watch",
+        "--debate",
+        DEBATE,
+        "--bind",
+        "127.0.0.1:0",
+        "--from",
+        from,
+    ]);
+    Served::start(cmd, log_dir)
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("page");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const READY: &str = "document.body.dataset.ready === 'true'";
+
+#[test]
+fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = replay_sample(dir.path());
+    let windows = windows_of(&out.join(DEBATE).join("windows.jsonl"));
+    let served = watch(out.to_str().unwrap(), dir.path());
+    browser.goto(&served.url);
+    browser.wait_for(READY, Duration::from_secs(15));
+    let starts: std::collections::BTreeSet<_> = windows.iter().map(|w| w.start).collect();
+    browser.wait_for(
+        &format!("document.body.dataset.windows === '{}'", starts.len()),
+        Duration::from_secs(10),
+    );
+    // 15-minute bins: the sample is sparse (2,774 tweets), most minutes have too few.
+    browser.run(
+        "const s = document.getElementById('bin'); s.value = '900';
+         s.dispatchEvent(new Event('change'));",
+        json!([]),
+    );
+    browser.wait_for(
+        "document.querySelectorAll('#happiness path.line').length > 0",
+        Duration::from_secs(5),
+    );
+    // Every candidate shown has its line (or its points where bins stand alone).
+    let shown = browser.run(
+        "return [...document.querySelectorAll('#candidates input:checked')].map(i => i.dataset.key)",
+        json!([]),
+    );
+    let shown: Vec<String> = serde_json::from_value(shown).unwrap();
+    assert!(!shown.is_empty() && shown.len() <= 6, "{shown:?}");
+    assert!(
+        shown.contains(&"trump".to_string()),
+        "the most tweeted: {shown:?}"
+    );
+    for key in &shown {
+        let marks = browser.run(
+            "return document.querySelectorAll(`#happiness [data-key=\"${arguments[0]}\"]`).length",
+            json!([key]),
+        );
+        assert!(marks.as_u64().unwrap() > 0, "no line for {key}");
+    }
+    // The axis is in Eastern time; both debates are shaded.
+    let zone = browser.run(
+        "return document.querySelector('#happiness text.zone').textContent",
+        json!([]),
+    );
+    assert_eq!(zone, "ET");
+    let debates = browser.run(
+        "return [...document.querySelectorAll('#happiness rect.debate')].map(r => r.getAttribute('class'))",
+        json!([]),
+    );
+    assert_eq!(debates, json!(["debate undercard", "debate main"]));
+    // Eastern (EDT in August): the UTC toggle moves every label four hours on.
+    let ticks =
+        "return [...document.querySelectorAll('#happiness text.tick')].map(t => t.textContent)";
+    let eastern = browser.run(ticks, json!([]));
+    browser.click("#tz");
+    browser.wait_for(
+        "document.querySelector('#happiness text.zone').textContent === 'UTC'",
+        Duration::from_secs(5),
+    );
+    let utc = browser.run(ticks, json!([]));
+    let hour = |v: &serde_json::Value| -> u32 { v.as_str().unwrap()[..2].parse().unwrap() };
+    assert_eq!(
+        eastern.as_array().unwrap().len(),
+        utc.as_array().unwrap().len()
+    );
+    for (e, u) in eastern
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(utc.as_array().unwrap())
+    {
+        assert_eq!((hour(e) + 4) % 24, hour(u), "{eastern} vs {utc}");
+    }
+    browser.click("#tz");
+    browser.wait_for(
+        "document.querySelector('#happiness text.zone').textContent === 'ET'",
+        Duration::from_secs(5),
+    );
+
+    // The bin with the most Trump tweets: its standouts are the windows' best and worst.
+    let bin_ms = 900_000;
+    let mut by_bin: std::collections::BTreeMap<i64, Vec<&Window>> = Default::default();
+    for w in &windows {
+        let ms = w.start.as_millisecond();
+        by_bin
+            .entry(ms - ms.rem_euclid(bin_ms))
+            .or_default()
+            .push(w);
+    }
+    let (bin, ws) = by_bin
+        .iter()
+        .max_by_key(|(_, ws)| {
+            ws.iter()
+                .map(|w| w.candidates["trump"].scored_tweets)
+                .sum::<u64>()
+        })
+        .unwrap();
+    let best = ws
+        .iter()
+        .filter_map(|w| w.candidates["trump"].most_positive.as_ref())
+        .max_by(|a, b| a.score.total_cmp(&b.score))
+        .unwrap();
+    let at = jiff::Timestamp::from_millisecond(*bin).unwrap();
+    browser.click(&format!(
+        "#happiness rect.hit[data-start=\"{}\"]",
+        at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    ));
+    let shown_text = browser.wait_for(
+        "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent",
+        Duration::from_secs(5),
+    );
+    let expected: String = best
+        .text
+        .chars()
+        .map(|c| match c as u32 {
+            0x061C | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF => {
+                format!("U+{:04X}", c as u32)
+            }
+            _ => c.to_string(),
+        })
+        .collect();
+    assert_eq!(shown_text, json!(expected));
+    let link = browser.run(
+        "return document.querySelector('#detail tr[data-key=\"trump\"] .positive a').href",
+        json!([]),
+    );
+    assert!(link.as_str().unwrap().ends_with(&best.id), "{link}");
+    browser.screenshot(&screenshots().join("watch-2015-08-06.png"));
+}
+
+#[test]
+fn a_window_written_after_the_page_opened_shows_up_without_a_reload() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows.jsonl");
+    std::fs::write(
+        &file,
+        line(&window(0, 12, "first")) + &line(&window(1, 9, "second")),
+    )
+    .unwrap();
+    let served = watch(file.to_str().unwrap(), dir.path());
+    browser.goto(&served.url);
+    browser.wait_for(
+        "document.body.dataset.windows === '2'",
+        Duration::from_secs(15),
+    );
+    browser.run("window.__sameDocument = true;", json!([]));
+    append(&file, &line(&window(2, 14, "third")));
+    browser.wait_for(
+        "document.body.dataset.windows === '3'",
+        Duration::from_secs(5),
+    );
+    // A revision of a window replaces it (late tweets), still without a reload.
+    let mut revised = window(1, 11, "second, revised");
+    revised.revision = 1;
+    append(&file, &line(&revised));
+    browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:01:00.000Z\"]");
+    browser.wait_for(
+        "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent === 'second, revised'",
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        browser.run("return window.__sameDocument === true", json!([])),
+        json!(true)
+    );
+    // The band is drawn from the v3 sums.
+    assert!(
+        browser
+            .run(
+                "return document.querySelectorAll('#happiness polygon.band').length",
+                json!([])
+            )
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+#[test]
+fn tweet_text_is_shown_literally_and_nothing_in_it_runs() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows.jsonl");
+    let hostile = "<script>window.__xss = 1</script> &amp; \"quoted\" 'single' \
+                   <img src=x onerror=\"window.__xss = 2\"> \u{202E}txet desrever\u{202C} zero\u{200B}width";
+    std::fs::write(&file, line(&window(0, 12, hostile))).unwrap();
+    let served = watch(file.to_str().unwrap(), dir.path());
+    browser.goto(&served.url);
+    browser.wait_for(
+        "document.body.dataset.windows === '1'",
+        Duration::from_secs(15),
+    );
+    browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:00:00.000Z\"]");
+    let text = browser.wait_for(
+        "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent",
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        text,
+        json!(
+            "<script>window.__xss = 1</script> &amp; \"quoted\" 'single' \
+             <img src=x onerror=\"window.__xss = 2\"> U+202Etxet desreverU+202C zeroU+200Bwidth"
+        )
+    );
+    let ran = browser.run(
+        "return [window.__xss === undefined, document.querySelectorAll('#detail img, #detail script').length]",
+        json!([]),
+    );
+    assert_eq!(ran, json!([true, 0]));
+}
+
+#[test]
+fn a_corrupt_window_is_skipped_with_a_warning_and_the_rest_is_drawn() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows.jsonl");
+    std::fs::write(
+        &file,
+        line(&window(0, 12, "a"))
+            + "{\"version\": 3, \"debate\": tru\n"
+            + &line(&window(1, 8, "b")),
+    )
+    .unwrap();
+    let served = watch(file.to_str().unwrap(), dir.path());
+    browser.goto(&served.url);
+    browser.wait_for(
+        "document.body.dataset.windows === '2'",
+        Duration::from_secs(15),
+    );
+    let warning = browser.wait_for(
+        "document.querySelector('#warnings .warning')?.textContent",
+        Duration::from_secs(5),
+    );
+    assert!(
+        warning
+            .as_str()
+            .unwrap()
+            .contains("windows.jsonl:2: not a window"),
+        "{warning}"
+    );
+    assert!(
+        served.stderr().contains("windows.jsonl:2: not a window"),
+        "{}",
+        served.stderr()
+    );
+}
+
+#[test]
+fn s3_windows_appear_live_on_the_page() {
+    let Some(moto) = common::moto_endpoint() else {
+        return;
+    };
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = "dw-watch-live";
+    common::s3_put(&moto, &format!("/{bucket}"), b"");
+    let key = |w: &Window| format!("/{bucket}/dw/results/{}", w.key());
+    let put = |w: &Window| {
+        common::s3_put(
+            &moto,
+            &key(w),
+            serde_json::to_string_pretty(w).unwrap().as_bytes(),
+        )
+    };
+    // Two scorers' parts of minute 0, one of minute 1.
+    let mut a = window(0, 5, "from a");
+    a.member = Some("a".into());
+    let mut b = window(0, 7, "from b");
+    b.member = Some("b".into());
+    put(&a);
+    put(&b);
+    put(&window(1, 4, "alone"));
+    let mut cmd = dw_at(&moto);
+    cmd.args([
+        "watch",
+        "--debate",
+        DEBATE,
+        "--bind",
+        "127.0.0.1:0",
+        "--from",
+    ])
+    .arg(format!("s3://{bucket}/dw/results"));
+    let served = Served::start(cmd, dir.path());
+    browser.goto(&served.url);
+    browser.wait_for(
+        "document.body.dataset.windows === '2'",
+        Duration::from_secs(15),
+    );
+    let merged = browser.run(
+        "return fetch('api/windows').then(r => r.json()).then(s => s.windows[0].tweets)",
+        json!([]),
+    );
+    assert_eq!(merged, json!(12), "the two parts of minute 0, merged");
+    put(&window(2, 6, "new"));
+    browser.wait_for(
+        "document.body.dataset.windows === '3'",
+        Duration::from_secs(5),
+    );
+}
+
+#[test]
+fn replay_watch_serves_the_page_while_it_replays() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = dw();
+    cmd.args([
+        "replay",
+        "--debate",
+        DEBATE,
+        "--watch",
+        "--bind",
+        "127.0.0.1:0",
+        "--out",
+    ])
+    .arg(dir.path().join("out"));
+    let served = Served::start(cmd, dir.path());
+    browser.goto(&served.url);
+    browser.wait_for(READY, Duration::from_secs(15));
+    // The whole sample lands (the replay runs at full speed), and the page stays up after it.
+    browser.wait_for(
+        "Number(document.body.dataset.windows) > 400",
+        Duration::from_secs(30),
+    );
+    browser.wait_for(
+        "document.querySelectorAll('#candidates input:checked').length > 0",
+        Duration::from_secs(5),
+    );
+}
+
+#[test]
+fn the_published_site_works_from_a_plain_file_server_and_from_s3() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows.jsonl");
+    std::fs::write(
+        &file,
+        line(&window(0, 12, "one")) + &line(&window(1, 9, "two")),
+    )
+    .unwrap();
+    let site = dir.path().join("site");
+    let r = run(dw()
+        .args(["publish", "--debate", DEBATE, "--from"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&site));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("wrote 5 files (2 windows)"),
+        "{}",
+        r.stdout
+    );
+    // Python's plain file server: no dw behind the page.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+            "--directory",
+        ])
+        .arg(&site)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 -m http.server");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the file server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    browser.goto(&format!("http://127.0.0.1:{port}/"));
+    let status = browser.wait_for(
+        "document.body.dataset.windows === '2' && document.getElementById('status').textContent",
+        Duration::from_secs(15),
+    );
+    assert_eq!(status, json!("published copy · 2 windows"));
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let Some(moto) = common::moto_endpoint() else {
+        return;
+    };
+    let bucket = "dw-publish-site";
+    common::s3_put(&moto, &format!("/{bucket}"), b"");
+    let r = run(dw_at(&moto)
+        .args(["publish", "--debate", DEBATE, "--from"])
+        .arg(&file)
+        .args(["--to", &format!("s3://{bucket}/pages/{DEBATE}")]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    browser.goto(&format!("{moto}/{bucket}/pages/{DEBATE}/index.html"));
+    browser.wait_for(
+        "document.body.dataset.windows === '2'",
+        Duration::from_secs(15),
+    );
+}
+
+#[test]
+fn a_missing_source_and_a_port_in_use_are_clear_errors() {
+    let r = run(dw().args(["watch", "--debate", DEBATE, "--from", "/nonexistent/out"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no windows at /nonexistent/out")
+            && r.stderr.contains("dw replay --debate"),
+        "{}",
+        r.stderr
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows.jsonl");
+    std::fs::write(&file, line(&window(0, 1, "x"))).unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let r = run(dw()
+        .args(["watch", "--debate", DEBATE, "--bind", &addr, "--from"])
+        .arg(&file));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("cannot listen on {addr}")) && r.stderr.contains("--bind"),
+        "{}",
+        r.stderr
+    );
+}
