@@ -40,6 +40,10 @@ pub struct Window {
     /// 0 when first written; one more each time late tweets made it be written again.
     #[serde(default)]
     pub revision: u32,
+    /// A window still open, published so that a page moves while its minute runs; the closed
+    /// window replaces it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
     pub candidates: BTreeMap<String, CandidateWindow>,
 }
 
@@ -202,6 +206,7 @@ impl Window {
             tweets: 0,
             late: 0,
             revision: 0,
+            partial: false,
             candidates: candidates
                 .iter()
                 .map(|k| (k.clone(), CandidateWindow::default()))
@@ -214,6 +219,7 @@ impl Window {
         self.tweets += other.tweets;
         self.late += other.late;
         self.revision = self.revision.max(other.revision);
+        self.partial |= other.partial;
         for (k, c) in &other.candidates {
             self.candidates.entry(k.clone()).or_default().merge(c);
         }
@@ -553,6 +559,17 @@ impl Windower {
     /// Closes every open window (end of input).
     pub fn flush(&mut self) -> Vec<Window> {
         self.close_through(i64::MAX)
+    }
+
+    /// Copies of the windows still open, marked partial; nothing is closed or changed.
+    pub fn open_windows(&self) -> Vec<Window> {
+        self.open
+            .values()
+            .map(|o| Window {
+                partial: true,
+                ..o.window.clone()
+            })
+            .collect()
     }
 }
 

@@ -95,6 +95,10 @@ struct ScoreArgs {
     /// Kafka: exit (writing every open window) after this many seconds without a message
     #[arg(long)]
     idle_exit_secs: Option<u64>,
+    /// Kafka: publish the open windows (marked partial) this often, so a page moves while a
+    /// minute runs; 0: only closed windows
+    #[arg(long, default_value_t = 5)]
+    partial_secs: u64,
     /// Kafka client setting KEY=VALUE (librdkafka names; repeatable)
     #[arg(long = "kafka-option", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     kafka_options: Vec<(String, String)>,
@@ -168,6 +172,9 @@ struct Job {
     last_tweet_ms: Option<i64>,
     /// An error met inside a Kafka callback, for the main loop to end with.
     failed: Option<String>,
+    /// Of each open window published partial, its tweet count then (unchanged ones are not
+    /// published again).
+    published: BTreeMap<jiff::Timestamp, u64>,
 }
 
 impl Job {
@@ -205,6 +212,26 @@ impl Job {
             }
         }
         Ok(())
+    }
+
+    /// Publishes the open windows that changed since their last publication, marked partial.
+    fn publish_open(&mut self) -> Result<(), String> {
+        let open = self.scorer.windower().open_windows();
+        let oldest = open.iter().map(|w| w.start).min();
+        self.published
+            .retain(|start, _| oldest.is_some_and(|o| *start >= o));
+        let fresh: Vec<Window> = open
+            .into_iter()
+            .filter(|w| self.published.get(&w.start) != Some(&w.tweets))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        for w in &fresh {
+            self.published.insert(w.start, w.tweets);
+        }
+        self.write(&fresh)?;
+        self.sink.flush()
     }
 
     /// Writes the late revisions and makes the sink durable; returns the offsets now safe to
@@ -299,6 +326,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         tracker: OffsetTracker::default(),
         last_tweet_ms: None,
         failed: None,
+        published: BTreeMap::new(),
     }));
 
     match &args.from {
@@ -331,6 +359,8 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
             let mut last_message = Instant::now();
             let mut assignment = 0;
             let mut last_commit = Instant::now();
+            let partial_every = Duration::from_secs(args.partial_secs);
+            let mut last_partial = Instant::now();
             let mut errors = ErrorLog::default();
             while !stop.load(Ordering::Relaxed) {
                 // The rebalance callback ran inside the last poll, before any message of the
@@ -386,6 +416,10 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     let offsets = job.checkpoint()?;
                     job.commit(&consumer, &offsets);
                     last_commit = Instant::now();
+                }
+                if args.partial_secs > 0 && last_partial.elapsed() >= partial_every {
+                    job.publish_open()?;
+                    last_partial = Instant::now();
                 }
                 let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
                 heartbeat

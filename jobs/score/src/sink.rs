@@ -192,6 +192,10 @@ impl Sink {
         let key = s3.key(&w.key());
         let body = serde_json::to_vec_pretty(w).map_err(|e| e.to_string())?;
         s3.put(&key, body)?;
+        if w.partial {
+            // An open window: shown, not done. A restart must not take it as written.
+            return Ok(());
+        }
         let end = w.start + jiff::SignedDuration::from_secs(i64::from(w.length_secs));
         let written = s3.latest.as_ref().map_or(0, |l| l.windows_written) + 1;
         let closed_until = s3.latest.as_ref().map_or(end, |l| l.closed_until.max(end));

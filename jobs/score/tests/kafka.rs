@@ -56,12 +56,67 @@ fn scorer(brokers: &str, topic: &str, group: &str, out: &Path, extra: &[&str]) -
         .expect("dw-score starts")
 }
 
-fn windows(path: &Path) -> Vec<Value> {
+/// Every line of a window file, the open windows published partial included.
+fn all_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// The windows written when they closed (what counts once the scorer is done); the partial
+/// copies published while they were open are replaced by these.
+fn windows(path: &Path) -> Vec<Value> {
+    all_lines(path)
+        .into_iter()
+        .filter(|w| w["partial"] != Value::Bool(true))
+        .collect()
+}
+
+#[test]
+fn open_windows_are_published_partial_and_replaced_when_they_close() {
+    let Some((brokers, tansu)) = peers() else {
+        return;
+    };
+    let topic = unique("tweets-partial");
+    create_topic(&tansu, &brokers, &topic, 3);
+    let lines = sample();
+    produce(&brokers, &topic, &lines);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("windows.jsonl");
+    // Windows stay open for the whole run (lateness), so only partial copies show them until
+    // the scorer stops and writes them.
+    let child = scorer(
+        &brokers,
+        &topic,
+        &unique("partial"),
+        &out,
+        &["--partial-secs", "1", "--idle-exit-secs", "5"],
+    );
+    finish(child, Duration::from_secs(120));
+    let every = all_lines(&out);
+    let partial: Vec<&Value> = every.iter().filter(|w| w["partial"] == true).collect();
+    assert!(!partial.is_empty(), "open windows were published");
+    for p in &partial {
+        let start = p["start"].as_str().unwrap();
+        let last = every.iter().rev().find(|w| w["start"] == start).unwrap();
+        assert!(
+            last["partial"].is_null(),
+            "the closed window of {start} comes after its partial copies"
+        );
+        // A partial copy counts at most what the closed window counts.
+        assert!(p["tweets"].as_u64() <= last["tweets"].as_u64());
+    }
+    // Unchanged open windows are not published again.
+    let mut seen = std::collections::HashSet::new();
+    for p in &partial {
+        assert!(
+            seen.insert((p["start"].to_string(), p["tweets"].to_string())),
+            "the same open window published twice unchanged: {}",
+            p["start"]
+        );
+    }
 }
 
 fn totals(ws: &[Value]) -> (u64, Vec<(String, u64, u64, f64)>) {
