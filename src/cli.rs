@@ -144,9 +144,16 @@ pub struct PublishArgs {
     /// Upload the site under s3://BUCKET/PREFIX
     #[arg(long, value_name = "S3_URI", conflicts_with = "out")]
     pub to: Option<String>,
-    /// Write the site into this directory
+    /// Write the site into this directory [default: site/DATE]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Where the page reads the results bucket while the scorers write (S3 sources)
+    /// [default: https://BUCKET.s3.REGION.amazonaws.com, or the endpoint override's]
+    #[arg(long, value_name = "URL")]
+    pub results_url: Option<String>,
+    /// A copy of what the source holds now, that does not read the results bucket itself
+    #[arg(long)]
+    pub frozen: bool,
     /// Say what would be written, write nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -95,6 +95,74 @@ fn screenshots() -> PathBuf {
     dir
 }
 
+/// The AWS CLI (from the test peers' venv, on PATH under scripts/test) against moto, signed
+/// as a scorer's or an operator's calls are.
+fn aws(moto: &str, args: &[&str]) -> bool {
+    let status = std::process::Command::new("aws")
+        .arg("--endpoint-url")
+        .arg(moto)
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .stdout(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(s) => {
+            assert!(s.success(), "aws {args:?} failed");
+            true
+        }
+        Err(_) => {
+            assert!(
+                std::env::var_os("DW_REQUIRE_PEERS").is_none(),
+                "the AWS CLI is missing (scripts/test puts it on PATH)"
+            );
+            eprintln!("skipped: no AWS CLI");
+            false
+        }
+    }
+}
+
+/// The README's bucket policy for a published page (docs/publish/bucket-policy.json).
+fn public_read(moto: &str, bucket: &str, pages: &str, results: &str) {
+    let policy = std::fs::read_to_string(common::repo().join("docs/publish/bucket-policy.json"))
+        .unwrap()
+        .replace("BUCKET", bucket)
+        .replace("PAGES", pages)
+        .replace("RESULTS", results);
+    aws(
+        moto,
+        &[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            bucket,
+            "--policy",
+            &policy,
+        ],
+    );
+}
+
+fn put_window(moto: &str, bucket: &str, w: &Window) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_string_pretty(w).unwrap()).unwrap();
+    let key = format!("dw/results/{}", w.key());
+    let body = file.path().to_str().unwrap().to_string();
+    aws(
+        moto,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            bucket,
+            "--key",
+            &key,
+            "--body",
+            &body,
+        ],
+    );
+}
+
 const READY: &str = "document.body.dataset.ready === 'true'";
 
 #[test]
@@ -364,16 +432,11 @@ fn s3_windows_appear_live_on_the_page() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let bucket = "dw-watch-live";
-    common::s3_put(&moto, &format!("/{bucket}"), b"");
-    let key = |w: &Window| format!("/{bucket}/dw/results/{}", w.key());
-    let put = |w: &Window| {
-        common::s3_put(
-            &moto,
-            &key(w),
-            serde_json::to_string_pretty(w).unwrap().as_bytes(),
-        )
-    };
+    let bucket = &dw_pipeline::testkit::unique("dw-watch-live");
+    if !aws(&moto, &["s3api", "create-bucket", "--bucket", bucket]) {
+        return;
+    }
+    let put = |w: &Window| put_window(&moto, bucket, w);
     // Two scorers' parts of minute 0, one of minute 1.
     let mut a = window(0, 5, "from a");
     a.member = Some("a".into());
@@ -505,13 +568,16 @@ fn the_published_site_works_from_a_plain_file_server_and_from_s3() {
     let Some(moto) = common::moto_endpoint() else {
         return;
     };
-    let bucket = "dw-publish-site";
-    common::s3_put(&moto, &format!("/{bucket}"), b"");
+    let bucket = &dw_pipeline::testkit::unique("dw-publish-site");
+    if !aws(&moto, &["s3api", "create-bucket", "--bucket", bucket]) {
+        return;
+    }
     let r = run(dw_at(&moto)
         .args(["publish", "--debate", DEBATE, "--from"])
         .arg(&file)
         .args(["--to", &format!("s3://{bucket}/pages/{DEBATE}")]));
     assert_eq!(r.code, 0, "{}", r.stderr);
+    public_read(&moto, bucket, "pages", "dw/results");
     browser.goto(&format!("{moto}/{bucket}/pages/{DEBATE}/index.html"));
     browser.wait_for(
         "document.body.dataset.windows === '2'",
@@ -542,5 +608,47 @@ fn a_missing_source_and_a_port_in_use_are_clear_errors() {
         r.stderr.contains(&format!("cannot listen on {addr}")) && r.stderr.contains("--bind"),
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+fn a_page_published_from_s3_reads_the_results_prefix_while_the_scorers_write() {
+    let Some(moto) = common::moto_endpoint() else {
+        return;
+    };
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let bucket = &dw_pipeline::testkit::unique("dw-publish-live");
+    if !aws(&moto, &["s3api", "create-bucket", "--bucket", bucket]) {
+        return;
+    }
+    let put = |w: &Window| put_window(&moto, bucket, w);
+    put(&window(0, 5, "zero"));
+    put(&window(1, 6, "one"));
+    let r = run(dw_at(&moto)
+        .args(["publish", "--debate", DEBATE, "--from"])
+        .arg(format!("s3://{bucket}/dw/results"))
+        .args(["--to", &format!("s3://{bucket}/pages/{DEBATE}")]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    public_read(&moto, bucket, "pages", "dw/results");
+    browser.goto(&format!("{moto}/{bucket}/pages/{DEBATE}/index.html"));
+    browser.wait_for(
+        "document.body.dataset.windows === '2'",
+        Duration::from_secs(15),
+    );
+    // A scorer writes on: a new window, and a revision of minute 0, reach the open page.
+    put(&window(2, 7, "two"));
+    let mut revised = window(0, 9, "zero, revised");
+    revised.revision = 1;
+    put(&revised);
+    browser.wait_for(
+        "document.body.dataset.windows === '3'",
+        Duration::from_secs(15),
+    );
+    browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:00:00.000Z\"]");
+    browser.wait_for(
+        "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent === 'zero, revised'",
+        Duration::from_secs(15),
     );
 }

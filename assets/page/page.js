@@ -17,7 +17,8 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     info: null,
-    windows: new Map(), // start (ms) -> merged window
+    windows: new Map(), // `start|member` -> window (merged ones have no member)
+    etags: new Map(), // object key -> ETag, when the page reads a results prefix itself
     warnings: [],
     lastChange: null, // ms, server clock
     skew: 0, // server clock - this clock, ms
@@ -38,7 +39,12 @@
   function upsert(list) {
     for (const w of list) {
       const start = Date.parse(w.start);
-      if (Number.isFinite(start)) state.windows.set(start, w);
+      if (!Number.isFinite(start) || w.debate !== state.info.evening.date) continue;
+      const key = `${start}|${w.member || ''}`;
+      const had = state.windows.get(key);
+      // The latest revision wins; of equal ones the last read (a closed window after its
+      // partial copies).
+      if (!had || (w.revision || 0) >= (had.revision || 0)) state.windows.set(key, w);
     }
     let base = null;
     for (const w of state.windows.values()) base = base === null ? w.length_secs : Math.min(base, w.length_secs);
@@ -47,6 +53,11 @@
       if (state.bin % base !== 0 || state.bin < base) state.bin = Math.max(base, 60 - (60 % base) || base);
       fillBinChoices();
     }
+  }
+
+  // How many distinct windows (parts of one minute by several scorers count once).
+  function starts() {
+    return new Set([...state.windows.values()].map((w) => w.start)).size;
   }
 
   function replaceAll(snapshot) {
@@ -94,7 +105,8 @@
   function binned() {
     const size = state.bin * 1000;
     const bins = new Map();
-    for (const [start, w] of state.windows) {
+    for (const w of state.windows.values()) {
+      const start = Date.parse(w.start);
       const at = Math.floor(start / size) * size;
       let b = bins.get(at);
       if (!b) {
@@ -452,11 +464,11 @@
 
   function drawStatus() {
     const s = $('status');
-    const n = state.windows.size;
+    const n = starts();
     const serverNow = Date.now() + state.skew;
     const evening = state.info ? state.info.evening : null;
     s.className = 'status';
-    if (state.info && state.info.mode === 'static') {
+    if (state.info && state.info.mode === 'static' && !state.info.results) {
       s.textContent = `published copy · ${n} windows`;
       return;
     }
@@ -524,7 +536,7 @@
     $('live').classList.toggle('on', state.live);
     $('tz').textContent = zoneLabel();
     state.renders += 1;
-    document.body.dataset.windows = String(state.windows.size);
+    document.body.dataset.windows = String(starts());
     document.body.dataset.renders = String(state.renders);
     document.body.dataset.ready = 'true';
   }
@@ -586,6 +598,41 @@
     return r.json();
   }
 
+  // Lists the results prefix (S3's ListObjectsV2, public read) and fetches the window objects
+  // that are new or changed (their ETag), as `dw watch`'s S3 reader does.
+  async function readResults(results) {
+    let token = null;
+    const changed = [];
+    do {
+      let url = `${results.url}/?list-type=2&prefix=${encodeURIComponent(results.prefix)}`;
+      if (token) url += `&continuation-token=${encodeURIComponent(token)}`;
+      const r = await fetch(url, { cache: 'no-store' });
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      const xml = new DOMParser().parseFromString(await r.text(), 'application/xml');
+      for (const c of xml.getElementsByTagName('Contents')) {
+        const key = c.getElementsByTagName('Key')[0]?.textContent || '';
+        const etag = c.getElementsByTagName('ETag')[0]?.textContent || '';
+        if (key.endsWith('.json') && state.etags.get(key) !== etag) changed.push([key, etag]);
+      }
+      const truncated = xml.getElementsByTagName('IsTruncated')[0]?.textContent === 'true';
+      token = truncated ? xml.getElementsByTagName('NextContinuationToken')[0]?.textContent : null;
+    } while (token);
+    let fresh = false;
+    for (const [key, etag] of changed) {
+      const path = key.split('/').map(encodeURIComponent).join('/');
+      try {
+        const w = await getJSON(`${results.url}/${path}`);
+        upsert([w]);
+        fresh = true;
+      } catch (err) {
+        const warning = `${key}: not a window, skipped (${err.message})`;
+        if (!state.warnings.includes(warning)) state.warnings.push(warning);
+      }
+      state.etags.set(key, etag);
+    }
+    if (fresh) state.lastChange = Date.now();
+  }
+
   function listen() {
     const events = new EventSource('api/events');
     events.addEventListener('open', () => { state.connection = 'open'; render(); });
@@ -615,14 +662,25 @@
     $('source').textContent = state.info.source;
     fillBinChoices();
     if (state.info.mode === 'static') {
-      state.live = false;
-      const load = async () => {
-        try { replaceAll(await getJSON('api/windows')); } catch (err) { state.warnings = [String(err.message)]; }
-        render();
-      };
-      await load();
-      // A copy published while the scorers still write is refreshed in place.
-      setInterval(load, 30000);
+      state.live = Boolean(state.info.results);
+      try { replaceAll(await getJSON('api/windows')); } catch (err) { state.warnings = [String(err.message)]; }
+      render();
+      if (state.info.results) {
+        // Published while the scorers still write: read their results prefix directly.
+        const poll = async () => {
+          try {
+            await readResults(state.info.results);
+            state.connection = 'open';
+          } catch (err) {
+            state.connection = 'lost';
+            const w = `reading ${state.info.results.url}: ${err.message}`;
+            if (!state.warnings.includes(w)) state.warnings.push(w);
+          }
+          render();
+        };
+        await poll();
+        setInterval(poll, state.info.results.every_secs * 1000);
+      }
     } else {
       replaceAll(await getJSON('api/windows'));
       render();

@@ -6,7 +6,7 @@ use super::{Context, write_file};
 use crate::cli::PublishArgs;
 use crate::error::{Error, Result};
 use crate::log;
-use crate::watch::{self, PageInfo, Reader, SiteFile, source::Source};
+use crate::watch::{self, PageInfo, Reader, ResultsFeed, SiteFile, source::Source};
 
 #[derive(Debug, Serialize)]
 struct Published {
@@ -30,7 +30,21 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &PublishArgs) -> Result<()>
     if board.is_empty() {
         return Err(Error::input(format!("{source} holds no windows of {date}")));
     }
-    let info = PageInfo::new(evening, source.to_string(), "static");
+    let mut info = PageInfo::new(evening, source.to_string(), "static");
+    if let (Source::S3 { bucket, prefix }, false) = (&source, args.frozen) {
+        let url = match &args.results_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => bucket_url(ctx, bucket).await?,
+        };
+        log::info(&format!(
+            "the page reads s3://{bucket}/{prefix} through {url} while it changes (--frozen: not)"
+        ));
+        info.results = Some(ResultsFeed {
+            url,
+            prefix: prefix.clone(),
+            every_secs: RESULTS_EVERY_SECS,
+        });
+    }
     let files = watch::site(&info, &board)?;
     let to = match &args.to {
         Some(uri) => {
@@ -79,6 +93,31 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &PublishArgs) -> Result<()>
         log::info("serve the folder with any file server, or the prefix with S3 website hosting");
     }
     ctx.print(&text, &published)
+}
+
+/// How often a published page lists the results prefix.
+const RESULTS_EVERY_SECS: u64 = 5;
+
+/// The bucket's REST URL as a browser reaches it: path-style under an endpoint override (a
+/// stand-in such as moto), else the bucket's regional virtual-hosted name.
+async fn bucket_url(ctx: &Context<'_>, bucket: &str) -> Result<String> {
+    let endpoint = ctx
+        .cli
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|e| !e.is_empty());
+    if let Some(endpoint) = endpoint {
+        return Ok(format!("{}/{bucket}", endpoint.trim_end_matches('/')));
+    }
+    let region = ctx
+        .sdk()
+        .await?
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into());
+    Ok(format!("https://{bucket}.s3.{region}.amazonaws.com"))
 }
 
 fn split_s3(uri: &str) -> Result<(String, String)> {

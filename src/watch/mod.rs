@@ -49,6 +49,31 @@ pub struct PageInfo {
     pub stale_after_secs: u64,
     /// `live`: served by `dw watch`, with events; `static`: a published copy.
     pub mode: &'static str,
+    /// A published copy that reads the scorers' results prefix itself while they write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<ResultsFeed>,
+}
+
+/// Where a published page lists and reads window objects (S3's REST interface, public read).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultsFeed {
+    /// The bucket's URL, no trailing slash: `https://BUCKET.s3.REGION.amazonaws.com`, or
+    /// `ENDPOINT/BUCKET` path-style.
+    pub url: String,
+    /// The debate's `windows/` prefix in that bucket.
+    pub prefix: String,
+    pub every_secs: u64,
+}
+
+impl ResultsFeed {
+    /// The scheme, host and port the page must be allowed to fetch from.
+    pub fn origin(&self) -> &str {
+        let after_scheme = self.url.find("://").map_or(0, |i| i + 3);
+        match self.url[after_scheme..].find('/') {
+            Some(i) => &self.url[..after_scheme + i],
+            None => &self.url,
+        }
+    }
 }
 
 impl PageInfo {
@@ -59,6 +84,7 @@ impl PageInfo {
             min_scored: crate::replay::MIN_SCORED,
             stale_after_secs: STALE_AFTER.as_secs(),
             mode,
+            results: None,
         }
     }
 }

@@ -182,7 +182,8 @@ impl Browser {
                 Instant::now() < deadline,
                 "not within {within:?}: {expr}\npage status: {}",
                 self.run(
-                    "return document.getElementById('status').textContent",
+                    "return location.href + ': ' + (document.getElementById('status')?.textContent \
+                     ?? (document.body ? document.body.innerText.slice(0, 300) : ''))",
                     json!([])
                 )
             );
