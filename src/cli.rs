@@ -131,6 +131,9 @@ pub struct ServeArgs {
     /// Open the page in the desktop's browser
     #[arg(long)]
     pub open: bool,
+    /// Flag the source stale on the page after this long without a new window
+    #[arg(long, value_name = "DURATION", default_value = "90s")]
+    pub stale_after: Duration,
 }
 
 #[derive(Debug, Args)]

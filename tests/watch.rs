@@ -76,6 +76,10 @@ fn append(file: &Path, text: &str) {
 }
 
 fn watch(from: &str, log_dir: &Path) -> Served {
+    watch_with(from, log_dir, &[])
+}
+
+fn watch_with(from: &str, log_dir: &Path, extra: &[&str]) -> Served {
     let mut cmd = dw();
     cmd.args([
         "watch",
@@ -85,7 +89,8 @@ fn watch(from: &str, log_dir: &Path) -> Served {
         "127.0.0.1:0",
         "--from",
         from,
-    ]);
+    ])
+    .args(extra);
     Served::start(cmd, log_dir)
 }
 
@@ -298,6 +303,38 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
     );
     assert!(link.as_str().unwrap().ends_with(&best.id), "{link}");
     browser.screenshot(&screenshots().join("watch-2015-08-06.png"));
+
+    // Time travel: a drag over the whole-evening strip narrows the charts to that span and
+    // stops following the newest bin; a double-click gives the whole evening back.
+    let whole = browser.run(
+        "return document.getElementById('range').textContent",
+        json!([]),
+    );
+    browser.run(
+        "const svg = document.getElementById('overview');
+         const r = svg.getBoundingClientRect();
+         const at = (f) => ({ clientX: r.left + r.width * f, clientY: r.top + r.height / 2, bubbles: true });
+         svg.dispatchEvent(new MouseEvent('mousedown', at(0.30)));
+         window.dispatchEvent(new MouseEvent('mouseup', at(0.45)));",
+        json!([]),
+    );
+    let narrowed = browser.wait_for(
+        &format!(
+            "document.getElementById('range').textContent !== {whole} \
+             && !document.getElementById('live').classList.contains('on') \
+             && document.getElementById('range').textContent"
+        ),
+        Duration::from_secs(5),
+    );
+    assert_ne!(narrowed, whole);
+    browser.run(
+        "document.getElementById('overview').dispatchEvent(new MouseEvent('dblclick', { bubbles: true }))",
+        json!([]),
+    );
+    browser.wait_for(
+        &format!("document.getElementById('range').textContent === {whole}"),
+        Duration::from_secs(5),
+    );
 }
 
 #[test]
@@ -650,5 +687,38 @@ fn a_page_published_from_s3_reads_the_results_prefix_while_the_scorers_write() {
     browser.wait_for(
         "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent === 'zero, revised'",
         Duration::from_secs(15),
+    );
+}
+
+#[test]
+fn a_source_without_new_windows_is_flagged_stale_until_one_comes() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows.jsonl");
+    std::fs::write(&file, line(&window(0, 12, "first"))).unwrap();
+    let served = watch_with(file.to_str().unwrap(), dir.path(), &["--stale-after", "3s"]);
+    browser.goto(&served.url);
+    browser.wait_for(
+        "document.body.dataset.windows === '1'",
+        Duration::from_secs(15),
+    );
+    let flagged = browser.wait_for(
+        "document.getElementById('status').dataset.stale === 'true' \
+         && document.getElementById('status').textContent",
+        Duration::from_secs(15),
+    );
+    assert!(
+        flagged
+            .as_str()
+            .unwrap()
+            .starts_with("stale: no new window for"),
+        "{flagged}"
+    );
+    append(&file, &line(&window(1, 3, "second")));
+    browser.wait_for(
+        "document.getElementById('status').dataset.stale === 'false'",
+        Duration::from_secs(5),
     );
 }

@@ -63,7 +63,8 @@ pub(super) async fn bind(
         Source::File(_) => None,
     };
     let reader = Reader::new(source, s3)?;
-    let info = PageInfo::new(evening.clone(), source.to_string(), "live");
+    let mut info = PageInfo::new(evening.clone(), source.to_string(), "live");
+    info.stale_after_secs = u64::try_from(serve.stale_after.as_secs().max(1)).unwrap_or(90);
     Server::bind(info, reader, serve.bind).await
 }
 
