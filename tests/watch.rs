@@ -65,6 +65,18 @@ fn window(minute: i64, tweets: u64, positive: &str) -> Window {
     w
 }
 
+/// A temporary folder holding `windows.jsonl` with `text`.
+fn windows_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows.jsonl");
+    std::fs::write(&file, text).unwrap();
+    (dir, file)
+}
+
+/// Trump's most positive tweet in the clicked bin's detail, as the page shows it.
+const TRUMP_POSITIVE: &str =
+    "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent";
+
 fn line(w: &Window) -> String {
     format!("{}\n", serde_json::to_string(w).unwrap())
 }
@@ -282,10 +294,7 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
         "#happiness rect.hit[data-start=\"{}\"]",
         at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     ));
-    let shown_text = browser.wait_for(
-        "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent",
-        Duration::from_secs(5),
-    );
+    let shown_text = browser.wait_for(TRUMP_POSITIVE, Duration::from_secs(5));
     let expected: String = best
         .text
         .chars()
@@ -342,13 +351,8 @@ fn a_window_written_after_the_page_opened_shows_up_without_a_reload() {
     let Some(browser) = Browser::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("windows.jsonl");
-    std::fs::write(
-        &file,
-        line(&window(0, 12, "first")) + &line(&window(1, 9, "second")),
-    )
-    .unwrap();
+    let (dir, file) =
+        windows_file(&(line(&window(0, 12, "first")) + &line(&window(1, 9, "second"))));
     let served = watch(file.to_str().unwrap(), dir.path());
     browser.goto(&served.url);
     browser.wait_for(
@@ -367,7 +371,7 @@ fn a_window_written_after_the_page_opened_shows_up_without_a_reload() {
     append(&file, &line(&revised));
     browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:01:00.000Z\"]");
     browser.wait_for(
-        "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent === 'second, revised'",
+        &format!("{TRUMP_POSITIVE} === 'second, revised'"),
         Duration::from_secs(5),
     );
     assert_eq!(
@@ -404,10 +408,7 @@ fn tweet_text_is_shown_literally_and_nothing_in_it_runs() {
         Duration::from_secs(15),
     );
     browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:00:00.000Z\"]");
-    let text = browser.wait_for(
-        "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent",
-        Duration::from_secs(5),
-    );
+    let text = browser.wait_for(TRUMP_POSITIVE, Duration::from_secs(5));
     assert_eq!(
         text,
         json!(
@@ -427,15 +428,11 @@ fn a_corrupt_window_is_skipped_with_a_warning_and_the_rest_is_drawn() {
     let Some(browser) = Browser::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("windows.jsonl");
-    std::fs::write(
-        &file,
-        line(&window(0, 12, "a"))
+    let (dir, file) = windows_file(
+        &(line(&window(0, 12, "a"))
             + "{\"version\": 3, \"debate\": tru\n"
-            + &line(&window(1, 8, "b")),
-    )
-    .unwrap();
+            + &line(&window(1, 8, "b"))),
+    );
     let served = watch(file.to_str().unwrap(), dir.path());
     browser.goto(&served.url);
     browser.wait_for(
@@ -546,13 +543,7 @@ fn the_published_site_works_from_a_plain_file_server_and_from_s3() {
     let Some(browser) = Browser::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("windows.jsonl");
-    std::fs::write(
-        &file,
-        line(&window(0, 12, "one")) + &line(&window(1, 9, "two")),
-    )
-    .unwrap();
+    let (dir, file) = windows_file(&(line(&window(0, 12, "one")) + &line(&window(1, 9, "two"))));
     let site = dir.path().join("site");
     let r = run(dw()
         .args(["publish", "--debate", DEBATE, "--from"])
@@ -632,9 +623,7 @@ fn a_missing_source_and_a_port_in_use_are_clear_errors() {
         "{}",
         r.stderr
     );
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("windows.jsonl");
-    std::fs::write(&file, line(&window(0, 1, "x"))).unwrap();
+    let (_dir, file) = windows_file(&line(&window(0, 1, "x")));
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let r = run(dw()
@@ -685,7 +674,7 @@ fn a_page_published_from_s3_reads_the_results_prefix_while_the_scorers_write() {
     );
     browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:00:00.000Z\"]");
     browser.wait_for(
-        "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent === 'zero, revised'",
+        &format!("{TRUMP_POSITIVE} === 'zero, revised'"),
         Duration::from_secs(15),
     );
 }
@@ -695,9 +684,7 @@ fn a_source_without_new_windows_is_flagged_stale_until_one_comes() {
     let Some(browser) = Browser::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("windows.jsonl");
-    std::fs::write(&file, line(&window(0, 12, "first"))).unwrap();
+    let (dir, file) = windows_file(&line(&window(0, 12, "first")));
     let served = watch_with(file.to_str().unwrap(), dir.path(), &["--stale-after", "3s"]);
     browser.goto(&served.url);
     browser.wait_for(
