@@ -13,8 +13,11 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
     pub profile: Option<String>,
-    /// `--region`, else the config's `region`, else the profile/environment.
+    /// `--region`.
     pub region: Option<String>,
+    /// The config file's `region`: used when neither the environment (AWS_REGION,
+    /// AWS_DEFAULT_REGION) nor the profile names one, as the AWS CLI's users expect.
+    pub config_region: Option<String>,
     /// An AWS stand-in (moto); `AWS_ENDPOINT_URL` works too.
     pub endpoint_url: Option<String>,
 }
@@ -30,14 +33,26 @@ pub async fn load(opts: &AwsOptions) -> Result<SdkConfig> {
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
+    // --region, then AWS_REGION / AWS_DEFAULT_REGION, then the profile, then dw's config file,
+    // then the rest of the SDK's chain (instance metadata).
+    let mut profile_region = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(profile) = &opts.profile {
+        profile_region = profile_region.profile_name(profile);
+    }
     let region_chain =
         RegionProviderChain::first_try(opts.region.clone().map(aws_config::Region::new))
+            .or_else(aws_config::environment::EnvironmentVariableRegionProvider::new())
+            .or_else(profile_region.build())
+            .or_else(opts.config_region.clone().map(aws_config::Region::new))
             .or_default_provider();
     loader = loader.region(region_chain);
     if let Some(url) = &opts.endpoint_url {
         loader = loader.endpoint_url(url);
     }
     let config = loader.load().await;
+    if let Some(region) = config.region() {
+        crate::log::debug(&format!("AWS region {region}"));
+    }
 
     if config.region().is_none() {
         return Err(Error::input_with_hint(

@@ -16,7 +16,7 @@ use crate::units::{Duration, InstanceType};
     about = "debate-watch: cheap EMR clusters for live debate sentiment, from spot quote to teardown"
 )]
 pub struct Cli {
-    /// Configuration file [default: configs/dw.toml, else the built-in one]
+    /// Configuration file [default: DW_CONFIG, ./configs/dw.toml, ~/.config/dw/dw.toml, else built in]
     #[arg(
         long,
         global = true,
@@ -34,7 +34,7 @@ pub struct Cli {
     )]
     pub profile: Option<String>,
 
-    /// AWS region (default: the config's region, then AWS_REGION or the profile's)
+    /// AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, the config file's]
     #[arg(
         long,
         global = true,
@@ -107,6 +107,13 @@ pub enum Command {
     Watch(WatchArgs),
     /// Write the debate page as a static site (S3 website hosting or any file server)
     Publish(PublishArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): dw man > ~/.local/share/man/man1/dw.1
+    Man,
 }
 
 #[derive(Debug, Args)]

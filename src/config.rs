@@ -14,6 +14,9 @@ use crate::units::{Dollars, Duration, InstanceType, ReleaseLabel};
 /// `configs/dw.toml` is not in the working directory.
 pub const BUILT_IN: &str = include_str!("../configs/dw.toml");
 pub const DEFAULT_PATH: &str = "configs/dw.toml";
+
+/// The environment variable that names the configuration file (after `--config`).
+pub const CONFIG_ENV: &str = "DW_CONFIG";
 const HINT: &str = "every key is described in the configs/dw.toml shipped with dw";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -458,11 +461,7 @@ impl Loaded {
 
     /// Reads `--config FILE`; without it, `configs/dw.toml` when present, else the built-in one.
     pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
-        let path = match explicit {
-            Some(p) => Some(p.to_path_buf()),
-            None => Some(PathBuf::from(DEFAULT_PATH)).filter(|p| p.exists()),
-        };
-        match path {
+        match Loaded::find(explicit) {
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
                     path: path.clone(),
@@ -481,6 +480,26 @@ impl Loaded {
                 text: BUILT_IN.to_string(),
             }),
         }
+    }
+
+    /// Which file to read: `--config`, else `DW_CONFIG`, else `./configs/dw.toml`, else
+    /// `$XDG_CONFIG_HOME/dw/dw.toml` (`~/.config/dw/dw.toml`); `None`: the built-in copy.
+    /// A file named explicitly must exist; the others are looked for.
+    pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
+        if let Some(p) = explicit {
+            return Some(p.to_path_buf());
+        }
+        if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(p));
+        }
+        let xdg = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+            .map(|d| d.join("dw").join("dw.toml"));
+        std::iter::once(PathBuf::from(DEFAULT_PATH))
+            .chain(xdg)
+            .find(|p| p.is_file())
     }
 
     /// Resolves `rel` against the config file's directory (the working directory for the

@@ -56,7 +56,10 @@ impl<'a> Context<'a> {
         let loaded = Loaded::load(self.cli.config.as_deref())?;
         match &loaded.path {
             Some(p) => log::debug(&format!("config: {}", p.display())),
-            None => log::debug("config: built-in (no configs/dw.toml here)"),
+            None => log::info(
+                "no configuration file (--config, DW_CONFIG, ./configs/dw.toml, \
+                 ~/.config/dw/dw.toml): using the built-in one",
+            ),
         }
         Ok(self.config.get_or_init(|| loaded))
     }
@@ -81,30 +84,22 @@ impl<'a> Context<'a> {
     fn aws_options(&self) -> Result<aws::AwsOptions> {
         Ok(aws::AwsOptions {
             profile: self.cli.profile.clone(),
-            region: match &self.cli.region {
-                Some(region) => Some(region.clone()),
-                None => self.config()?.config.region.clone(),
-            },
+            region: self.cli.region.clone(),
+            config_region: self.config()?.config.region.clone(),
             endpoint_url: self.cli.endpoint_url.clone(),
         })
     }
 
     /// Prints a result on stdout: `text` for people, `value` as JSON for `--output json`.
     pub(crate) fn print<T: Serialize>(&self, text: &str, value: &T) -> Result<()> {
-        let mut out = std::io::stdout().lock();
-        let written = match self.output {
-            OutputFormat::Text => out.write_all(text.as_bytes()),
-            OutputFormat::Json => serde_json::to_writer_pretty(&mut out, value)
-                .map_err(std::io::Error::other)
-                .and_then(|()| out.write_all(b"\n")),
-        };
-        match written {
-            // A closed pipe (`dw ... | head`) is not an error worth a report.
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-                path: "<stdout>".into(),
-                source: e,
-            }),
-            _ => Ok(()),
+        match self.output {
+            OutputFormat::Text => write_stdout(text.as_bytes()),
+            OutputFormat::Json => {
+                let mut json = serde_json::to_vec_pretty(value)
+                    .map_err(|e| Error::Failed(format!("the result as JSON: {e}")))?;
+                json.push(b'\n');
+                write_stdout(&json)
+            }
         }
     }
 }
@@ -123,6 +118,19 @@ pub(crate) async fn execute(cli: &Cli) -> Result<()> {
         Command::Replay(args) => replay::execute(ctx, args).await,
         Command::Watch(args) => watch::execute(ctx, args).await,
         Command::Publish(args) => publish::execute(ctx, args).await,
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "dw", &mut script);
+            write_stdout(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut page)
+                .map_err(|e| Error::Failed(format!("rendering the man page: {e}")))?;
+            write_stdout(&page)
+        }
         Command::Schedule(c) => schedule::execute(ctx, c),
         Command::BuildJobs(args) => tokio::task::block_in_place(|| build_jobs::execute(ctx, args)),
         Command::Cluster(c) => match c {
@@ -135,6 +143,18 @@ pub(crate) async fn execute(cli: &Cli) -> Result<()> {
                 log_wait,
             } => cluster::diagnose(ctx, cluster_id, *log_wait).await,
         },
+    }
+}
+
+/// Writes a result to stdout. A closed pipe (`dw ... | head`) is not an error worth a report.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: "<stdout>".into(),
+            source: e,
+        }),
+        _ => Ok(()),
     }
 }
 

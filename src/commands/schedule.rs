@@ -52,11 +52,14 @@ fn schedule_options(
         config,
         log_dir,
         profile: ctx.cli.profile.clone(),
-        region: ctx
-            .cli
-            .region
-            .clone()
-            .or_else(|| loaded.config.region.clone()),
+        // What this shell would use and cron's bare environment would not see: the flag, else
+        // AWS_REGION / AWS_DEFAULT_REGION. Without either, the scheduled dw resolves the region
+        // itself (the profile, then the config file), as it would here.
+        region: ctx.cli.region.clone().or_else(|| {
+            ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .iter()
+                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        }),
         path_env: "/usr/local/bin:/usr/bin:/bin".into(),
     })
 }

@@ -34,7 +34,10 @@ pub fn dw() -> Command {
             "AWS_SHARED_CREDENTIALS_FILE",
             "/nonexistent/dw-test/credentials",
         )
-        .env_remove("COLUMNS");
+        .env_remove("COLUMNS")
+        // Only the configuration a test names (or the repository's): none from the machine.
+        .env_remove("DW_CONFIG")
+        .env("XDG_CONFIG_HOME", "/nonexistent/dw-test/xdg");
     cmd
 }
 
