@@ -206,6 +206,9 @@ pub struct ScheduleArgs {
     /// Show the change to the crontab, make none (install)
     #[arg(long)]
     pub dry_run: bool,
+    /// The dw the cron lines run [default: this one, unless it is a cargo build's]
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -111,12 +111,20 @@ fn install_is_idempotent_and_remove_restores_the_crontab() {
     let table = dir.path().join("crontab.txt");
     let mine = "MAILTO=ops@example.org\n30 2 * * * /usr/local/bin/backup\n";
     std::fs::write(&table, mine).unwrap();
+    // As `cargo install` would leave it: a dw outside any cargo target directory.
+    let installed = dir.path().join("bin-dw");
+    std::fs::copy(env!("CARGO_BIN_EXE_dw"), &installed).unwrap();
     let sched = |args: &[&str]| {
         run(dw()
             .env("PATH", &path)
             .env("CRONTAB_FILE", &table)
             .args(["-q", "--config", "configs/dw.toml", "schedule"])
-            .args(args))
+            .args(args)
+            .args(if args[0] == "install" {
+                vec!["--binary".to_string(), installed.display().to_string()]
+            } else {
+                vec![]
+            }))
     };
     let install = [
         "install",
@@ -204,4 +212,42 @@ fn a_scheduled_run_on_another_day_does_nothing() {
             r.stderr
         );
     }
+}
+
+#[test]
+fn install_refuses_a_cargo_builds_binary_unless_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fake_crontab(dir.path());
+    let table = dir.path().join("crontab.txt");
+    std::fs::write(&table, "").unwrap();
+    let r = run(dw().env("PATH", &path).env("CRONTAB_FILE", &table).args([
+        "--config",
+        "configs/dw.toml",
+        "schedule",
+        "install",
+        "--from",
+        "2016-01-01",
+    ]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is a cargo build's binary") && r.stderr.contains("--binary PATH"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&table).unwrap(),
+        "",
+        "nothing installed"
+    );
+    // Printing the lines only notes it.
+    let r = run(dw().args([
+        "--config",
+        "configs/dw.toml",
+        "schedule",
+        "print",
+        "--from",
+        "2016-01-01",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("note: "), "{}", r.stderr);
 }

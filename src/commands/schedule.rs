@@ -21,7 +21,13 @@ fn schedule_options(
         path: config.clone(),
         source,
     })?;
-    let dw = std::env::current_exe().map_err(|e| Error::Failed(e.to_string()))?;
+    let dw = match &args.binary {
+        Some(path) => std::fs::canonicalize(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?,
+        None => std::env::current_exe().map_err(|e| Error::Failed(e.to_string()))?,
+    };
     let (tz, tz_name) = match &args.tz {
         Some(name) => (
             jiff::tz::TimeZone::get(name).map_err(|_| {
@@ -82,6 +88,22 @@ pub(super) fn execute(ctx: &Context<'_>, command: &ScheduleCommand) -> Result<()
         ScheduleCommand::Print(a) | ScheduleCommand::Install(a) => a,
     };
     let options = schedule_options(ctx, loaded, args)?;
+    if let (None, Some(target)) = (&args.binary, cargo_target_dir(&options.dw)) {
+        let message = format!(
+            "{} is a cargo build's binary (under {}): a rebuild or `cargo clean` would change \
+             or remove what cron runs",
+            options.dw.display(),
+            target.display()
+        );
+        if matches!(command, ScheduleCommand::Install(_)) {
+            return Err(Error::input_with_hint(
+                message,
+                "install dw (cargo install --locked --path .) and run that one's `schedule \
+                 install`, or name the binary cron runs with --binary PATH",
+            ));
+        }
+        log::info(&format!("note: {message}"));
+    }
     let now = match &args.from {
         Some(d) => d
             .parse::<jiff::civil::Date>()
@@ -126,4 +148,14 @@ pub(super) fn execute(ctx: &Context<'_>, command: &ScheduleCommand) -> Result<()
         entries.len()
     ));
     Ok(())
+}
+
+/// The cargo profile directory `binary` was built into, if it was: a directory above it with
+/// cargo's `.cargo-lock` and `.fingerprint/` (`target/debug`, `target/release`, ...).
+fn cargo_target_dir(binary: &std::path::Path) -> Option<std::path::PathBuf> {
+    binary
+        .ancestors()
+        .skip(1)
+        .find(|d| d.join(".cargo-lock").is_file() && d.join(".fingerprint").is_dir())
+        .map(std::path::Path::to_path_buf)
 }
