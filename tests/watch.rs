@@ -677,6 +677,13 @@ fn a_page_published_from_s3_reads_the_results_prefix_while_the_scorers_write() {
         &format!("{TRUMP_POSITIVE} === 'zero, revised'"),
         Duration::from_secs(15),
     );
+    // Only the new object and the revised one were fetched: the copy knew the others.
+    let fetched = browser.run(
+        "return performance.getEntriesByType('resource')
+             .filter(e => e.name.includes('/windows/') && !e.name.includes('list-type')).length",
+        json!([]),
+    );
+    assert_eq!(fetched, json!(2));
 }
 
 #[test]

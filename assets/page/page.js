@@ -666,7 +666,9 @@
       try { replaceAll(await getJSON('api/windows')); } catch (err) { state.warnings = [String(err.message)]; }
       render();
       if (state.info.results) {
-        // Published while the scorers still write: read their results prefix directly.
+        // Published while the scorers still write: read their results prefix directly, from
+        // what the copy already holds.
+        state.etags = new Map(Object.entries(state.info.results.known || {}));
         const poll = async () => {
           try {
             await readResults(state.info.results);

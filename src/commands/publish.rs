@@ -43,6 +43,7 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &PublishArgs) -> Result<()>
             url,
             prefix: prefix.clone(),
             every_secs: RESULTS_EVERY_SECS,
+            known: reader.known(),
         });
     }
     let files = watch::site(&info, &board)?;

@@ -63,6 +63,9 @@ pub struct ResultsFeed {
     /// The debate's `windows/` prefix in that bucket.
     pub prefix: String,
     pub every_secs: u64,
+    /// The objects the published copy holds already, by key, with their ETags: a page fetches
+    /// only what is new or changed since.
+    pub known: std::collections::BTreeMap<String, String>,
 }
 
 impl ResultsFeed {
@@ -96,6 +99,14 @@ pub enum Reader {
 }
 
 impl Reader {
+    /// The S3 objects read so far (key -> ETag); none for a file.
+    pub fn known(&self) -> std::collections::BTreeMap<String, String> {
+        match self {
+            Reader::File(_) => Default::default(),
+            Reader::S3(r) => r.known().clone(),
+        }
+    }
+
     pub fn new(source: &Source, s3: Option<aws_sdk_s3::Client>) -> Result<Reader> {
         match (source, s3) {
             (Source::File(path), _) => Ok(Reader::File(FileReader::new(path.clone()))),

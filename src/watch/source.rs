@@ -171,6 +171,11 @@ impl S3Reader {
         }
     }
 
+    /// The objects read so far, by key, with the ETag read.
+    pub fn known(&self) -> &BTreeMap<String, String> {
+        &self.seen
+    }
+
     pub async fn poll(&mut self) -> Result<Found> {
         let mut found = Found::default();
         let mut changed = Vec::new();
