@@ -15,6 +15,8 @@ use crate::plan::JOB_BINARIES;
 /// The target: x86_64 Linux with glibc 2.17 as the floor.
 pub const TARGET: &str = "x86_64-unknown-linux-gnu.2.17";
 const ZIG_TARGET: &str = "x86_64-linux-gnu.2.17";
+/// The Cargo profile of the EMR build (Cargo.toml: release, fat LTO, one codegen unit, abort).
+const PROFILE: &str = "emr";
 /// Pinned, so a build today and a build next month use the same compiler.
 const ZIG_PACKAGES: [&str; 2] = ["cargo-zigbuild==0.24.1", "ziglang==0.17.1"];
 /// The shared libraries a binary may need on an EMR node.
@@ -142,12 +144,12 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
     ))
     .map_err(|e| Error::Failed(e.to_string()))?;
     log::info(&format!(
-        "building {} for {TARGET} (release; the first build takes minutes)",
+        "building {} for {TARGET} (profile emr: release, fat LTO; the first build takes minutes)",
         JOB_BINARIES.join(" and ")
     ));
     let mut cmd = Command::new("cargo");
     cmd.current_dir(root)
-        .args(["zigbuild", "--release", "--locked", "--target", TARGET])
+        .args(["zigbuild", "--profile", PROFILE, "--locked", "--target", TARGET])
         .args(JOB_BINARIES.iter().flat_map(|b| ["-p", b]))
         .env("PATH", path)
         .env("CARGO_TARGET_DIR", &target_dir)
@@ -162,7 +164,8 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
     })?;
     for bin in JOB_BINARIES {
         let from = target_dir
-            .join("x86_64-unknown-linux-gnu/release")
+            .join("x86_64-unknown-linux-gnu")
+            .join(PROFILE)
             .join(bin);
         let to = out.join(bin);
         std::fs::copy(&from, &to).map_err(|source| Error::Write { path: to, source })?;
