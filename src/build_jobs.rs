@@ -149,7 +149,14 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
     ));
     let mut cmd = Command::new("cargo");
     cmd.current_dir(root)
-        .args(["zigbuild", "--profile", PROFILE, "--locked", "--target", TARGET])
+        .args([
+            "zigbuild",
+            "--profile",
+            PROFILE,
+            "--locked",
+            "--target",
+            TARGET,
+        ])
         .args(JOB_BINARIES.iter().flat_map(|b| ["-p", b]))
         .env("PATH", path)
         .env("CARGO_TARGET_DIR", &target_dir)

@@ -62,15 +62,71 @@ pub struct Placement {
     pub subnet: Option<String>,
 }
 
+/// An instance group's role, as EMR names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Master,
+    Core,
+    Task,
+}
+
+/// How an instance group is bought, as EMR names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Purchase {
+    OnDemand,
+    Spot,
+}
+
+/// What EMR does when a step fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OnFailure {
+    /// `--keep-on-failure`: leave the cluster up to look at it.
+    Continue,
+    TerminateCluster,
+}
+
+/// What a staged object is; also the folder `dw render` writes it into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StagedKind {
+    Bin,
+    Bootstrap,
+    Steps,
+}
+
+macro_rules! emr_names {
+    ($($t:ty { $($v:ident => $s:literal),+ })+) => {$(
+        impl $t {
+            /// The name EMR (and the plan's JSON) uses.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),+ }
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )+};
+}
+
+emr_names! {
+    Role { Master => "MASTER", Core => "CORE", Task => "TASK" }
+    Purchase { OnDemand => "ON_DEMAND", Spot => "SPOT" }
+    OnFailure { Continue => "CONTINUE", TerminateCluster => "TERMINATE_CLUSTER" }
+    StagedKind { Bin => "bin", Bootstrap => "bootstrap", Steps => "steps" }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupPlan {
     pub name: String,
-    /// MASTER, CORE or TASK.
-    pub role: &'static str,
+    pub role: Role,
     pub instance_type: String,
     pub count: u32,
-    /// ON_DEMAND or SPOT.
-    pub market: &'static str,
+    pub market: Purchase,
     /// The spot bid, $/hour (spot groups once quoted).
     pub bid: Option<f64>,
     /// The zone the bid was quoted in (every spot group: the cluster's zone).
@@ -92,13 +148,12 @@ pub struct StepPlan {
     pub name: String,
     /// command-runner.jar arguments.
     pub args: Vec<String>,
-    pub action_on_failure: &'static str,
+    pub action_on_failure: OnFailure,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Staged {
-    /// What it is: `bin`, `bootstrap` or `steps`.
-    pub kind: &'static str,
+    pub kind: StagedKind,
     /// File name (the template's output, or the binary).
     pub name: String,
     pub key: String,
@@ -224,7 +279,7 @@ impl Stager<'_> {
     /// the same hash is the same bytes.
     fn add(
         &mut self,
-        kind: &'static str,
+        kind: StagedKind,
         name: &str,
         sha256: String,
         size: u64,
@@ -244,14 +299,14 @@ impl Stager<'_> {
         staged
     }
 
-    fn add_rendered(&mut self, kind: &'static str, name: &str, text: String) -> Staged {
+    fn add_rendered(&mut self, kind: StagedKind, name: &str, text: String) -> Staged {
         let sha = hex(&Sha256::digest(text.as_bytes()));
         let size = text.len() as u64;
         self.add(kind, name, sha, size, Content::Rendered(text))
     }
 }
 
-fn group(name: &str, role: &'static str, g: &InstanceGroup, options: &PlanOptions) -> GroupPlan {
+fn group(name: &str, role: Role, g: &InstanceGroup, options: &PlanOptions) -> GroupPlan {
     let quote = match g.market {
         Market::Spot => options.quotes.get(g.instance_type.as_str()),
         Market::OnDemand => None,
@@ -262,8 +317,8 @@ fn group(name: &str, role: &'static str, g: &InstanceGroup, options: &PlanOption
         instance_type: g.instance_type.to_string(),
         count: g.count.0,
         market: match g.market {
-            Market::Spot => "SPOT",
-            Market::OnDemand => "ON_DEMAND",
+            Market::Spot => Purchase::Spot,
+            Market::OnDemand => Purchase::OnDemand,
         },
         bid: quote.map(|q| q.bid),
         zone: quote.map(|q| q.zone.clone()),
@@ -312,7 +367,7 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
             ));
         }
         let (sha, size) = sha256_file(&path)?;
-        binaries.push(stager.add("bin", bin, sha, size, Content::File(path)));
+        binaries.push(stager.add(StagedKind::Bin, bin, sha, size, Content::File(path)));
     }
 
     let base = json!({
@@ -343,7 +398,7 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
             step.template,
             &context(json!({"script": step.script, "job": step.job})),
         )?;
-        step_scripts.push(stager.add_rendered("steps", &step.script, text));
+        step_scripts.push(stager.add_rendered(StagedKind::Steps, &step.script, text));
     }
 
     let entries = |items: &[Staged]| -> Vec<serde_json::Value> {
@@ -362,7 +417,7 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
                 "step_scripts": entries(&step_scripts),
             })),
         )?;
-        let staged = stager.add_rendered("bootstrap", action.name, text);
+        let staged = stager.add_rendered(StagedKind::Bootstrap, action.name, text);
         bootstrap_actions.push(ActionPlan {
             name: action.description.to_string(),
             description: action.description.to_string(),
@@ -377,19 +432,19 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
             name: s.name.clone(),
             args: vec!["bash".into(), format!("{step_dir}/{}", s.script)],
             action_on_failure: if options.keep_on_failure {
-                "CONTINUE"
+                OnFailure::Continue
             } else {
-                "TERMINATE_CLUSTER"
+                OnFailure::TerminateCluster
             },
         })
         .collect();
 
     let mut instance_groups = vec![
-        group("master", "MASTER", &config.emr.master, options),
-        group("core", "CORE", &config.emr.core, options),
+        group("master", Role::Master, &config.emr.master, options),
+        group("core", Role::Core, &config.emr.core, options),
     ];
     if let Some(task) = &config.emr.task {
-        instance_groups.push(group("task", "TASK", task, options));
+        instance_groups.push(group("task", Role::Task, task, options));
     }
 
     // The zone: the core group's quote (or the master's when the core is on demand).
@@ -515,8 +570,8 @@ impl ClusterPlan {
         }
         for g in &self.instance_groups {
             let bid = match (g.market, g.bid) {
-                ("SPOT", Some(b)) => format!(", bid ${b:.4}/h"),
-                ("SPOT", None) => ", bid from the quote at launch".into(),
+                (Purchase::Spot, Some(b)) => format!(", bid ${b:.4}/h"),
+                (Purchase::Spot, None) => ", bid from the quote at launch".into(),
                 _ => String::new(),
             };
             let _ = writeln!(
@@ -525,7 +580,7 @@ impl ClusterPlan {
                 g.name,
                 g.count,
                 g.instance_type,
-                g.market.to_lowercase().replace('_', "-")
+                g.market.as_str().to_lowercase().replace('_', "-")
             );
         }
         for a in &self.bootstrap_actions {

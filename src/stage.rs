@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::aws::sdk_error;
 use crate::error::{Error, Result};
-use crate::plan::{Content, Staged};
+use crate::plan::{Content, Staged, StagedKind};
 use crate::progress::Progress;
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -69,8 +69,8 @@ async fn upload(s3: &Client, bucket: &str, s: &Staged) -> Result<()> {
         .server_side_encryption(ServerSideEncryption::Aes256)
         .metadata("sha256", &s.sha256)
         .content_type(match s.kind {
-            "bin" => "application/octet-stream",
-            _ => "text/x-shellscript",
+            StagedKind::Bin => "application/octet-stream",
+            StagedKind::Bootstrap | StagedKind::Steps => "text/x-shellscript",
         })
         .send()
         .await

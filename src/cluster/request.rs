@@ -9,7 +9,7 @@ use aws_sdk_emr::types::{
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::plan::ClusterPlan;
+use crate::plan::{ClusterPlan, Purchase};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -104,7 +104,7 @@ pub struct KeyValue {
 pub fn from_plan(plan: &ClusterPlan) -> Result<RunJobFlow> {
     let mut groups = Vec::new();
     for g in &plan.instance_groups {
-        if g.market == "SPOT" && g.bid.is_none() {
+        if g.market == Purchase::Spot && g.bid.is_none() {
             return Err(Error::Failed(format!(
                 "the {} group is on spot but the plan has no bid for it",
                 g.name

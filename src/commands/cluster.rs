@@ -252,7 +252,11 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
 /// `dw build-jobs --check-only`, before anything is staged or billed.
 fn check_job_binaries(plan: &plan::ClusterPlan) -> Result<()> {
     let mut problems = Vec::new();
-    for s in plan.staged.iter().filter(|s| s.kind == "bin") {
+    for s in plan
+        .staged
+        .iter()
+        .filter(|s| s.kind == plan::StagedKind::Bin)
+    {
         if let plan::Content::File(path) = &s.content {
             let check = crate::build_jobs::check(path)?;
             problems.extend(

@@ -31,7 +31,7 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &RenderArgs) -> Result<()> 
     let mut written = Vec::new();
     for s in &plan.staged {
         if let plan::Content::Rendered(text) = &s.content {
-            let path = args.out.join(s.kind).join(&s.name);
+            let path = args.out.join(s.kind.as_str()).join(&s.name);
             write_file(&path, text.as_bytes())?;
             written.push(path);
         }
