@@ -170,6 +170,15 @@ where
                     ),
                     true,
                 ),
+                Some("NoSuchBucket") => (
+                    text,
+                    Some(
+                        "check the bucket's name in the s3:// URI (or the config's [s3] bucket), \
+                         and the account and region it is in"
+                            .to_string(),
+                    ),
+                    true,
+                ),
                 Some(c) if BAD_INPUT_CODES.contains(&c) => (text, None, true),
                 _ => (text, None, false),
             }
@@ -181,4 +190,42 @@ where
         hint,
         bad_input,
     }
+}
+
+/// Every key under `prefix` in `bucket`, in key order; S3's errors through [`sdk_error`] (a
+/// missing bucket is bad input, with a hint).
+pub async fn list_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ListObjectsV2", e))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+    }
+    Ok(keys)
+}
+
+/// One object's bytes; S3's errors through [`sdk_error`].
+pub async fn get_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
+    let object = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetObject", e))?;
+    let body = object
+        .body
+        .collect()
+        .await
+        .map_err(|e| Error::Failed(format!("reading s3://{bucket}/{key}: {e}")))?;
+    Ok(body.into_bytes().to_vec())
 }

@@ -9,7 +9,10 @@ use common::{dw, fixture, m3_large_history, run, write};
 fn fails(args: &[&str], dir: Option<&std::path::Path>, code: i32) -> String {
     let mut cmd = dw();
     if let Some(d) = dir {
-        cmd.current_dir(d);
+        // Elsewhere than the repository, with its configuration named (no note about the
+        // built-in copy between the errors under test).
+        cmd.current_dir(d)
+            .env("DW_CONFIG", common::repo().join("configs/dw.toml"));
     }
     cmd.args(args);
     let r = run(&mut cmd);

@@ -168,3 +168,52 @@ fn completions_and_the_man_page_name_every_command() {
     let bad = run(dw().args(["completions", "cmd.exe"]));
     assert_eq!(bad.code, 2);
 }
+
+/// Every command that reads S3 reports a missing bucket the same way: bad input, with a hint.
+#[test]
+fn a_missing_bucket_is_bad_input_with_a_hint_wherever_it_is_read() {
+    let Some(moto) = common::moto_endpoint() else {
+        return;
+    };
+    let expected = "error: ListObjectsV2 failed: NoSuchBucket: The specified bucket does not exist\n\
+                    hint: check the bucket's name in the s3:// URI (or the config's [s3] bucket), \
+                    and the account and region it is in\n";
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().display().to_string();
+    for args in [
+        &[
+            "report",
+            "--debate",
+            "2015-08-06",
+            "--from",
+            "s3://dw-no-such-bucket/dw/results",
+        ][..],
+        &[
+            "watch",
+            "--debate",
+            "2015-08-06",
+            "--from",
+            "s3://dw-no-such-bucket/dw/results",
+        ],
+        &[
+            "publish",
+            "--debate",
+            "2015-08-06",
+            "--from",
+            "s3://dw-no-such-bucket/dw/results",
+            "--dry-run",
+        ],
+        &[
+            "replay",
+            "--debate",
+            "2015-08-06",
+            "--from",
+            "s3://dw-no-such-bucket/archive/",
+            "--out",
+            &out,
+        ],
+    ] {
+        let r = run(dw_at(&moto).args(args));
+        assert_eq!((r.code, r.stderr.as_str()), (2, expected), "{args:?}");
+    }
+}

@@ -148,6 +148,12 @@ async fn fetch_archive(
     bucket: &str,
     prefix: &str,
 ) -> Result<Box<dyn std::io::BufRead + Send>> {
+    // Listed first through dw's classifier: a missing bucket is bad input with a hint.
+    if aws::list_keys(s3, bucket, prefix).await?.is_empty() {
+        return Err(Error::input(format!(
+            "no objects under s3://{bucket}/{prefix}"
+        )));
+    }
     let (dir, paths) = dw_pipeline::s3::download_archive(s3, bucket, prefix)
         .await
         .map_err(Error::Failed)?;

@@ -24,12 +24,10 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &ReportArgs) -> Result<()> 
             } else {
                 format!("{prefix}/{date}/windows/")
             };
-            let keys = dw_pipeline::s3::list_keys(&s3, &bucket, &under)
-                .await
-                .map_err(Error::Failed)?;
+            let keys = aws::list_keys(&s3, &bucket, &under).await?;
             let mut windows = Vec::new();
             for key in &keys {
-                let bytes = s3_get(&s3, &bucket, key).await?;
+                let bytes = aws::get_object(&s3, &bucket, key).await?;
                 windows.extend(report::parse_windows(
                     &format!("s3://{bucket}/{key}"),
                     &bytes,
@@ -75,10 +73,4 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &ReportArgs) -> Result<()> 
         log::info(&format!("wrote {}", path.display()));
     }
     ctx.print(&report.to_text(), &report)
-}
-
-async fn s3_get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
-    dw_pipeline::s3::get(s3, bucket, key)
-        .await
-        .map_err(Error::Failed)
 }

@@ -202,7 +202,7 @@ impl S3Reader {
         }
         for (key, etag) in changed {
             let name = format!("s3://{}/{key}", self.bucket);
-            let bytes = match dw_pipeline::s3::get(&self.client, &self.bucket, &key).await {
+            let bytes = match aws::get_object(&self.client, &self.bucket, &key).await {
                 Ok(bytes) => bytes,
                 Err(e) => {
                     // Listed, then gone or unreadable: tried again on the next poll.
