@@ -72,6 +72,10 @@ pub struct Cli {
     )]
     pub quiet: bool,
 
+    /// Also the AWS SDK's requests and retries on stderr (RUST_LOG sets any filter)
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub debug: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -48,7 +48,7 @@ where
             return ExitCode::from(e.exit_code() as u8);
         }
     };
-    log::set_level(if cli.quiet { 0 } else { 1 + cli.verbose });
+    log::init(if cli.quiet { 0 } else { 1 + cli.verbose }, cli.debug);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -217,3 +217,41 @@ fn a_missing_bucket_is_bad_input_with_a_hint_wherever_it_is_read() {
         assert_eq!((r.code, r.stderr.as_str()), (2, expected), "{args:?}");
     }
 }
+
+/// `--debug` adds the AWS SDK's own log lines (requests, retries) to dw's; RUST_LOG replaces
+/// the filter the flags make.
+#[test]
+fn debug_shows_the_sdks_requests_and_rust_log_sets_the_filter() {
+    let Some(moto) = common::moto_endpoint() else {
+        return;
+    };
+    let plain = run(dw_at(&moto).args(["-v", "cluster", "list"]));
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(
+        !plain.stderr.contains("aws_smithy_runtime"),
+        "{}",
+        plain.stderr
+    );
+    let debug = run(dw_at(&moto).args(["--debug", "cluster", "list"]));
+    assert_eq!(debug.code, 0, "{}", debug.stderr);
+    assert!(
+        debug
+            .stderr
+            .lines()
+            .any(|l| l.contains(" aws_smithy_runtime") && l.contains("retry")),
+        "{}",
+        debug.stderr
+    );
+    // Every line keeps dw's shape: a UTC time, then who speaks.
+    for line in debug.stderr.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            line.len() > 21 && line.as_bytes()[19] == b'Z' && line.as_bytes()[20] == b' ',
+            "{line}"
+        );
+    }
+    let silenced = run(dw_at(&moto)
+        .env("RUST_LOG", "off")
+        .args(["-v", "cluster", "list"]));
+    assert_eq!(silenced.code, 0);
+    assert_eq!(silenced.stderr, "", "RUST_LOG=off silences even -v");
+}

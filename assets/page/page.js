@@ -635,8 +635,8 @@
 
   function listen() {
     const events = new EventSource('api/events');
-    events.addEventListener('open', () => { state.connection = 'open'; render(); });
-    events.addEventListener('error', () => { state.connection = 'lost'; render(); });
+    events.addEventListener('open', () => { state.connection = 'open'; drawStatus(); });
+    events.addEventListener('error', () => { state.connection = 'lost'; drawStatus(); });
     events.addEventListener('snapshot', (e) => { state.connection = 'open'; replaceAll(JSON.parse(e.data)); render(); });
     events.addEventListener('windows', (e) => { upsert(JSON.parse(e.data)); state.lastChange = Date.now() + state.skew; render(); });
     events.addEventListener('warning', (e) => { if (!state.warnings.includes(e.data)) state.warnings.push(e.data); render(); });
@@ -644,7 +644,8 @@
       const s = JSON.parse(e.data);
       state.skew = Date.parse(s.now) - Date.now();
       state.lastChange = s.last_change ? Date.parse(s.last_change) : null;
-      render();
+      // Only the status line: redrawing the charts every few seconds would swallow clicks.
+      drawStatus();
     });
   }
 

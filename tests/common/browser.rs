@@ -192,19 +192,32 @@ impl Browser {
     }
 
     /// Clicks the first element matching a CSS selector, as a user would (WebDriver's click).
+    /// An element the page redrew between finding and clicking is found again.
     pub fn click(&self, css: &str) {
-        let found = self.call(
-            "POST",
-            "/element",
-            Some(&json!({ "using": "css selector", "value": css })),
-        );
-        let id = found
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("no element {css}: {found}"))
-            .to_string();
-        self.call("POST", &format!("/element/{id}/click"), Some(&json!({})));
+        for attempt in 0.. {
+            let found = self.call(
+                "POST",
+                "/element",
+                Some(&json!({ "using": "css selector", "value": css })),
+            );
+            let id = found
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("no element {css}: {found}"))
+                .to_string();
+            let clicked = request(
+                self.port,
+                "POST",
+                &format!("/session/{}/element/{id}/click", self.session),
+                Some(&json!({})),
+            );
+            match clicked["value"]["error"].as_str() {
+                None => return,
+                Some("stale element reference") if attempt < 5 => continue,
+                Some(_) => panic!("clicking {css}: {clicked}"),
+            }
+        }
     }
 
     pub fn screenshot(&self, path: &Path) {
