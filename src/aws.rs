@@ -195,22 +195,7 @@ where
 /// Every key under `prefix` in `bucket`, in key order; S3's errors through [`sdk_error`] (a
 /// missing bucket is bad input, with a hint).
 pub async fn list_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
-    let mut keys = Vec::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("ListObjectsV2", e))?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_string)),
-        );
-    }
-    Ok(keys)
+    dw_pipeline::s3::list_keys_with(s3, bucket, prefix, |e| sdk_error("ListObjectsV2", e)).await
 }
 
 /// One object's bytes; S3's errors through [`sdk_error`].

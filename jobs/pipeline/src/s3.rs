@@ -93,6 +93,28 @@ pub async fn download_archive(
 
 /// Every key under `prefix`, in key order (the order an archive is replayed in).
 pub async fn list_keys(s3: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>, String> {
+    list_keys_with(s3, bucket, prefix, |e| {
+        format!(
+            "s3://{bucket}/{prefix}: {}",
+            aws_sdk_s3::error::DisplayErrorContext(&e)
+        )
+    })
+    .await
+}
+
+/// The S3 error of a listing, for callers that classify it themselves (dw's error report).
+pub type ListError = aws_sdk_s3::error::SdkError<
+    aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error,
+    aws_sdk_s3::config::http::HttpResponse,
+>;
+
+/// [`list_keys`], with the caller's own error.
+pub async fn list_keys_with<E>(
+    s3: &Client,
+    bucket: &str,
+    prefix: &str,
+    error: impl Fn(ListError) -> E,
+) -> Result<Vec<String>, E> {
     let mut keys = Vec::new();
     let mut pages = s3
         .list_objects_v2()
@@ -101,12 +123,7 @@ pub async fn list_keys(s3: &Client, bucket: &str, prefix: &str) -> Result<Vec<St
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            format!(
-                "s3://{bucket}/{prefix}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })?;
+        let page = page.map_err(&error)?;
         keys.extend(
             page.contents()
                 .iter()
