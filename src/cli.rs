@@ -89,16 +89,25 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the debate calendar, by evening
+    #[command(
+        after_help = "Examples:\n  dw debates --upcoming\n  dw debates --debate 2016-02-13 --output json"
+    )]
     Debates(DebatesArgs),
     /// Spot prices
     #[command(subcommand)]
     Spot(SpotCommand),
     /// Write every script a debate's cluster runs, and its plan, without touching AWS
+    #[command(
+        after_help = "Examples:\n  dw render --debate 2015-11-10 --out /tmp/r\n  shellcheck /tmp/r/bootstrap/*.sh"
+    )]
     Render(RenderArgs),
     /// Debate clusters on EMR: up, status, list, down, diagnose
     #[command(subcommand)]
     Cluster(ClusterCommand),
     /// Score a past debate on this machine, no cloud: archive -> ingest -> score -> windows
+    #[command(
+        after_help = "Examples:\n  dw replay --debate 2015-08-06\n  dw replay --debate 2015-08-06 --watch --pace 60x --open\n  dw replay --debate 2015-08-06 --from s3://BUCKET/archive/2015-08-06/"
+    )]
     Replay(ReplayArgs),
     /// Build dw-ingest and dw-score for EMR 4.x nodes (glibc 2.17) and check them
     BuildJobs(BuildJobsArgs),
@@ -106,10 +115,19 @@ pub enum Command {
     #[command(subcommand)]
     Schedule(ScheduleCommand),
     /// A debate's happiness per candidate per minute, from the windows the scorer wrote
+    #[command(
+        after_help = "Examples:\n  dw report --debate 2015-08-06 --bin 5m --plot report.png\n  dw report --debate 2015-08-06 --from s3://BUCKET/dw/results --output json"
+    )]
     Report(ReportArgs),
     /// Serve the debate page: live while the scorers write, time travel afterwards
+    #[command(
+        after_help = "Examples:\n  dw watch --debate 2015-08-06 --from out/ --open\n  dw watch --debate 2016-02-13 --from s3://BUCKET/dw/results --bind 0.0.0.0:8080"
+    )]
     Watch(WatchArgs),
     /// Write the debate page as a static site (S3 website hosting or any file server)
+    #[command(
+        after_help = "Examples:\n  dw publish --debate 2015-08-06 --from out/ --out site/2015-08-06\n  dw publish --debate 2016-02-13 --from s3://BUCKET/dw/results --to s3://BUCKET/pages/2016-02-13"
+    )]
     Publish(PublishArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
@@ -258,12 +276,18 @@ pub struct ReplayArgs {
 #[derive(Debug, Subcommand)]
 pub enum ClusterCommand {
     /// Quote, stage, launch a debate's cluster and wait until its jobs run
+    #[command(
+        after_help = "Examples:\n  dw cluster up --debate 2015-11-10 --dry-run\n  dw cluster up --debate 2015-11-10\n  dw cluster up --debate 2015-08-06 --force   # a past debate, e.g. to rehearse"
+    )]
     Up(UpArgs),
     /// State, groups, steps and an estimate of the cost so far
     Status(WhichCluster),
     /// Clusters created by dw, alive first
     List,
     /// Terminate a debate's cluster (only dw's, unless an id is given)
+    #[command(
+        after_help = "Examples:\n  dw cluster down --debate 2015-11-10\n  dw cluster down --cluster-id j-XXXXXXXXXXXX"
+    )]
     Down(DownArgs),
     /// Why a cluster failed: EMR's reason and the failing action's or step's log
     Diagnose {
@@ -397,10 +421,19 @@ pub struct DebatesArgs {
 #[derive(Debug, Subcommand)]
 pub enum SpotCommand {
     /// Per-zone spot statistics over a look-back window, the zone to launch in and the bid
+    #[command(
+        after_help = "Examples:\n  dw spot quote m3.xlarge\n  dw spot quote m3.large --history saved.json --at 2016-04-01T07:00:00Z --output json"
+    )]
     Quote(QuoteArgs),
     /// Launch on paper in the past: each policy's interruptions and cost, side by side
+    #[command(
+        after_help = "Examples:\n  dw spot backtest m3.large --history a.json --history b.json --plot bt.png\n  dw spot backtest --history 'tests/fixtures/spot/more-2016/*.json.gz'"
+    )]
     Backtest(BacktestArgs),
     /// Prices per zone over a time range, with each policy's bid (table, or a plot)
+    #[command(
+        after_help = "Examples:\n  dw spot history m3.medium --lookback 24h --plot prices.svg"
+    )]
     History(HistoryArgs),
 }
 
@@ -623,5 +656,39 @@ pub fn parse_hourly_price(s: &str) -> Result<f64, String> {
         _ => Err(format!(
             "`{s}` is not a price: write dollars per hour above zero, e.g. 0.133"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The examples in every command's `--help` parse: an example that drifts from the flags is
+    /// caught here.
+    #[test]
+    fn every_help_example_parses() {
+        fn walk(cmd: &clap::Command, examples: &mut Vec<String>) {
+            if let Some(help) = cmd.get_after_help() {
+                examples.extend(
+                    help.to_string()
+                        .lines()
+                        .map(|l| l.split(" #").next().unwrap_or_default().trim().to_string())
+                        .filter(|l| l.starts_with("dw ")),
+                );
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, examples);
+            }
+        }
+        let mut examples = Vec::new();
+        walk(&Cli::command(), &mut examples);
+        assert!(examples.len() >= 15, "{examples:?}");
+        for example in &examples {
+            let words = example.split_whitespace().map(|w| w.trim_matches('\''));
+            if let Err(e) = Cli::try_parse_from(words) {
+                panic!("`{example}` does not parse: {e}");
+            }
+        }
     }
 }
