@@ -399,6 +399,41 @@ fn up_launches_what_the_plan_says_and_down_removes_it() {
         (none.code, none.stdout.as_str()),
         (0, "no cluster of dw for 2016-04-14\n")
     );
+
+    // Launched again with nothing changed: every object is already staged, nothing is uploaded,
+    // and `-v` says where dw's own time went.
+    let again = up(
+        &endpoint,
+        &config,
+        dir.path(),
+        "2015-11-10",
+        &["--no-wait", "-v"],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let own = again
+        .stderr
+        .lines()
+        .find(|l| l.contains("up's own time"))
+        .unwrap_or_else(|| panic!("no breakdown: {}", again.stderr));
+    // A past debate launched with --force: the watchdog counts the evening from the launch, so
+    // its script (and only it) is new.
+    let uploaded: Vec<&str> = again
+        .stderr
+        .lines()
+        .filter_map(|l| l.split_once("dw: uploaded ").map(|(_, u)| u))
+        .collect();
+    assert!(
+        uploaded.len() == 1 && uploaded[0].ends_with("/watchdog.sh"),
+        "{uploaded:?}"
+    );
+    assert!(own.contains("(1 uploaded, 8 already there)"), "{own}");
+    assert!(
+        own.contains("quotes and plan") && own.contains("RunJobFlow"),
+        "{own}"
+    );
+    let gone =
+        run(dw(&endpoint, &config, dir.path()).args(["cluster", "down", "--debate", "2015-11-10"]));
+    assert_eq!(gone.code, 0, "{}", gone.stderr);
 }
 
 #[test]

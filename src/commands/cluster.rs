@@ -183,14 +183,40 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
         return ctx.print(&result.to_text(), &result);
     }
 
+    // dw's own time, phase by phase (`-v`): EMR's time to start the cluster is not counted.
+    let mut clock = std::time::Instant::now();
+    let mut lap = || {
+        let now = std::time::Instant::now();
+        let took = now - clock;
+        clock = now;
+        took
+    };
     let plan = make_plan().await?;
     let request = cluster::request::from_plan(&plan)?;
+    let planned = lap();
     if !args.unchecked_binaries {
         check_job_binaries(&plan)?;
     }
-    stage::stage(&s3, &loaded.config.s3.bucket, &plan.staged).await?;
+    let checked = lap();
+    let staged = stage::stage(&s3, &loaded.config.s3.bucket, &plan.staged).await?;
+    let staging = lap();
     let id = cluster::request::send(&emr, &request).await?;
+    let launched = lap();
     log::info(&format!("launched {id} ({})", plan.name));
+    for uri in &staged.uploaded {
+        log::debug(&format!("uploaded {uri}"));
+    }
+    log::debug(&format!(
+        "up's own time {:.2} s: quotes and plan {:.2} s, binaries checked {:.2} s, staging {:.2} s \
+         ({} uploaded, {} already there), RunJobFlow {:.2} s",
+        (planned + checked + staging + launched).as_secs_f64(),
+        planned.as_secs_f64(),
+        checked.as_secs_f64(),
+        staging.as_secs_f64(),
+        staged.uploaded.len(),
+        staged.already_there.len(),
+        launched.as_secs_f64()
+    ));
 
     let finish = |snap: &Snapshot| UpResult {
         cluster_id: id.clone(),
