@@ -650,7 +650,14 @@ fn a_page_published_from_s3_reads_the_results_prefix_while_the_scorers_write() {
         return;
     }
     let put = |w: &Window| put_window(&moto, bucket, w);
-    put(&window(0, 5, "zero"));
+    // Minute 0 in two scorers' parts (a consumer group), minute 1 from one.
+    let part = |member: &str, tweets: u64, text: &str| {
+        let mut w = window(0, tweets, text);
+        w.member = Some(member.into());
+        w
+    };
+    put(&part("a", 5, "zero"));
+    put(&part("b", 7, "zero, b"));
     put(&window(1, 6, "one"));
     let r = run(dw_at(&moto)
         .args(["publish", "--debate", DEBATE, "--from"])
@@ -663,9 +670,10 @@ fn a_page_published_from_s3_reads_the_results_prefix_while_the_scorers_write() {
         "document.body.dataset.windows === '2'",
         Duration::from_secs(15),
     );
-    // A scorer writes on: a new window, and a revision of minute 0, reach the open page.
+    // The scorers write on: a new window, and a revision of scorer a's part of minute 0, reach
+    // the open page; minute 0 is then a's revised part plus b's (9 + 7), not 5 + 7 + 9.
     put(&window(2, 7, "two"));
-    let mut revised = window(0, 9, "zero, revised");
+    let mut revised = part("a", 9, "zero, revised");
     revised.revision = 1;
     put(&revised);
     browser.wait_for(
@@ -673,10 +681,9 @@ fn a_page_published_from_s3_reads_the_results_prefix_while_the_scorers_write() {
         Duration::from_secs(15),
     );
     browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:00:00.000Z\"]");
-    browser.wait_for(
-        &format!("{TRUMP_POSITIVE} === 'zero, revised'"),
-        Duration::from_secs(15),
-    );
+    let scored =
+        "document.querySelector('#detail tr[data-key=\"trump\"] td:nth-child(3)')?.textContent";
+    browser.wait_for(&format!("{scored} === '16 of 16'"), Duration::from_secs(15));
     // Only the new object and the revised one were fetched: the copy knew the others.
     let fetched = browser.run(
         "return performance.getEntriesByType('resource')

@@ -115,6 +115,17 @@ impl Board {
         (changed, refused)
     }
 
+    /// Every scorer's part of every window as read (the latest revision of each), unmerged: a
+    /// published page that goes on reading the parts itself starts from these, so that a part
+    /// it fetches again replaces its own earlier copy instead of adding to a merged window.
+    pub fn snapshot_parts(&self) -> Snapshot<'_> {
+        Snapshot {
+            windows: self.parts.values().collect(),
+            warnings: &self.warnings,
+            last_change: self.last_change,
+        }
+    }
+
     pub fn snapshot(&self) -> Snapshot<'_> {
         Snapshot {
             windows: self.merged.values().collect(),
@@ -167,6 +178,10 @@ mod tests {
         assert!(b.apply(vec![window(0, Some("a"), 3, 0)]).0.is_empty());
         assert!(b.apply(vec![window(0, Some("a"), 5, 1)]).0.is_empty());
         assert_eq!(b.snapshot().windows.len(), 1);
+        // Unmerged, for a page that reads the parts itself.
+        let parts = b.snapshot_parts();
+        assert_eq!(parts.windows.len(), 2);
+        assert_eq!(parts.windows.iter().map(|w| w.tweets).sum::<u64>(), 9);
     }
 
     #[test]

@@ -405,10 +405,14 @@ pub fn site(info: &PageInfo, board: &Board) -> Result<Vec<SiteFile>> {
         ),
         ("page.css", "text/css", page::STYLE.as_bytes().to_vec()),
         ("api/info", "application/json", to_json(info)?),
+        // A page that reads the results itself starts from the parts (`Board::snapshot_parts`).
         (
             "api/windows",
             "application/json",
-            to_json(&board.snapshot())?,
+            to_json(&match info.results {
+                Some(_) => board.snapshot_parts(),
+                None => board.snapshot(),
+            })?,
         ),
     ];
     Ok(files
