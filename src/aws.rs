@@ -200,13 +200,8 @@ pub async fn list_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> R
 
 /// One object's bytes; S3's errors through [`sdk_error`].
 pub async fn get_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
-    let object = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| sdk_error("GetObject", e))?;
+    let object =
+        dw_pipeline::s3::object_with(s3, bucket, key, |e| sdk_error("GetObject", e)).await?;
     let body = object
         .body
         .collect()

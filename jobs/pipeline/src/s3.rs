@@ -24,17 +24,34 @@ async fn object(
     bucket: &str,
     key: &str,
 ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, String> {
+    object_with(s3, bucket, key, |e| {
+        format!(
+            "s3://{bucket}/{key}: {}",
+            aws_sdk_s3::error::DisplayErrorContext(&e)
+        )
+    })
+    .await
+}
+
+/// The S3 error of a GetObject, for callers that classify it themselves (dw's error report).
+pub type GetError = aws_sdk_s3::error::SdkError<
+    aws_sdk_s3::operation::get_object::GetObjectError,
+    aws_sdk_s3::config::http::HttpResponse,
+>;
+
+/// One object (its body still to be read), with the caller's own error.
+pub async fn object_with<E>(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    error: impl Fn(GetError) -> E,
+) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, E> {
     s3.get_object()
         .bucket(bucket)
         .key(key)
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "s3://{bucket}/{key}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })
+        .map_err(error)
 }
 
 /// The whole object at `key` (small objects: windows, credentials).
