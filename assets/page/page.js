@@ -532,7 +532,9 @@
     drawDetail(bins, list, shown);
     drawWarnings();
     drawStatus();
-    $('range').textContent = `${day(from)} · ${clock(from)}–${clock(to)} ${zoneLabel()}`;
+    // A span past midnight names both days.
+    const until = day(to) === day(from) ? clock(to) : `${day(to)} ${clock(to)}`;
+    $('range').textContent = `${day(from)} · ${clock(from)}–${until} ${zoneLabel()}`;
     $('live').classList.toggle('on', state.live);
     $('tz').textContent = zoneLabel();
     state.renders += 1;
