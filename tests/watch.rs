@@ -163,7 +163,13 @@ fn public_read(moto: &str, bucket: &str, pages: &str, results: &str) {
 fn put_window(moto: &str, bucket: &str, w: &Window) {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), serde_json::to_string_pretty(w).unwrap()).unwrap();
-    let key = format!("dw/results/{}", w.key());
+    // Into `windows/` even for a part: readers add up whatever that folder holds (windows of
+    // several lone scorers, or parts an older dw-score wrote there).
+    let start = w.start.strftime("%Y-%m-%dT%H:%M:%SZ");
+    let key = match &w.member {
+        Some(m) => format!("dw/results/{}/windows/{start}.{m}.json", w.debate),
+        None => format!("dw/results/{}", w.key()),
+    };
     let body = file.path().to_str().unwrap().to_string();
     aws(
         moto,

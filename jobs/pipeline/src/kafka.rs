@@ -133,6 +133,18 @@ pub struct Assignments {
     generation: std::sync::atomic::AtomicU64,
     partitions: std::sync::Mutex<Vec<i32>>,
     on_revoke: std::sync::OnceLock<RevokeHook>,
+    /// From librdkafka's statistics (every few seconds): per partition, the next offset the
+    /// application reads, the broker's end, and the lag between them.
+    lag: std::sync::Mutex<BTreeMap<i32, PartitionLag>>,
+}
+
+/// How far one assigned partition is behind, as librdkafka last reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PartitionLag {
+    pub partition: i32,
+    pub next_offset: i64,
+    pub end_offset: i64,
+    pub lag: i64,
 }
 
 type RevokeHook = Box<dyn Fn(&GroupConsumer, &[i32]) + Send + Sync>;
@@ -151,6 +163,21 @@ impl Assignments {
             .unwrap_or_default()
     }
 
+    /// The assigned partitions' lag, as of librdkafka's last statistics (asking the broker from
+    /// the consumer's thread would serve, and lose, its fetched messages).
+    pub fn lag(&self) -> Vec<PartitionLag> {
+        let owned = self.partitions();
+        self.lag
+            .lock()
+            .map(|l| {
+                l.values()
+                    .filter(|p| owned.contains(&p.partition))
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Runs `hook` when partitions are about to be taken away (before the group gives them to
     /// another member): the moment to write what depends on them and commit their offsets.
     /// Set once.
@@ -159,7 +186,32 @@ impl Assignments {
     }
 }
 
-impl ClientContext for Assignments {}
+impl ClientContext for Assignments {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let mut lag = BTreeMap::new();
+        for topic in statistics.topics.values() {
+            for (&p, s) in &topic.partitions {
+                // -1 is librdkafka's "internal" partition; -1 offsets are "not known yet".
+                if p < 0 || s.hi_offset < 0 {
+                    continue;
+                }
+                let next = s.app_offset.max(0);
+                lag.insert(
+                    p,
+                    PartitionLag {
+                        partition: p,
+                        next_offset: next,
+                        end_offset: s.hi_offset,
+                        lag: (s.hi_offset - next).max(0),
+                    },
+                );
+            }
+        }
+        if let Ok(mut l) = self.lag.lock() {
+            *l = lag;
+        }
+    }
+}
 
 impl ConsumerContext for Assignments {
     fn pre_rebalance(&self, consumer: &GroupConsumer, rebalance: &Rebalance<'_>) {
@@ -202,7 +254,8 @@ pub fn consumer(
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "3000")
-        .set("max.poll.interval.ms", "300000");
+        .set("max.poll.interval.ms", "300000")
+        .set("statistics.interval.ms", "5000");
     for (k, v) in overrides {
         c.set(k, v);
     }

@@ -151,3 +151,92 @@ pub async fn list_keys_with<E>(
     keys.sort();
     Ok(keys)
 }
+
+/// Every object under `prefix` with its ETag, in key order (what changed since the last look).
+pub async fn list_with_etags(
+    s3: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            format!(
+                "s3://{bucket}/{prefix}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })?;
+        out.extend(page.contents().iter().filter_map(|o| {
+            Some((
+                o.key()?.to_string(),
+                o.e_tag().unwrap_or_default().to_string(),
+            ))
+        }));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The objects at `keys`, fetched 16 at a time (small objects: windows, heartbeats); in the
+/// order of `keys`. An object gone since it was listed is left out.
+pub async fn get_many(
+    s3: &Client,
+    bucket: &str,
+    keys: &[String],
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    use futures_util::StreamExt;
+    type Fetched = Result<Option<(String, Vec<u8>)>, String>;
+    let fetched: Vec<Fetched> = futures_util::stream::iter(keys.iter().cloned())
+        .map(|key| async move {
+            match object_with(s3, bucket, &key, |e| e).await {
+                Ok(o) => {
+                    let body = o
+                        .body
+                        .collect()
+                        .await
+                        .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?;
+                    Ok(Some((key, body.into_bytes().to_vec())))
+                }
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+                Err(e) => Err(format!(
+                    "s3://{bucket}/{key}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                )),
+            }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    for f in fetched {
+        if let Some(kv) = f? {
+            out.push(kv);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes a small JSON object (a window, a heartbeat), encrypted at rest.
+pub async fn put_json(s3: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), String> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/json")
+        .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+        .body(body.into())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "s3://{bucket}/{key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })
+}

@@ -36,6 +36,9 @@ pub struct Counts {
     pub late: u64,
     /// Tweets of windows an earlier run wrote (after a restart), taken as counted there.
     pub replayed: u64,
+    /// Tweets another member's part already counts (read again after that member was lost
+    /// between writing the part and committing its offsets), skipped.
+    pub covered: u64,
     /// Windows written, and written again with late tweets.
     pub windows: u64,
     pub revisions: u64,
@@ -62,6 +65,7 @@ fn count(counts: &mut Counts, windower: &Windower, closed: &[Window]) {
     counts.duplicates = windower.duplicates;
     counts.late = windower.late;
     counts.replayed = windower.replayed;
+    counts.covered = windower.covered;
 }
 
 pub enum Outcome {
@@ -111,6 +115,11 @@ impl Scorer {
 
     /// Handles one line read from `source` (a Kafka partition).
     pub fn line_from(&mut self, source: i32, bytes: &[u8]) -> Outcome {
+        self.line_at(source, None, bytes)
+    }
+
+    /// Handles one line read at `offset` of the Kafka partition `source`.
+    pub fn line_at(&mut self, source: i32, offset: Option<i64>, bytes: &[u8]) -> Outcome {
         self.counts.lines += 1;
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             self.counts.keep_alives += 1;
@@ -148,7 +157,7 @@ impl Scorer {
                     user: &t.user,
                 };
                 let window_ms = self.windower.window_for(scored.created_ms);
-                let closed = self.windower.add_from(source, &scored);
+                let closed = self.windower.add_at(source, offset, &scored);
                 count(&mut self.counts, &self.windower, &closed);
                 Outcome::Scored(
                     TweetScore {

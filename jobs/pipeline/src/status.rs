@@ -21,18 +21,20 @@ impl Heartbeat {
         }
     }
 
-    /// Writes `status` if the interval has passed (or `force`).
-    pub fn beat<T: Serialize>(&mut self, status: &T, force: bool) -> std::io::Result<()> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
+    /// Writes `status` if the interval has passed (or `force`); says whether it was time (a
+    /// caller with a second place to report to reports then too).
+    pub fn beat<T: Serialize>(&mut self, status: &T, force: bool) -> std::io::Result<bool> {
         if !force && self.last.is_some_and(|t| t.elapsed() < self.every) {
-            return Ok(());
+            return Ok(false);
         }
         self.last = Some(Instant::now());
+        let Some(path) = &self.path else {
+            return Ok(true);
+        };
         let tmp = path.with_extension("tmp");
         let body = serde_json::to_vec_pretty(status).map_err(std::io::Error::other)?;
         std::fs::write(&tmp, body)?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        Ok(true)
     }
 }

@@ -9,8 +9,15 @@
 //! Version 3 adds, per candidate, the sums a confidence band of the mean needs
 //! ([`CandidateWindow::standard_error`]); they add up exactly like the others, so a band can be
 //! drawn for any bin made of whole windows. Older windows read them as 0 (no band).
+//!
+//! A *part* (the window of one member of a consumer group, `member` set) also carries
+//! `through`: per Kafka partition, the last offset the member had read when it wrote the part.
+//! Every tweet of the window at or below that offset is counted in some member's part, so a
+//! member that takes over a partition skips those ([`Windower::fence`]): a member lost between
+//! writing a part and committing its offsets makes no tweet count twice. Merged windows and
+//! those of a lone scorer have no `through`; readers that do not know it ignore it.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -45,6 +52,9 @@ pub struct Window {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
     pub candidates: BTreeMap<String, CandidateWindow>,
+    /// Of a member's part: Kafka partition -> the last offset read when the part was written.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub through: BTreeMap<i32, i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -211,6 +221,7 @@ impl Window {
                 .iter()
                 .map(|k| (k.clone(), CandidateWindow::default()))
                 .collect(),
+            through: BTreeMap::new(),
         }
     }
 
@@ -224,13 +235,16 @@ impl Window {
             self.candidates.entry(k.clone()).or_default().merge(c);
         }
         self.member = None;
+        self.through.clear();
     }
 
-    /// The object key of this window under a results prefix: `<debate>/windows/<start>.json`.
+    /// The object key of this window under a results prefix: `<debate>/windows/<start>.json`,
+    /// or for a member's part `<debate>/parts/<start>.<member>.json` (the merger reads those and
+    /// writes the first kind; readers of `windows/` never see a part).
     pub fn key(&self) -> String {
         let start = self.start.strftime("%Y-%m-%dT%H:%M:%SZ");
         match &self.member {
-            Some(m) => format!("{}/windows/{start}.{m}.json", self.debate),
+            Some(m) => format!("{}/parts/{start}.{m}.json", self.debate),
             None => format!("{}/windows/{start}.json", self.debate),
         }
     }
@@ -334,6 +348,13 @@ pub struct Windower {
     pub late: u64,
     /// Tweets of windows an earlier run wrote, taken as counted there.
     pub replayed: u64,
+    /// Per partition, the last offset read (stamped on every part this member writes).
+    read_through: BTreeMap<i32, i64>,
+    /// (window start, partition) -> the highest `through` of another member's part of that
+    /// window: tweets at or below it are counted there.
+    fence: HashMap<(i64, i32), i64>,
+    /// Tweets skipped because another member's part already counts them.
+    pub covered: u64,
 }
 
 /// How many ids of written windows are remembered (about 100 bytes each).
@@ -369,7 +390,35 @@ impl Windower {
             duplicates: 0,
             late: 0,
             replayed: 0,
+            read_through: BTreeMap::new(),
+            fence: HashMap::new(),
+            covered: 0,
         }
+    }
+
+    /// Learns what other members' parts count: `parts` are parts of this debate (this member's
+    /// own are ignored). A tweet read later from partition `p` at an offset at or below a part's
+    /// `through[p]` for the tweet's window is skipped (counted there). Call it before reading
+    /// partitions taken over from another member.
+    pub fn fence(&mut self, parts: &[Window]) {
+        for part in parts {
+            if part.member.is_none() || part.member == self.member {
+                continue;
+            }
+            let start = part.start.as_millisecond();
+            for (&p, &through) in &part.through {
+                let f = self.fence.entry((start, p)).or_insert(through);
+                *f = (*f).max(through);
+            }
+        }
+    }
+
+    /// A copy of `window` as this member writes it: a part carries the offsets read so far.
+    fn stamped(&self, mut window: Window) -> Window {
+        if self.member.is_some() {
+            window.through.clone_from(&self.read_through);
+        }
+        window
     }
 
     /// Continues after windows up to `closed_until` were written by an earlier run: a tweet of
@@ -454,8 +503,19 @@ impl Windower {
     /// Adds a tweet read from `source`; returns the windows the advancing watermark closed,
     /// oldest first. A tweet whose window was written already revises it.
     pub fn add_from(&mut self, source: i32, t: &Scored<'_>) -> Vec<Window> {
+        self.add_at(source, None, t)
+    }
+
+    /// [`Windower::add_from`] for a tweet read at `offset` of the Kafka partition `source`.
+    pub fn add_at(&mut self, source: i32, offset: Option<i64>, t: &Scored<'_>) -> Vec<Window> {
         let start = self.window_for(t.created_ms);
-        if self.recent.contains(t.id) {
+        if let Some(offset) = offset {
+            let read = self.read_through.entry(source).or_insert(offset);
+            *read = (*read).max(offset);
+        }
+        if offset.is_some_and(|o| self.fence.get(&(start, source)).is_some_and(|&f| o <= f)) {
+            self.covered += 1;
+        } else if self.recent.contains(t.id) {
             self.duplicates += 1;
         } else if start < self.resumed_until_ms {
             self.replayed += 1;
@@ -534,7 +594,7 @@ impl Windower {
                     self.remember(id);
                 }
                 self.written.insert(start, open.window.clone());
-                closed.push(open.window);
+                closed.push(self.stamped(open.window));
             }
         }
         closed
@@ -553,6 +613,9 @@ impl Windower {
                 }
                 Some(w.clone())
             })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|w| self.stamped(w))
             .collect()
     }
 
@@ -565,9 +628,11 @@ impl Windower {
     pub fn open_windows(&self) -> Vec<Window> {
         self.open
             .values()
-            .map(|o| Window {
-                partial: true,
-                ..o.window.clone()
+            .map(|o| {
+                self.stamped(Window {
+                    partial: true,
+                    ..o.window.clone()
+                })
             })
             .collect()
     }
@@ -808,6 +873,72 @@ mod tests {
         let closed = w.add_from(1, &scored("5", "2015-08-07T01:05:00Z", 6.0, 1, &["trump"]));
         assert_eq!(closed[0].tweets, 3);
         assert_eq!(closed[0].late, 0);
+    }
+
+    /// Member a reads partition 0 from offset 0, publishes its open minute (through 6), writes
+    /// the closed minute and dies before committing past offset 3. Member b takes partition 0
+    /// over from offset 3: it skips what a's parts count, and the parts merge to the whole.
+    #[test]
+    fn a_member_that_takes_over_skips_what_the_lost_members_parts_count() {
+        let ids: Vec<String> = (0..12).map(|i| format!("{}", 100 + i)).collect();
+        let at = |i: usize| {
+            if i < 8 {
+                format!("2015-08-07T01:00:{:02}Z", i * 5)
+            } else {
+                format!("2015-08-07T01:02:{:02}Z", i * 2)
+            }
+        };
+        let tweet = |i: usize| scored(&ids[i], &at(i), 4.0 + i as f64, 1, &["trump"]);
+        let member =
+            |m: &str| Windower::new("2015-08-06", 60, 30, vec!["trump".into()], Some(m.into()));
+        let mut one = Windower::new("2015-08-06", 60, 30, vec!["trump".into()], None);
+        let mut whole: Vec<Window> = (0..12).flat_map(|i| one.add(&tweet(i))).collect();
+        whole.extend(one.flush());
+
+        let mut a = member("a");
+        a.assign(&[0]);
+        for i in 0..7 {
+            a.add_at(0, Some(i as i64), &tweet(i));
+        }
+        let open = a.open_windows();
+        assert_eq!(open[0].through, BTreeMap::from([(0, 6)]));
+        assert_eq!(open[0].member.as_deref(), Some("a"));
+        // a dies here: its part of 01:00 is the partial one, through offset 6.
+        let mut b = member("b");
+        b.fence(&open);
+        b.fence(&b.open_windows()); // its own parts never fence it
+        b.assign(&[0]);
+        let mut parts: Vec<Window> = (3..12)
+            .flat_map(|i| b.add_at(0, Some(i as i64), &tweet(i)))
+            .collect();
+        assert_eq!(b.covered, 4, "offsets 3..=6 are counted in a's part");
+        assert_eq!(
+            parts[0].through,
+            BTreeMap::from([(0, 8)]),
+            "closed at offset 8"
+        );
+        parts.extend(b.flush());
+        assert_eq!(parts[1].through, BTreeMap::from([(0, 11)]));
+        let mut merged: BTreeMap<Timestamp, Window> = BTreeMap::new();
+        for p in open.iter().chain(&parts) {
+            match merged.get_mut(&p.start) {
+                Some(m) => m.merge(p),
+                None => {
+                    let mut p = p.clone();
+                    p.member = None;
+                    p.through.clear();
+                    merged.insert(p.start, p);
+                }
+            }
+        }
+        let merged: Vec<Window> = merged
+            .into_values()
+            .map(|w| Window {
+                partial: false,
+                ..w
+            })
+            .collect();
+        assert_eq!(merged, whole);
     }
 
     #[test]

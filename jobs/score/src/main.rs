@@ -2,7 +2,11 @@
 //! and writes one result per candidate per time window (or, with `--emit tweets`, one line per
 //! tweet). `dw-score merge` combines the partial windows of several scorers.
 
+mod failpoint;
+mod merge;
 mod sink;
+
+use failpoint::Failpoint;
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader};
@@ -41,15 +45,35 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Combine partial windows (several scorers in one group) into whole ones
-    Merge {
-        /// Window files to merge (file:PATH, repeatable)
-        #[arg(long = "from", required = true)]
-        from: Vec<Endpoint>,
-        /// Where merged windows go: -, file:PATH
-        #[arg(long, default_value = "-")]
-        to: Endpoint,
-    },
+    /// Combine the parts of several scorers in one group into whole windows
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Parts to merge: window files (file:PATH, repeatable), or one s3://BUCKET/PREFIX (the
+    /// results prefix: reads <debate>/parts/ and <debate>/members/)
+    #[arg(long = "from", required = true)]
+    from: Vec<Endpoint>,
+    /// Where merged windows go: -, file:PATH, s3://BUCKET/PREFIX (<debate>/windows/)
+    #[arg(long, default_value = "-")]
+    to: Endpoint,
+    /// The debate whose parts are merged (an S3 source)
+    #[arg(long)]
+    debate: Option<String>,
+    /// Merge again every --every-secs until stopped (SIGTERM or SIGINT: one last pass)
+    #[arg(long)]
+    follow: bool,
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    every_secs: u64,
+    /// A member whose heartbeat is older than this is taken as lost: its open windows are final
+    #[arg(long, default_value_t = 60)]
+    member_timeout_secs: u64,
+    /// Heartbeat file (JSON status), rewritten every --status-secs
+    #[arg(long)]
+    status: Option<PathBuf>,
+    #[arg(long, default_value_t = 10)]
+    status_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -125,7 +149,7 @@ enum Emit {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Some(Command::Merge { from, to }) => merge(from, to),
+        Some(Command::Merge(args)) => merge(args),
         None => score(&cli.score),
     };
     match result {
@@ -137,7 +161,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn log(message: &str) {
+pub(crate) fn log(message: &str) {
     let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ");
     eprintln!("{now} dw-score: {message}");
 }
@@ -175,6 +199,7 @@ struct Job {
     /// Of each open window published partial, its tweet count then (unchanged ones are not
     /// published again).
     published: BTreeMap<jiff::Timestamp, u64>,
+    failpoint: Failpoint,
 }
 
 impl Job {
@@ -182,10 +207,11 @@ impl Job {
     fn line(
         &mut self,
         source: i32,
+        offset: Option<i64>,
         bytes: &[u8],
         outcome: Option<Outcome>,
     ) -> Result<Option<i64>, String> {
-        let outcome = outcome.unwrap_or_else(|| self.scorer.line_from(source, bytes));
+        let outcome = outcome.unwrap_or_else(|| self.scorer.line_at(source, offset, bytes));
         match outcome {
             Outcome::Scored(tweet, windows) => {
                 self.last_tweet_ms = Some(tweet.created_ms);
@@ -209,6 +235,9 @@ impl Job {
         if self.emit == Emit::Windows {
             for w in windows {
                 self.sink.window(w)?;
+                if !w.partial {
+                    self.failpoint.hit("after-write");
+                }
             }
         }
         Ok(())
@@ -231,7 +260,9 @@ impl Job {
             self.published.insert(w.start, w.tweets);
         }
         self.write(&fresh)?;
-        self.sink.flush()
+        self.sink.flush()?;
+        self.failpoint.hit("after-partial");
+        Ok(())
     }
 
     /// Writes the late revisions and makes the sink durable; returns the offsets now safe to
@@ -243,7 +274,11 @@ impl Job {
         if let Some(until) = self.scorer.windower().closed_until() {
             self.tracker.written_until(until.as_millisecond());
         }
-        Ok(self.tracker.to_commit())
+        let offsets = self.tracker.to_commit();
+        if !offsets.is_empty() {
+            self.failpoint.hit("before-commit");
+        }
+        Ok(offsets)
     }
 
     /// Writes every window, the open ones too (end of input, shutdown, or partitions taken
@@ -327,6 +362,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         last_tweet_ms: None,
         failed: None,
         published: BTreeMap::new(),
+        failpoint: Failpoint::from_env(),
     }));
 
     match &args.from {
@@ -363,33 +399,43 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
             let mut last_partial = Instant::now();
             let mut errors = ErrorLog::default();
             while !stop.load(Ordering::Relaxed) {
-                // The rebalance callback ran inside the last poll, before any message of the
-                // new assignment: the windower learns every partition it owns first.
+                let polled = consumer.poll(Duration::from_millis(200));
+                let mut job = lock(&shared);
+                if let Some(e) = job.failed.take() {
+                    return Err(e);
+                }
+                // The rebalance callback ran inside this poll, before any message of the new
+                // assignment: the windower learns every partition it owns, and a member what
+                // the other members' parts already count, before any of them delivers.
                 if consumer.context().generation() != assignment {
                     assignment = consumer.context().generation();
                     let partitions = consumer.context().partitions();
                     log(&format!("assigned partitions {partitions:?} of {topic}"));
-                    let mut job = lock(&shared);
                     job.tracker.retain_partitions(
                         &partitions
                             .iter()
                             .map(|&p| (topic.clone(), p))
                             .collect::<Vec<_>>(),
                     );
+                    if let Some(member) = &args.member
+                        && !partitions.is_empty()
+                    {
+                        let parts = job.sink.parts_of_others(&debate_name, member)?;
+                        log(&format!(
+                            "read {} parts of other members: their counted offsets are skipped",
+                            parts.len()
+                        ));
+                        job.scorer.windower().fence(&parts);
+                    }
                     let closed = job.scorer.assign(&partitions);
                     job.write(&closed)?;
-                }
-                let polled = consumer.poll(Duration::from_millis(200));
-                let mut job = lock(&shared);
-                if let Some(e) = job.failed.take() {
-                    return Err(e);
                 }
                 let mut closed = Vec::new();
                 match polled {
                     Some(Ok(m)) => {
                         last_message = Instant::now();
                         let payload = m.payload().unwrap_or_default();
-                        let window = job.line(m.partition(), payload, None)?;
+                        let window = job.line(m.partition(), Some(m.offset()), payload, None)?;
                         job.tracker
                             .consumed(m.topic(), m.partition(), m.offset(), window);
                     }
@@ -397,6 +443,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                         closed.extend(job.scorer.at_end(p));
                     }
                     Some(Err(e)) => errors.log(&e.to_string()),
+
                     None => {}
                 }
                 // Errors (a broker that is down) count as idle time too.
@@ -422,13 +469,30 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     last_partial = Instant::now();
                 }
                 let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
-                heartbeat
+                if heartbeat
                     .beat(&status, false)
-                    .map_err(|e| format!("heartbeat: {e}"))?;
+                    .map_err(|e| format!("heartbeat: {e}"))?
+                    && let Some(member) = &args.member
+                {
+                    let lag = consumer.context().lag();
+                    job.sink.member_status(
+                        &debate_name,
+                        member,
+                        &member_status(member, &status, &lag),
+                    )?;
+                }
             }
             let mut done = lock(&shared);
             let offsets = done.write_all()?;
             done.commit(&consumer, &offsets);
+            if let Some(member) = &args.member {
+                let status = status(&done.scorer.counts, started, done.last_tweet_ms, true);
+                done.sink.member_status(
+                    &debate_name,
+                    member,
+                    &member_status(member, &status, &[]),
+                )?;
+            }
         }
         source => {
             let mut input: Box<dyn BufRead> = match source {
@@ -458,7 +522,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                         )))
                     }
                 };
-                job.line(0, &buf, outcome)?;
+                job.line(0, None, &buf, outcome)?;
                 let revised = job.scorer.take_revised();
                 job.write(&revised)?;
                 let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
@@ -481,6 +545,28 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         serde_json::to_string(&job.scorer.counts).unwrap_or_default()
     ));
     Ok(())
+}
+
+/// A member's heartbeat on S3: who, where, which partitions and how far behind.
+fn member_status(
+    member: &str,
+    status: &serde_json::Value,
+    lag: &[kafka::PartitionLag],
+) -> serde_json::Value {
+    let node = std::env::var("DW_NODE_NAME")
+        .ok()
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .unwrap_or_default();
+    let mut out = status.clone();
+    out["member"] = member.into();
+    out["node"] = node.into();
+    out["partitions"] = json!(lag);
+    out["lag"] = lag.iter().map(|l| l.lag).sum::<i64>().into();
+    out
 }
 
 /// Offsets are committed (after the windows they depend on are written) this often.
@@ -515,25 +601,50 @@ impl ErrorLog {
     }
 }
 
-/// Reads partial windows from every input and writes one merged window per (debate, start).
-fn merge(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
-    let mut merged: BTreeMap<(String, jiff::Timestamp, u32), Window> = BTreeMap::new();
-    for source in from {
-        for w in dw_pipeline::window::latest(sink::read_windows(source)?) {
-            let key = (w.debate.clone(), w.start, w.length_secs);
-            match merged.get_mut(&key) {
-                Some(m) => m.merge(&w),
-                None => {
-                    let mut w = w;
-                    w.member = None;
-                    merged.insert(key, w);
-                }
-            }
+/// `dw-score merge`: files once, or S3 once or following.
+fn merge(args: &MergeArgs) -> Result<(), String> {
+    let s3 = args.from.iter().any(|f| matches!(f, Endpoint::S3 { .. }));
+    if !s3 {
+        if args.follow {
+            return Err("--follow merges parts on S3: --from s3://BUCKET/PREFIX".into());
         }
+        return merge::merge_files(&args.from, &args.to);
     }
-    let mut sink = Sink::open(to, false, "", None)?;
-    for w in merged.values() {
-        sink.window(w)?;
+    let [from] = args.from.as_slice() else {
+        return Err("merge from S3 reads one results prefix: one --from s3://BUCKET/PREFIX".into());
+    };
+    let debate = args
+        .debate
+        .as_deref()
+        .ok_or("--debate is required with an S3 source: it names the parts' folder")?;
+    let mut merger =
+        merge::S3Merger::new(from, debate, Duration::from_secs(args.member_timeout_secs))?;
+    let mut out = Sink::open(&args.to, false, debate, None)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| e.to_string())?;
     }
-    sink.flush()
+    let mut heartbeat = Heartbeat::new(
+        args.status.as_deref(),
+        Duration::from_secs(args.status_secs),
+    );
+    log(&format!("merging the parts of {debate} under {from}"));
+    let every = args.follow.then(|| Duration::from_secs(args.every_secs));
+    merge::follow(&mut merger, &mut out, every, &stop, |status, done| {
+        let body = json!({
+            "job": "merge",
+            "state": if done { "stopped" } else { "running" },
+            "at": jiff::Timestamp::now(),
+            "merge": status,
+        });
+        heartbeat
+            .beat(&body, done)
+            .map(|_| ())
+            .map_err(|e| format!("heartbeat: {e}"))
+    })?;
+    log(&format!(
+        "done: {}",
+        serde_json::to_string(&merger.status).unwrap_or_default()
+    ));
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Where dw-score writes: JSON lines on stdout or in a file, or one object per window on S3
-//! (`<prefix>/<debate>/windows/<start>.json`, plus a `latest.json` index). A sink that resumes
+//! (`<prefix>/<debate>/windows/<start>.json`, or a group member's part under `parts/`, plus a
+//! `latest.json` index per writer). A sink that resumes
 //! (Kafka source) tells which windows an earlier run already wrote. Writing a window twice
 //! gives the same object: the key is the window's.
 
@@ -62,25 +63,12 @@ impl S3Sink {
     }
 
     fn put(&self, key: &str, body: Vec<u8>) -> Result<(), String> {
-        self.runtime
-            .block_on(
-                self.client
-                    .put_object()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .content_type("application/json")
-                    .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
-                    .body(body.into())
-                    .send(),
-            )
-            .map(|_| ())
-            .map_err(|e| {
-                format!(
-                    "s3://{}/{key}: {}",
-                    self.bucket,
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                )
-            })
+        self.runtime.block_on(dw_pipeline::s3::put_json(
+            &self.client,
+            &self.bucket,
+            key,
+            body,
+        ))
     }
 
     fn latest_key(&self, debate: &str, member: Option<&str>) -> String {
@@ -209,6 +197,50 @@ impl Sink {
             updated_at: jiff::Timestamp::now(),
         });
         Ok(())
+    }
+
+    /// The parts other members of the group wrote for `debate` (S3; a file sink has none it
+    /// can see): what a member taking partitions over must not count again.
+    pub fn parts_of_others(&self, debate: &str, member: &str) -> Result<Vec<Window>, String> {
+        let Some(s3) = &self.s3 else {
+            return Ok(Vec::new());
+        };
+        let prefix = s3.key(&format!("{debate}/parts/"));
+        let own = format!(".{member}.json");
+        let got = s3.runtime.block_on(async {
+            let keys: Vec<String> =
+                dw_pipeline::s3::list_with_etags(&s3.client, &s3.bucket, &prefix)
+                    .await?
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .filter(|k| k.ends_with(".json") && !k.ends_with(&own))
+                    .collect();
+            dw_pipeline::s3::get_many(&s3.client, &s3.bucket, &keys).await
+        })?;
+        got.into_iter()
+            .map(|(key, body)| {
+                serde_json::from_slice(&body)
+                    .map_err(|e| format!("s3://{}/{key} is not a window: {e}", s3.bucket))
+            })
+            .collect()
+    }
+
+    /// Writes a member's heartbeat beside its parts (`<debate>/members/<member>.json`), where
+    /// the merger and `dw cluster status` read it. Only an S3 sink has such a place.
+    pub fn member_status<T: Serialize>(
+        &self,
+        debate: &str,
+        member: &str,
+        status: &T,
+    ) -> Result<(), String> {
+        let Some(s3) = &self.s3 else {
+            return Ok(());
+        };
+        let key = s3.key(&format!("{debate}/members/{member}.json"));
+        s3.put(
+            &key,
+            serde_json::to_vec_pretty(status).map_err(|e| e.to_string())?,
+        )
     }
 
     pub fn tweet(&mut self, t: &TweetScore) -> Result<(), String> {

@@ -14,50 +14,9 @@ use std::time::Duration;
 
 mod common;
 
-use common::{FAST_GROUP, finish, repo};
-use dw_pipeline::kafka;
+use common::{CANDIDATES, FAST_GROUP, TWEETS, assert_same, finish, produce, tweets};
 use dw_pipeline::testkit::{create_topic, kafka_peers as peers, unique};
 use serde_json::Value;
-
-const TWEETS: usize = 20_000;
-/// 2015-08-07T01:00:00Z, the first GOP debate's first hour.
-const START_MS: i64 = 1_438_909_200_000;
-
-/// The sample's statuses, re-stamped 100 ms apart in time order, with ids of their own.
-fn tweets() -> Vec<String> {
-    let sample: Vec<Value> = std::fs::read_to_string(repo().join("data/replay/2015-08-06.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (0..TWEETS)
-        .map(|i| {
-            let mut t = sample[i % sample.len()].clone();
-            let ms = START_MS + i as i64 * 100;
-            let at = jiff::Timestamp::from_millisecond(ms).unwrap();
-            t["created_at"] = at.strftime("%a %b %d %H:%M:%S +0000 %Y").to_string().into();
-            t["timestamp_ms"] = ms.to_string().into();
-            let id = 700_000_000_000_000_000u64 + i as u64;
-            t["id"] = id.into();
-            t["id_str"] = id.to_string().into();
-            serde_json::to_string(&t).unwrap()
-        })
-        .collect()
-}
-
-fn id_of(line: &str) -> String {
-    let v: Value = serde_json::from_str(line).unwrap();
-    v["id_str"].as_str().unwrap().to_string()
-}
-
-const CANDIDATES: [&str; 6] = [
-    "--candidate",
-    "trump=Trump,Donald Trump,@realDonaldTrump",
-    "--candidate",
-    "bush=Jeb,Jeb Bush,@JebBush",
-    "--candidate",
-    "cruz=Ted Cruz,Cruz,@tedcruz",
-];
 
 fn scorer(from: &str, out: &Path, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_dw-score"))
@@ -98,33 +57,6 @@ fn merged(files: &[PathBuf], out: &Path) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// Every sum and standout of two sets of windows is the same (sums of the same numbers added
-/// in another order may differ in the last bits).
-fn assert_same(case: &str, got: &BTreeMap<String, Value>, want: &BTreeMap<String, Value>) {
-    let starts = |m: &BTreeMap<String, Value>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(starts(got), starts(want), "{case}: the same windows");
-    for (start, w) in want {
-        let g = &got[start];
-        assert_eq!(g["tweets"], w["tweets"], "{case} {start}: tweets");
-        for c in ["trump", "bush", "cruz"] {
-            let (gc, wc) = (&g["candidates"][c], &w["candidates"][c]);
-            for k in ["tweets", "scored_tweets", "scored_words", "words_squared"] {
-                assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
-            }
-            for k in ["happiness_sum", "sum_squares", "sum_by_words"] {
-                let (gs, ws) = (gc[k].as_f64().unwrap(), wc[k].as_f64().unwrap());
-                assert!(
-                    (gs - ws).abs() <= 1e-9 * ws.abs().max(1.0),
-                    "{case} {start} {c} {k}: {gs} {ws}"
-                );
-            }
-            for k in ["most_positive", "most_negative"] {
-                assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
-            }
-        }
-    }
-}
-
 struct Case {
     partitions: u32,
     members: usize,
@@ -141,18 +73,6 @@ impl Case {
             if self.live { "live" } else { "backlog" }
         )
     }
-}
-
-fn produce(brokers: &str, topic: &str, lines: &[String], paced: bool) {
-    let producer = kafka::producer(brokers, &[]).expect("producer");
-    for (i, line) in lines.iter().enumerate() {
-        kafka::send(&producer, topic, &id_of(line), line.as_bytes()).unwrap();
-        // Live: about 4,000 a second, so that the scorers read while the topic grows.
-        if paced && i % 400 == 399 {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-    kafka::flush(&producer, Duration::from_secs(60)).expect("all records acknowledged");
 }
 
 fn run(

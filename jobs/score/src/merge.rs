@@ -1,0 +1,306 @@
+//! `dw-score merge`: the parts that the members of one consumer group wrote become whole
+//! windows. From files it is one pass; from S3 (the cluster's way) it reads
+//! `<prefix>/<debate>/parts/` and the members' heartbeats, fetches only what changed (by ETag),
+//! and writes each merged window whose content changed to `<debate>/windows/`, once or every
+//! few seconds until stopped (`--follow`).
+//!
+//! The merge is exact because the parts never overlap: a member that takes a partition over
+//! skips the offsets other members' parts already count (see `Windower::fence`). A part still
+//! open (`partial`) stays partial in the merge while its member is alive; once the member's
+//! heartbeat is older than the member timeout (a lost spot node), what it wrote is final.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use dw_pipeline::endpoint::Endpoint;
+use dw_pipeline::window::Window;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::failpoint::Failpoint;
+use crate::sink::{self, Sink};
+
+/// What a member's heartbeat says, as far as the merge is concerned.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Heartbeat {
+    at: Timestamp,
+    #[serde(default)]
+    state: String,
+}
+
+/// The merger's own heartbeat.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct MergeStatus {
+    pub parts: usize,
+    pub members: usize,
+    pub lost_members: Vec<String>,
+    pub windows: usize,
+    pub windows_written: u64,
+    pub passes: u64,
+    pub objects_fetched: u64,
+}
+
+/// Merges parts of one debate read from S3.
+pub struct S3Merger {
+    client: aws_sdk_s3::Client,
+    runtime: tokio::runtime::Runtime,
+    bucket: String,
+    /// `<prefix>/<debate>/`
+    base: String,
+    member_timeout: Duration,
+    /// Key -> ETag of every object already read.
+    seen: HashMap<String, String>,
+    parts: BTreeMap<(Timestamp, String), Window>,
+    heartbeats: BTreeMap<String, Heartbeat>,
+    /// What was last written of each merged window (its JSON).
+    written: BTreeMap<Timestamp, Vec<u8>>,
+    pub status: MergeStatus,
+    failpoint: Failpoint,
+}
+
+impl S3Merger {
+    pub fn new(from: &Endpoint, debate: &str, member_timeout: Duration) -> Result<Self, String> {
+        let Endpoint::S3 { bucket, prefix } = from else {
+            return Err(format!("{from}: the follow merge reads s3://BUCKET/PREFIX"));
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let client = runtime.block_on(dw_pipeline::s3::client_from_env());
+        let prefix = prefix.trim_matches('/');
+        let base = if prefix.is_empty() {
+            format!("{debate}/")
+        } else {
+            format!("{prefix}/{debate}/")
+        };
+        Ok(S3Merger {
+            client,
+            runtime,
+            bucket: bucket.clone(),
+            base,
+            member_timeout,
+            seen: HashMap::new(),
+            parts: BTreeMap::new(),
+            heartbeats: BTreeMap::new(),
+            written: BTreeMap::new(),
+            status: MergeStatus::default(),
+            failpoint: Failpoint::from_env(),
+        })
+    }
+
+    /// The objects under `folder` that are new or changed since the last look.
+    fn changed(&mut self, folder: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let prefix = format!("{}{folder}/", self.base);
+        let (client, bucket, seen) = (&self.client, &self.bucket, &self.seen);
+        let got = self.runtime.block_on(async {
+            let listed = dw_pipeline::s3::list_with_etags(client, bucket, &prefix).await?;
+            let fresh: Vec<(String, String)> = listed
+                .into_iter()
+                .filter(|(k, etag)| k.ends_with(".json") && seen.get(k) != Some(etag))
+                .collect();
+            let keys: Vec<String> = fresh.iter().map(|(k, _)| k.clone()).collect();
+            let bodies = dw_pipeline::s3::get_many(client, bucket, &keys).await?;
+            Ok::<_, String>((fresh, bodies))
+        })?;
+        let (fresh, bodies) = got;
+        for (k, etag) in fresh {
+            self.seen.insert(k, etag);
+        }
+        self.status.objects_fetched += bodies.len() as u64;
+        Ok(bodies)
+    }
+
+    /// One pass: reads what changed, writes the merged windows that changed into `out`.
+    pub fn pass(&mut self, out: &mut Sink) -> Result<(), String> {
+        for (key, body) in self.changed("parts")? {
+            let w: Window = serde_json::from_slice(&body)
+                .map_err(|e| format!("s3://{}/{key} is not a window: {e}", self.bucket))?;
+            let Some(member) = w.member.clone() else {
+                continue;
+            };
+            let slot = (w.start, member);
+            if self
+                .parts
+                .get(&slot)
+                .is_none_or(|p| p.revision <= w.revision)
+            {
+                self.parts.insert(slot, w);
+            }
+        }
+        for (key, body) in self.changed("members")? {
+            let name = key
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.strip_suffix(".json"))
+                .unwrap_or_default()
+                .to_string();
+            match serde_json::from_slice::<Heartbeat>(&body) {
+                Ok(h) => {
+                    self.heartbeats.insert(name, h);
+                }
+                Err(e) => crate::log(&format!("s3://{}/{key}: not a heartbeat: {e}", self.bucket)),
+            }
+        }
+        let now = Timestamp::now();
+        let timeout = SignedDuration::try_from(self.member_timeout).unwrap_or(SignedDuration::MAX);
+        let lost: Vec<String> = self
+            .heartbeats
+            .iter()
+            .filter(|(_, h)| h.state != "stopped" && now.duration_since(h.at) > timeout)
+            .map(|(m, _)| m.clone())
+            .collect();
+        let merged = merge_parts(&self.parts, |member| lost.iter().any(|l| l == member));
+        let mut wrote = false;
+        for w in merged.values() {
+            let json = serde_json::to_vec(w).map_err(|e| e.to_string())?;
+            if self.written.get(&w.start) == Some(&json) {
+                continue;
+            }
+            out.window(w)?;
+            self.written.insert(w.start, json);
+            self.status.windows_written += 1;
+            wrote = true;
+            self.failpoint.hit("merge-write");
+        }
+        if wrote {
+            out.flush()?;
+        }
+        self.status.parts = self.parts.len();
+        self.status.members = self.heartbeats.len();
+        self.status.lost_members = lost;
+        self.status.windows = merged.len();
+        self.status.passes += 1;
+        Ok(())
+    }
+}
+
+/// Of each window, its parts merged (members in name order); a part left open by a lost member
+/// counts as final. The merged revision grows whenever a part is added or revised.
+fn merge_parts(
+    parts: &BTreeMap<(Timestamp, String), Window>,
+    lost: impl Fn(&str) -> bool,
+) -> BTreeMap<Timestamp, Window> {
+    let mut merged: BTreeMap<Timestamp, (Window, u32)> = BTreeMap::new();
+    for ((start, member), part) in parts {
+        let mut part = part.clone();
+        part.partial &= !lost(member);
+        match merged.get_mut(start) {
+            Some((m, revisions)) => {
+                *revisions += part.revision + 1;
+                m.merge(&part);
+            }
+            None => {
+                let revision = part.revision;
+                part.member = None;
+                part.through.clear();
+                merged.insert(*start, (part, revision));
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(start, (mut w, revisions))| {
+            w.revision = revisions;
+            (start, w)
+        })
+        .collect()
+}
+
+/// Reads partial windows from every file and writes one merged window per (debate, start).
+pub fn merge_files(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
+    let mut merged: BTreeMap<(String, Timestamp, u32), Window> = BTreeMap::new();
+    for source in from {
+        for w in dw_pipeline::window::latest(sink::read_windows(source)?) {
+            let key = (w.debate.clone(), w.start, w.length_secs);
+            match merged.get_mut(&key) {
+                Some(m) => m.merge(&w),
+                None => {
+                    let mut w = w;
+                    w.member = None;
+                    w.through.clear();
+                    merged.insert(key, w);
+                }
+            }
+        }
+    }
+    let mut sink = Sink::open(to, false, "", None)?;
+    for w in merged.values() {
+        sink.window(w)?;
+    }
+    sink.flush()
+}
+
+/// The S3 merge, once or (`every`) until `stop` is set; a last pass after the stop.
+pub fn follow(
+    merger: &mut S3Merger,
+    out: &mut Sink,
+    every: Option<Duration>,
+    stop: &std::sync::atomic::AtomicBool,
+    mut beat: impl FnMut(&MergeStatus, bool) -> Result<(), String>,
+) -> Result<(), String> {
+    use std::sync::atomic::Ordering;
+    merger.pass(out)?;
+    beat(&merger.status, false)?;
+    if let Some(every) = every {
+        while !stop.load(Ordering::Relaxed) {
+            let since = Instant::now();
+            while since.elapsed() < every && !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            merger.pass(out)?;
+            beat(&merger.status, false)?;
+        }
+        merger.pass(out)?;
+    }
+    beat(&merger.status, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(member: &str, start: &str, tweets: u64, revision: u32, partial: bool) -> Window {
+        let mut w = Window::new(
+            "d",
+            start.parse::<Timestamp>().unwrap().as_millisecond(),
+            60,
+            &[],
+        );
+        w.member = Some(member.into());
+        w.tweets = tweets;
+        w.revision = revision;
+        w.partial = partial;
+        w.through = BTreeMap::from([(0, 9)]);
+        w
+    }
+
+    #[test]
+    fn parts_merge_with_a_growing_revision_and_a_lost_members_open_part_is_final() {
+        let t = "2015-08-07T01:00:00Z";
+        let mut parts = BTreeMap::new();
+        parts.insert(
+            (t.parse().unwrap(), "a".to_string()),
+            part("a", t, 5, 0, true),
+        );
+        let one = merge_parts(&parts, |_| false);
+        let w = &one[&t.parse().unwrap()];
+        assert_eq!(
+            (w.tweets, w.revision, w.partial, w.member.as_deref()),
+            (5, 0, true, None)
+        );
+        assert!(w.through.is_empty());
+        parts.insert(
+            (t.parse().unwrap(), "b".to_string()),
+            part("b", t, 7, 2, false),
+        );
+        let two = merge_parts(&parts, |_| false);
+        let w = &two[&t.parse().unwrap()];
+        assert_eq!((w.tweets, w.revision, w.partial), (12, 3, true));
+        let lost = merge_parts(&parts, |m| m == "a");
+        assert!(
+            !lost[&t.parse().unwrap()].partial,
+            "a is lost: its part is final"
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! A member of the scoring group is lost (SIGKILL, as when EMR reclaims a spot node) at the
+//! moments that matter: right after it wrote a closed window (before its index and its offsets),
+//! after it wrote its windows but before it committed, and after it published its open windows.
+//! The survivor takes its partitions over, and the merged windows on S3 equal those of one
+//! dw-score reading the same 20,000 tweets from a file: every tweet counted once, every sum and
+//! standout the same. The merger itself is killed halfway through writing and run again.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{CANDIDATES, FAST_GROUP, TWEETS, assert_same, finish, produce, tweets};
+use dw_pipeline::testkit::{create_topic, kafka_peers, moto, s3_put, unique};
+use serde_json::Value;
+
+const DEBATE: &str = "2015-08-06";
+
+fn with_moto(cmd: &mut Command, moto: &str) {
+    cmd.env("AWS_ENDPOINT_URL", moto)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+}
+
+fn member(moto: &str, source: &str, results: &str, name: &str, failpoint: Option<&str>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dw-score"));
+    with_moto(&mut cmd, moto);
+    if let Some(f) = failpoint {
+        cmd.env("DW_SCORE_FAILPOINT", f);
+    }
+    cmd.args(["--from", source, "--to", results, "--debate", DEBATE])
+        .args(CANDIDATES)
+        .args(FAST_GROUP)
+        .args(["--member", name, "--idle-exit-secs", "12"])
+        .args(["--partial-secs", "1", "--status-secs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dw-score starts")
+}
+
+/// Waits for a process that is to be killed by its failpoint; its stderr.
+fn killed(mut child: Child, limit: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                e.read_to_string(&mut err).ok();
+            }
+            assert!(!status.success(), "the failpoint killed it: {err}");
+            assert!(err.contains("failpoint"), "{err}");
+            return err;
+        }
+        assert!(start.elapsed() < limit, "the failpoint never fired");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The merged windows under `results` (`<debate>/windows/`), by start.
+fn merged_on_s3(moto: &str, bucket: &str) -> BTreeMap<String, Value> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(moto)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .load()
+            .await;
+        let s3 = dw_pipeline::s3::client(&conf);
+        let keys: Vec<String> =
+            dw_pipeline::s3::list_with_etags(&s3, bucket, &format!("results/{DEBATE}/windows/"))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+        dw_pipeline::s3::get_many(&s3, bucket, &keys)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, body)| {
+                let w: Value = serde_json::from_slice(&body).unwrap();
+                (w["start"].as_str().unwrap().to_string(), w)
+            })
+            .collect()
+    })
+}
+
+fn merge(moto: &str, results: &str, failpoint: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dw-score"));
+    with_moto(&mut cmd, moto);
+    if let Some(f) = failpoint {
+        cmd.env("DW_SCORE_FAILPOINT", f);
+    }
+    cmd.args([
+        "merge", "--from", results, "--to", results, "--debate", DEBATE,
+    ])
+    .args(["--member-timeout-secs", "1"])
+    .output()
+    .unwrap()
+}
+
+fn count(log: &str, field: &str) -> u64 {
+    log.rsplit(&format!("\"{field}\":"))
+        .next()
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn reference(dir: &Path, lines: &[String]) -> BTreeMap<String, Value> {
+    let file = dir.join("tweets.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let out = dir.join("reference.jsonl");
+    let child = Command::new(env!("CARGO_BIN_EXE_dw-score"))
+        .args(["--from", &format!("file:{}", file.display())])
+        .args([
+            "--to",
+            &format!("file:{}", out.display()),
+            "--debate",
+            DEBATE,
+        ])
+        .args(CANDIDATES)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    finish(child, Duration::from_secs(120));
+    std::fs::read_to_string(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let w: Value = serde_json::from_str(l).unwrap();
+            (w["start"].as_str().unwrap().to_string(), w)
+        })
+        .collect()
+}
+
+#[test]
+fn a_member_lost_at_any_moment_loses_nothing_and_counts_nothing_twice() {
+    let (Some((brokers, tansu)), Some(moto)) = (kafka_peers(), moto()) else {
+        return;
+    };
+    let lines = tweets();
+    let dir = tempfile::tempdir().unwrap();
+    let want = reference(dir.path(), &lines);
+    assert_eq!(
+        want.values()
+            .map(|w| w["tweets"].as_u64().unwrap())
+            .sum::<u64>(),
+        TWEETS as u64
+    );
+    let cases = [
+        ("after-write:6", Some("merge-write:12")),
+        ("before-commit:4", None),
+        ("after-partial:3", None),
+    ];
+    for (failpoint, merge_failpoint) in cases {
+        let bucket = unique("takeover").to_lowercase();
+        s3_put(&moto, &format!("/{bucket}"), b"");
+        let results = format!("s3://{bucket}/results");
+        let topic = unique("takeover");
+        create_topic(&tansu, &brokers, &topic, 6);
+        let source = format!("kafka://{brokers}/{topic}?group={topic}");
+        let survivor = member(&moto, &source, &results, "core-1", None);
+        let lost = member(&moto, &source, &results, "core-2", Some(failpoint));
+        std::thread::sleep(Duration::from_secs(3)); // the group forms
+        produce(&brokers, &topic, &lines, true);
+        let lost_log = killed(lost, Duration::from_secs(120));
+        let log = finish(survivor, Duration::from_secs(240));
+        let covered = count(&log, "covered");
+        let duplicates = count(&log, "duplicates");
+
+        if let Some(f) = merge_failpoint {
+            let out = merge(&moto, &results, Some(f));
+            assert!(!out.status.success(), "the merger was killed halfway");
+        }
+        let out = merge(&moto, &results, None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = merged_on_s3(&moto, &bucket);
+        let counted: u64 = got.values().map(|w| w["tweets"].as_u64().unwrap()).sum();
+        eprintln!(
+            "{failpoint}: {TWEETS} tweets in, {counted} counted in the merged windows; the \
+             survivor skipped {covered} tweets the lost member's parts count, dropped \
+             {duplicates} duplicates; lost member's last words: {}",
+            lost_log.lines().last().unwrap_or_default()
+        );
+        assert_eq!(counted, TWEETS as u64, "{failpoint}: every tweet once");
+        assert!(
+            got.values()
+                .all(|w| w["partial"].is_null() && w["through"].is_null()),
+            "{failpoint}: merged windows are final and carry no offsets"
+        );
+        assert_same(failpoint, &got, &want);
+    }
+}
