@@ -172,7 +172,10 @@ pub struct JobsConfig {
     pub stream_url: Option<String>,
     pub window: Duration,
     pub lateness: Duration,
-    pub score_workers: Count,
+    /// dw-score members in the cluster's consumer group, spread evenly over the core and task
+    /// nodes; `"auto"` (the default): one per such node.
+    #[serde(default)]
+    pub score_workers: ScoreWorkers,
     pub health_timeout: Duration,
 }
 
@@ -204,6 +207,8 @@ pub struct NodeConfig {
     pub home: String,
     pub mnt: String,
     pub instance_json: String,
+    /// Where a node reads the cluster's facts, the master's address among them.
+    pub job_flow_json: String,
     /// The host name Kafka advertises; empty: the node's own (`hostname -f`).
     pub hostname: String,
     /// How the watchdog stops the master.
@@ -216,6 +221,7 @@ impl Default for NodeConfig {
             home: "/home/hadoop".into(),
             mnt: "/mnt".into(),
             instance_json: "/mnt/var/lib/info/instance.json".into(),
+            job_flow_json: "/mnt/var/lib/info/job-flow.json".into(),
             hostname: String::new(),
             shutdown: "sudo shutdown -h now".into(),
         }
@@ -282,6 +288,54 @@ pub struct InstanceGroup {
 
 fn one() -> Count {
     Count(1)
+}
+
+/// How many dw-score members a cluster runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScoreWorkers {
+    /// One per core and task node.
+    #[default]
+    Auto,
+    Exactly(Count),
+}
+
+impl ScoreWorkers {
+    /// The members, given the nodes that score (core + task instances).
+    pub fn total(self, scoring_nodes: u32) -> u32 {
+        match self {
+            ScoreWorkers::Auto => scoring_nodes,
+            ScoreWorkers::Exactly(n) => n.0,
+        }
+    }
+}
+
+impl Serialize for ScoreWorkers {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            ScoreWorkers::Auto => s.serialize_str("auto"),
+            ScoreWorkers::Exactly(n) => n.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ScoreWorkers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(i64),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Count::try_from(n)
+                .map(ScoreWorkers::Exactly)
+                .map_err(serde::de::Error::custom),
+            Raw::Word(w) if w == "auto" => Ok(ScoreWorkers::Auto),
+            Raw::Word(w) => Err(serde::de::Error::custom(format!(
+                "`{w}` is not a number of scorers or \"auto\""
+            ))),
+        }
+    }
 }
 
 /// An instance count, 1 or more.

@@ -190,18 +190,40 @@ fn check(loaded: &Loaded) -> Result<()> {
             "set s3.bucket in configs/dw.toml: dw stages scripts and binaries there",
         ));
     }
-    if config.jobs.score_workers.0 > 1 {
-        // Scoring across core nodes (YARN distributed shell) is not built yet: refuse rather
-        // than launch one scorer while the config says more.
+    scorers_per_node(config)?;
+    checksums(loaded).map(|_| ())
+}
+
+/// The core and task instances: the nodes that score.
+fn scoring_nodes(config: &crate::config::Config) -> u32 {
+    config.emr.core.count.0 + config.emr.task.as_ref().map_or(0, |t| t.count.0)
+}
+
+/// dw-score members per core/task node: `jobs.score_workers` spread evenly.
+fn scorers_per_node(config: &crate::config::Config) -> Result<u32> {
+    let nodes = scoring_nodes(config);
+    let total = config.jobs.score_workers.total(nodes);
+    if total % nodes != 0 {
+        let near: Vec<String> = (1..=4).map(|k| (k * nodes).to_string()).collect();
         return Err(Error::input_with_hint(
             format!(
-                "jobs.score_workers = {}: more than one scorer per cluster is not supported yet",
-                config.jobs.score_workers.0
+                "jobs.score_workers = {total} does not spread evenly over the {nodes} core and task nodes"
             ),
-            "set jobs.score_workers = 1 (one dw-score on the master)",
+            format!(
+                "set jobs.score_workers to a multiple of {nodes} ({}, ...) or \"auto\" (one per node)",
+                near.join(", ")
+            ),
         ));
     }
-    checksums(loaded).map(|_| ())
+    let partitions = config.kafka.partitions.0;
+    if total > partitions {
+        tracing::warn!(
+            "jobs.score_workers = {total} but the {} topic has {partitions} partitions: {} members will hold no partition (standby, until a member is lost); raise kafka.partitions to use them",
+            config.kafka.topic,
+            total - partitions
+        );
+    }
+    Ok(total / nodes)
 }
 
 /// The tarballs' checksums, normalised; every one missing or malformed is reported at once,
@@ -339,6 +361,7 @@ fn with_checksum<T: Serialize>(section: &T, checksum: &Checksum) -> serde_json::
 pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Result<ClusterPlan> {
     let config = &loaded.config;
     check(loaded)?;
+    let per_node = scorers_per_node(config)?;
     let (zk_checksum, kafka_checksum) = checksums(loaded)?;
     let renderer = Renderer::new()?;
     let deadline = match options.replay_from {
@@ -415,6 +438,10 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
                 "script": action.name,
                 "binaries": entries(&binaries),
                 "step_scripts": entries(&step_scripts),
+                "score": {
+                    "job": steps::scorer(config, evening),
+                    "per_node": per_node,
+                },
             })),
         )?;
         let staged = stager.add_rendered(StagedKind::Bootstrap, action.name, text);

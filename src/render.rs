@@ -27,6 +27,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/bootstrap/kafka.sh.hbs"),
     ),
     (
+        "bootstrap/scorers.sh",
+        include_str!("../templates/bootstrap/scorers.sh.hbs"),
+    ),
+    (
         "bootstrap/ganglia.sh",
         include_str!("../templates/bootstrap/ganglia.sh.hbs"),
     ),

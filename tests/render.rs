@@ -51,11 +51,12 @@ fn emr_4_2_0_scripts() {
         [
             "bootstrap/install-dw.sh",
             "bootstrap/kafka.sh",
+            "bootstrap/scorers.sh",
             "bootstrap/watchdog.sh",
             "bootstrap/zookeeper.sh",
             "steps/create-topic.sh",
             "steps/start-ingest.sh",
-            "steps/start-score.sh"
+            "steps/start-merge.sh"
         ]
     );
     for (name, text) in all {
@@ -74,7 +75,7 @@ fn emr_4_1_0_installs_ganglia_by_bootstrap_action() {
             .unwrap();
     assert_eq!(plan["applications"], serde_json::json!(["Hadoop"]));
     assert_eq!(plan["ganglia"], "bootstrap action");
-    assert_eq!(plan["bootstrap_actions"].as_array().unwrap().len(), 5);
+    assert_eq!(plan["bootstrap_actions"].as_array().unwrap().len(), 6);
 }
 
 #[test]
@@ -197,18 +198,55 @@ fn missing_job_binaries_say_how_to_build_them() {
 }
 
 #[test]
-fn more_than_one_scorer_is_refused_not_ignored() {
+fn scorers_that_do_not_spread_evenly_over_the_nodes_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = config_in(dir.path(), |c| {
-        with_fixture_binaries(c).replace("score_workers = 1", "score_workers = 3")
+        with_fixture_binaries(c).replace("score_workers = \"auto\"", "score_workers = 3")
     });
     let r = render_with(&path, dir.path());
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stderr,
-        "error: jobs.score_workers = 3: more than one scorer per cluster is not supported yet\n\
-         hint: set jobs.score_workers = 1 (one dw-score on the master)\n"
+        "error: jobs.score_workers = 3 does not spread evenly over the 2 core and task nodes\n\
+         hint: set jobs.score_workers to a multiple of 2 (2, 4, 6, 8, ...) or \"auto\" (one per node)\n"
     );
+}
+
+#[test]
+fn no_scorer_at_all_is_bad_input_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_in(dir.path(), |c| {
+        with_fixture_binaries(c).replace("score_workers = \"auto\"", "score_workers = 0")
+    });
+    let r = render_with(&path, dir.path());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("dw.toml:75"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("0 is out of range: a count from 1 to 256"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Eight members on two nodes with a six-partition topic: four per node, two of the eight
+/// idle; said, not refused. Each node's scorers action starts four.
+#[test]
+fn more_scorers_than_partitions_are_a_warning_that_counts_the_idle_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_in(dir.path(), |c| {
+        with_fixture_binaries(c).replace("score_workers = \"auto\"", "score_workers = 8")
+    });
+    let r = render_with(&path, dir.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "jobs.score_workers = 8 but the tweets topic has 6 partitions: 2 members will hold no partition"
+        ),
+        "{}",
+        r.stderr
+    );
+    let scorers = std::fs::read_to_string(dir.path().join("out/bootstrap/scorers.sh")).unwrap();
+    assert!(scorers.contains("for i in $(seq 1 4); do"), "{scorers}");
 }
 
 /// Checksums pasted as Apache publishes them (here `gpg --print-md`: upper case, groups of 8,

@@ -25,6 +25,11 @@ const KAFKA: BootstrapAction = BootstrapAction {
     template: "bootstrap/kafka.sh",
     description: "Install and start Kafka (master)",
 };
+const SCORERS: BootstrapAction = BootstrapAction {
+    name: "scorers.sh",
+    template: "bootstrap/scorers.sh",
+    description: "Start the scorers (core and task nodes)",
+};
 const GANGLIA: BootstrapAction = BootstrapAction {
     name: "ganglia.sh",
     template: "bootstrap/ganglia.sh",
@@ -39,7 +44,7 @@ const WATCHDOG: BootstrapAction = BootstrapAction {
 /// The bootstrap actions for `release`: Ganglia is an EMR application from emr-4.2.0 and a
 /// bootstrap action before it.
 pub fn actions(release: ReleaseLabel) -> Vec<BootstrapAction> {
-    let mut out = vec![INSTALL_DW, ZOOKEEPER, KAFKA];
+    let mut out = vec![INSTALL_DW, ZOOKEEPER, KAFKA, SCORERS];
     if !release.has_ganglia_application() {
         out.push(GANGLIA);
     }
@@ -61,13 +66,20 @@ mod tests {
                 "install-dw.sh",
                 "zookeeper.sh",
                 "kafka.sh",
+                "scorers.sh",
                 "ganglia.sh",
                 "watchdog.sh"
             ]
         );
         assert_eq!(
             names("emr-4.2.0"),
-            ["install-dw.sh", "zookeeper.sh", "kafka.sh", "watchdog.sh"]
+            [
+                "install-dw.sh",
+                "zookeeper.sh",
+                "kafka.sh",
+                "scorers.sh",
+                "watchdog.sh"
+            ]
         );
     }
 }

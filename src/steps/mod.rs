@@ -1,5 +1,8 @@
-//! Which steps a cluster plan has. EMR 4.x runs steps one at a time, so each long-running job's
-//! step starts it detached and returns once the job is healthy.
+//! Which steps a cluster plan has, and the scorers' command line. EMR 4.x runs steps one at a
+//! time, on the master, so each long-running job's step starts it detached and returns once the
+//! job is healthy. The scorers are not steps: a bootstrap action starts them on every core and
+//! task node (`templates/bootstrap/scorers.sh.hbs`), so that nodes added later (a resize, the
+//! on-demand fallback) score too.
 
 use serde::Serialize;
 
@@ -20,7 +23,10 @@ pub struct Step {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Job {
+    /// Names its pid, log and heartbeat files on the node.
     pub name: String,
+    /// The installed binary it runs.
+    pub binary: String,
     pub args: Vec<String>,
     pub health_timeout_secs: i64,
 }
@@ -28,11 +34,55 @@ pub struct Job {
 /// The placeholder the start step replaces with the master's broker address.
 pub const KAFKA_HOST: &str = "@KAFKA_HOST@";
 
-pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
-    let kafka = format!(
+fn kafka_url(config: &Config) -> String {
+    format!(
         "kafka://{KAFKA_HOST}:{}/{}",
         config.kafka.port, config.kafka.topic
-    );
+    )
+}
+
+/// Where the scorers write their parts and the merger the windows.
+fn results(config: &Config) -> String {
+    format!(
+        "s3://{}/{}",
+        config.s3.bucket,
+        config.s3.results_prefix.trim_matches('/')
+    )
+}
+
+/// A scorer's command line (each member adds its `--member` name and `--status` file).
+pub fn scorer(config: &Config, evening: &Evening) -> Job {
+    let mut args = vec![
+        "--from".into(),
+        format!("{}?group=dw-score", kafka_url(config)),
+        "--to".into(),
+        results(config),
+        "--debate".into(),
+        evening.date.to_string(),
+        "--window-secs".into(),
+        config.jobs.window.as_secs().to_string(),
+        "--lateness-secs".into(),
+        config.jobs.lateness.as_secs().to_string(),
+        // The topic appears after the scorers start (the master's steps create it): look for
+        // it every 10 s rather than librdkafka's 5 min.
+        "--kafka-option".into(),
+        "topic.metadata.refresh.interval.ms=10000".into(),
+    ];
+    for c in evening.candidates() {
+        args.push("--candidate".into());
+        let terms: Vec<&str> = c.candidate.terms.iter().map(|t| t.as_str()).collect();
+        args.push(format!("{}={}", c.key, terms.join(",")));
+    }
+    Job {
+        name: "dw-score".into(),
+        binary: "dw-score".into(),
+        args,
+        health_timeout_secs: config.jobs.health_timeout.as_secs(),
+    }
+}
+
+pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
+    let kafka = kafka_url(config);
     let candidates = evening.candidates();
     let terms: Vec<&str> = candidates
         .iter()
@@ -43,11 +93,12 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
 
     let mut ingest = Job {
         name: "dw-ingest".into(),
+        binary: "dw-ingest".into(),
         args: vec![
             "--from".into(),
             config.jobs.stream.as_str().into(),
             "--to".into(),
-            kafka.clone(),
+            kafka,
             "--track".into(),
             terms.join(","),
             "--credentials".into(),
@@ -59,30 +110,21 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
         ingest.args.push("--stream-url".into());
         ingest.args.push(url.clone());
     }
-    let mut score_args = vec![
-        "--from".into(),
-        format!("{kafka}?group=dw-score"),
-        "--to".into(),
-        format!(
-            "s3://{}/{}",
-            config.s3.bucket,
-            config.s3.results_prefix.trim_matches('/')
-        ),
-        "--debate".into(),
-        date,
-        "--window-secs".into(),
-        config.jobs.window.as_secs().to_string(),
-        "--lateness-secs".into(),
-        config.jobs.lateness.as_secs().to_string(),
-    ];
-    for c in &candidates {
-        score_args.push("--candidate".into());
-        let terms: Vec<&str> = c.candidate.terms.iter().map(|t| t.as_str()).collect();
-        score_args.push(format!("{}={}", c.key, terms.join(",")));
-    }
-    let score = Job {
-        name: "dw-score".into(),
-        args: score_args,
+    let merge = Job {
+        name: "dw-merge".into(),
+        binary: "dw-score".into(),
+        args: vec![
+            "merge".into(),
+            "--from".into(),
+            results(config),
+            "--to".into(),
+            results(config),
+            "--debate".into(),
+            date,
+            "--follow".into(),
+            "--every-secs".into(),
+            "5".into(),
+        ],
         health_timeout_secs: health,
     };
     vec![
@@ -99,10 +141,10 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
             job: Some(ingest),
         },
         Step {
-            name: "Start scoring".into(),
-            script: "start-score.sh".into(),
+            name: "Start merging the scorers' parts".into(),
+            script: "start-merge.sh".into(),
             template: "steps/start-job.sh",
-            job: Some(score),
+            job: Some(merge),
         },
     ]
 }
