@@ -203,7 +203,7 @@ fn scoring_nodes(config: &crate::config::Config) -> u32 {
 fn scorers_per_node(config: &crate::config::Config) -> Result<u32> {
     let nodes = scoring_nodes(config);
     let total = config.jobs.score_workers.total(nodes);
-    if total % nodes != 0 {
+    if !total.is_multiple_of(nodes) {
         let near: Vec<String> = (1..=4).map(|k| (k * nodes).to_string()).collect();
         return Err(Error::input_with_hint(
             format!(

@@ -222,7 +222,8 @@ fn no_scorer_at_all_is_bad_input_at_its_line() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("dw.toml:75"), "{}", r.stderr);
     assert!(
-        r.stderr.contains("0 is out of range: a count from 1 to 256"),
+        r.stderr
+            .contains("0 is out of range: a count from 1 to 256"),
         "{}",
         r.stderr
     );

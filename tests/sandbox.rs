@@ -1,12 +1,17 @@
 //! The node sandbox: the bootstrap actions and steps that `dw cluster up` staged (on moto) run
-//! for real, as EMR would run them, on a "core" and on a "master" node rooted in a temporary
-//! directory. ZooKeeper comes from a tarball assembled from Debian's package and must answer
-//! `imok`; Kafka is a stand-in tarball with Kafka's layout whose scripts run the Tansu broker
-//! (Apache Kafka cannot be fetched here); the two jobs start and report healthy. Everything runs
+//! for real, as EMR would run them, on two "core" nodes and a "master", each rooted in its own
+//! temporary directory. ZooKeeper comes from a tarball assembled from Debian's package and must
+//! answer `imok`; Kafka is a stand-in tarball with Kafka's layout whose scripts run the Tansu
+//! broker (Apache Kafka cannot be fetched here). The cores' scorers start before the master's
+//! broker exists and join the group when it does; the stream serves 20,000 real-shaped tweets to
+//! dw-ingest; one core's scorer is killed with SIGKILL mid-run (right after it wrote a window,
+//! before it committed); the survivor takes its partitions over, and the merger's windows on S3 equal
+//! one dw-score's over the same tweets: every sum, every standout. Everything on the master runs
 //! twice, to show it is idempotent. Needs the peers of scripts/test.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -191,14 +196,17 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         .parent()
         .unwrap()
         .to_path_buf();
-    // The stream dw-ingest connects to: keep-alives (a stream with no matching tweet), which is
-    // what "healthy" needs (connected, and bytes received).
+    // The stream dw-ingest connects to: the tweets (on the first connection only), then
+    // keep-alives, as Twitter's v1.1 stream sends them with `delimited=length`.
+    let lines = tweets();
     let stream_port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        let mut to_serve = Some(lines.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut s) = conn else { continue };
+                let tweets = to_serve.take().unwrap_or_default();
                 std::thread::spawn(move || {
                     use std::io::{Read, Write};
                     let mut buf = [0u8; 8192];
@@ -206,6 +214,12 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
                     let _ = s.write_all(
                         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
                     );
+                    for t in tweets {
+                        let chunk = format!("{}\r\n{t}\r\n", t.len() + 2);
+                        if write!(s, "{:x}\r\n{chunk}\r\n", chunk.len()).is_err() {
+                            return;
+                        }
+                    }
                     while s.write_all(b"2\r\n\r\n\r\n").is_ok() {
                         std::thread::sleep(Duration::from_secs(1));
                     }
@@ -229,8 +243,8 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         .replace("credentials = \"ssm:/dw/twitter\"", &format!("credentials = \"s3://{bucket}/secrets/twitter.json\"\nstream_url = \"http://127.0.0.1:{stream_port}/1.1/statuses/filter.json\""))
         .replace("health_timeout = \"5m\"", "health_timeout = \"60s\"")
         + &format!(
-            "\n[node]\nhome = \"{}\"\nmnt = \"{}\"\ninstance_json = \"{}\"\nhostname = \"127.0.0.1\"\nshutdown = \"touch {}\"\n",
-            home.display(), mnt.display(), info.display(), node.join("shutdown-called").display()
+            "\n[node]\nhome = \"{}\"\nmnt = \"{}\"\ninstance_json = \"{}\"\njob_flow_json = \"{}\"\nhostname = \"127.0.0.1\"\nshutdown = \"touch {}\"\n",
+            home.display(), mnt.display(), info.display(), info.with_file_name("job-flow.json").display(), node.join("shutdown-called").display()
         );
     let config_path = root.join("dw.toml");
     std::fs::write(&config_path, config).unwrap();
@@ -307,7 +321,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
             .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true");
     };
-    let run_action = |uri: &str, n: usize| -> (bool, String) {
+    let run_action = |uri: &str, n: usize, node_env: &dyn Fn(&mut Command)| -> (bool, String) {
         let script = root.join(format!("action-{n}.sh"));
         let mut get = Command::new("aws");
         env(&mut get);
@@ -319,48 +333,70 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         assert!(ok.success(), "download {uri}");
         let mut bash = Command::new("bash");
         env(&mut bash);
+        node_env(&mut bash);
         let out = bash.arg(&script).output().unwrap();
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let node_guard = Node {
+    let mut guards = vec![Node {
         log_dir: mnt.join("var/log/dw"),
-    };
+    }];
 
-    // A core node: installs the binaries and the step scripts, starts nothing.
+    // Two core nodes, each under its own root: the binaries and step scripts installed, one
+    // scorer started (before any broker exists: it joins the group when the master has one).
+    // core-2's scorer is to die by SIGKILL right after it wrote its 6th closed window (before
+    // its next commit).
+    let core_root = |n: u32| root.join(format!("core-{n}"));
+    for n in [1, 2] {
+        let croot = core_root(n);
+        let in_root = |p: &Path| croot.join(p.strip_prefix("/").unwrap());
+        let cinfo = in_root(&info);
+        std::fs::create_dir_all(cinfo.parent().unwrap()).unwrap();
+        std::fs::write(
+            &cinfo,
+            r#"{"isMaster": false, "instanceGroupId": "ig-core"}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            cinfo.with_file_name("job-flow.json"),
+            r#"{"jobFlowId": "j-sandbox", "masterPrivateDnsName": "127.0.0.1", "instanceCount": 3}"#,
+        )
+        .unwrap();
+        guards.push(Node {
+            log_dir: in_root(&mnt).join("var/log/dw"),
+        });
+        for (i, a) in actions.iter().enumerate() {
+            let (ok, log) = run_action(a, i, &|cmd: &mut Command| {
+                cmd.env("DW_NODE_ROOT", &croot)
+                    .env("DW_NODE_NAME", format!("core-{n}"));
+                if n == 2 {
+                    cmd.env("DW_SCORE_FAILPOINT", "after-write:6");
+                }
+            });
+            assert!(ok, "core-{n}: {a}\n{log}");
+        }
+        let chome = in_root(&home);
+        for bin in ["dw-ingest", "dw-score"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(chome.join("bin").join(bin))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o755, "core-{n}: {bin}");
+        }
+        assert!(!chome.join("zookeeper").exists() && !chome.join("kafka").exists());
+        let pid = in_root(&mnt).join("var/log/dw/dw-score-1.pid");
+        assert!(pid.is_file(), "core-{n} started its scorer");
+    }
+    assert!(
+        !home.exists(),
+        "the cores wrote nothing into the master's directories"
+    );
+
+    // The master: everything, twice.
     std::fs::create_dir_all(info.parent().unwrap()).unwrap();
-    std::fs::write(
-        &info,
-        r#"{"isMaster": false, "instanceGroupId": "ig-core"}"#,
-    )
-    .unwrap();
-    for (n, a) in actions.iter().enumerate() {
-        let (ok, log) = run_action(a, n);
-        assert!(ok, "core: {a}\n{log}");
-    }
-    for bin in ["dw-ingest", "dw-score"] {
-        let path = home.join("bin").join(bin);
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o755,
-            "{bin}"
-        );
-    }
-    assert!(home.join("dw/steps/start-score.sh").is_file());
-    assert!(!home.join("zookeeper").exists() && !home.join("kafka").exists());
-    let pids: Vec<_> = std::fs::read_dir(mnt.join("var/log/dw"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "pid"))
-        .collect();
-    assert!(pids.is_empty(), "a core node starts nothing");
-
-    // The master, from a fresh node: everything, twice.
-    std::fs::remove_dir_all(&home).unwrap();
-    std::fs::remove_dir_all(mnt.join("var/log")).unwrap();
     std::fs::write(
         &info,
         r#"{"isMaster": true, "instanceGroupId": "ig-master"}"#,
@@ -368,7 +404,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
     .unwrap();
     for round in 0..2 {
         for (n, a) in actions.iter().enumerate() {
-            let (ok, log) = run_action(a, n);
+            let (ok, log) = run_action(a, n, &|_: &mut Command| {});
             assert!(ok, "master round {round}: {a}\n{log}");
             if round == 1 && a.ends_with("/zookeeper.sh") {
                 assert!(
@@ -409,7 +445,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&topics.stdout).contains("\"name\":\"tweets\""));
-    for job in ["dw-ingest", "dw-score"] {
+    for job in ["dw-ingest", "dw-merge"] {
         let status: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(mnt.join(format!("var/log/dw/{job}.status.json"))).unwrap(),
         )
@@ -451,7 +487,127 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    drop(node_guard);
+
+    // The held-out check: every tweet the stream served, counted once in the merged windows,
+    // though core-2 died mid-run; equal to one dw-score over the same tweets.
+    let results = |folder: &str| -> Vec<serde_json::Value> {
+        rt.block_on(async {
+            let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .endpoint_url(&p.moto)
+                .credentials_provider(aws_sdk_emr::config::Credentials::new(
+                    "testing", "testing", None, None, "test",
+                ))
+                .load()
+                .await;
+            let s3 = dw_pipeline::s3::client(&conf);
+            let prefix = format!("dw/results/2016-03-10/{folder}/");
+            let keys: Vec<String> = dw_pipeline::s3::list_with_etags(&s3, &bucket, &prefix)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            dw_pipeline::s3::get_many(&s3, &bucket, &keys)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(_, b)| serde_json::from_slice(&b).unwrap())
+                .collect()
+        })
+    };
+    // On failure, the jobs' logs say why.
+    let logs = || -> String {
+        let mut dirs = vec![mnt.join("var/log/dw")];
+        dirs.extend([1, 2].map(|n| {
+            core_root(n)
+                .join(mnt.strip_prefix("/").unwrap())
+                .join("var/log/dw")
+        }));
+        let mut out = String::new();
+        for d in dirs {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                if e.path().extension().is_some_and(|x| x == "log") {
+                    let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                    let tail: Vec<&str> = text.lines().rev().take(15).collect();
+                    out += &format!(
+                        "\n== {}\n{}",
+                        e.path().display(),
+                        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                    );
+                }
+            }
+        }
+        out
+    };
+    let start = Instant::now();
+    let merged = loop {
+        let windows = results("windows");
+        let counted: u64 = windows.iter().map(|w| w["tweets"].as_u64().unwrap()).sum();
+        if counted >= lines.len() as u64 {
+            break windows;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the merged windows count {counted} of {} tweets; the logs:{}",
+            lines.len(),
+            logs()
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    let core2_log = std::fs::read_to_string(
+        core_root(2)
+            .join(mnt.strip_prefix("/").unwrap())
+            .join("var/log/dw/dw-score-1.log"),
+    )
+    .unwrap();
+    let members = results("members");
+    assert!(
+        core2_log.contains("failpoint after-write:6"),
+        "{core2_log}\nmembers: {members:#?}"
+    );
+    let survivor = members
+        .iter()
+        .find(|m| m["member"] == "core-1-1")
+        .expect("core-1's heartbeat on S3");
+    eprintln!(
+        "sandbox: {} tweets served; merged windows count {}; core-1 skipped {} tweets core-2's parts count; members: {}",
+        lines.len(),
+        merged
+            .iter()
+            .map(|w| w["tweets"].as_u64().unwrap())
+            .sum::<u64>(),
+        survivor["counts"]["covered"],
+        members
+            .iter()
+            .map(|m| format!(
+                "{} on {} lag {} partitions {}",
+                m["member"],
+                m["node"],
+                m["lag"],
+                m["partitions"].as_array().map_or(0, Vec::len)
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    let want = reference_windows(
+        &lines,
+        &root.join(format!(
+            "action-{}.sh",
+            actions
+                .iter()
+                .position(|a| a.ends_with("/scorers.sh"))
+                .unwrap()
+        )),
+        &binaries,
+        root,
+    );
+    let got: BTreeMap<String, serde_json::Value> = merged
+        .into_iter()
+        .map(|w| (w["start"].as_str().unwrap().to_string(), w))
+        .collect();
+    assert_same_windows(&got, &want);
+    drop(guards);
     let down = run(dw_at(&p.moto).arg("--config").arg(&config_path).args([
         "cluster",
         "down",
@@ -460,4 +616,114 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         "--no-wait",
     ]));
     assert_eq!(down.code, 0, "{}", down.stderr);
+}
+
+/// 20,000 statuses of the shipped first-GOP-debate sample, re-stamped 100 ms apart in time
+/// order with ids of their own (the texts and users are real).
+fn tweets() -> Vec<String> {
+    let sample: Vec<serde_json::Value> =
+        std::fs::read_to_string(common::repo().join("data/replay/2015-08-06.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let start_ms: i64 = 1_457_661_600_000; // 2016-03-11T02:00:00Z, the evening's debate
+    (0..20_000)
+        .map(|i| {
+            let mut t = sample[i % sample.len()].clone();
+            let ms = start_ms + i as i64 * 100;
+            let at = jiff::Timestamp::from_millisecond(ms).unwrap();
+            t["created_at"] = at.strftime("%a %b %d %H:%M:%S +0000 %Y").to_string().into();
+            t["timestamp_ms"] = ms.to_string().into();
+            let id = 710_000_000_000_000_000u64 + i as u64;
+            t["id"] = id.into();
+            t["id_str"] = id.to_string().into();
+            serde_json::to_string(&t).unwrap()
+        })
+        .collect()
+}
+
+/// One dw-score over `lines` from a file, with the scorers' own arguments as the staged
+/// action has them (its window, lateness and candidates).
+fn reference_windows(
+    lines: &[String],
+    scorers_action: &Path,
+    binaries: &Path,
+    dir: &Path,
+) -> BTreeMap<String, serde_json::Value> {
+    let text = std::fs::read_to_string(scorers_action).unwrap();
+    let block = text.split("\nargs=(\n").nth(1).unwrap();
+    let block = block.split("\n)\n").next().unwrap();
+    let args: Vec<String> = block
+        .lines()
+        .map(|l| {
+            let l = l.trim();
+            match l.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')) {
+                Some(q) => q.replace("'\\''", "'"),
+                None => l.to_string(),
+            }
+        })
+        .collect();
+    let mut kept = Vec::new();
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        if ["--from", "--to", "--kafka-option"].contains(&a.as_str()) {
+            it.next();
+        } else {
+            kept.push(a);
+        }
+    }
+    let input = dir.join("served.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let out = dir.join("reference.jsonl");
+    let r = Command::new(binaries.join("dw-score"))
+        .arg("--from")
+        .arg(format!("file:{}", input.display()))
+        .arg("--to")
+        .arg(format!("file:{}", out.display()))
+        .args(&kept)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    std::fs::read_to_string(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let w: serde_json::Value = serde_json::from_str(l).unwrap();
+            (w["start"].as_str().unwrap().to_string(), w)
+        })
+        .collect()
+}
+
+/// Every window, count, sum and standout the same (sums to 1e-9: added in another order).
+fn assert_same_windows(
+    got: &BTreeMap<String, serde_json::Value>,
+    want: &BTreeMap<String, serde_json::Value>,
+) {
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "the same windows"
+    );
+    for (start, w) in want {
+        let g = &got[start];
+        assert_eq!(g["tweets"], w["tweets"], "{start}: tweets");
+        let candidates = w["candidates"].as_object().unwrap();
+        for (c, wc) in candidates {
+            let gc = &g["candidates"][c];
+            for k in ["tweets", "scored_tweets", "scored_words", "words_squared"] {
+                assert_eq!(gc[k], wc[k], "{start} {c}: {k}");
+            }
+            for k in ["happiness_sum", "sum_squares", "sum_by_words"] {
+                let (gs, ws) = (gc[k].as_f64().unwrap(), wc[k].as_f64().unwrap());
+                assert!(
+                    (gs - ws).abs() <= 1e-9 * ws.abs().max(1.0),
+                    "{start} {c} {k}: {gs} {ws}"
+                );
+            }
+            for k in ["most_positive", "most_negative"] {
+                assert_eq!(gc[k], wc[k], "{start} {c}: {k}");
+            }
+        }
+    }
 }

@@ -142,9 +142,10 @@ pub struct Assignments {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PartitionLag {
     pub partition: i32,
-    pub next_offset: i64,
+    /// `None` until the application has read from it (e.g. just taken over).
+    pub next_offset: Option<i64>,
     pub end_offset: i64,
-    pub lag: i64,
+    pub lag: Option<i64>,
 }
 
 type RevokeHook = Box<dyn Fn(&GroupConsumer, &[i32]) + Send + Sync>;
@@ -195,14 +196,14 @@ impl ClientContext for Assignments {
                 if p < 0 || s.hi_offset < 0 {
                     continue;
                 }
-                let next = s.app_offset.max(0);
+                let next = (s.app_offset >= 0).then_some(s.app_offset);
                 lag.insert(
                     p,
                     PartitionLag {
                         partition: p,
                         next_offset: next,
                         end_offset: s.hi_offset,
-                        lag: (s.hi_offset - next).max(0),
+                        lag: next.map(|n| (s.hi_offset - n).max(0)),
                     },
                 );
             }

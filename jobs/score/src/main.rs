@@ -565,7 +565,8 @@ fn member_status(
     out["member"] = member.into();
     out["node"] = node.into();
     out["partitions"] = json!(lag);
-    out["lag"] = lag.iter().map(|l| l.lag).sum::<i64>().into();
+    // The member's lag: unknown while any of its partitions' is.
+    out["lag"] = json!(lag.iter().map(|l| l.lag).sum::<Option<i64>>());
     out
 }
 
