@@ -1,6 +1,7 @@
 //! The cluster lifecycle on EMR: find, up, wait, diagnose, status, list, down.
 
 pub mod diagnose;
+pub mod members;
 pub mod request;
 
 use std::time::{Duration, Instant};
@@ -129,6 +130,8 @@ pub struct StepStatus {
 pub struct Snapshot {
     pub id: String,
     pub name: String,
+    /// The debate it was launched for (its `dw:debate` tag).
+    pub debate: Option<String>,
     pub state: String,
     pub reason: Option<String>,
     pub reason_code: Option<String>,
@@ -237,7 +240,14 @@ pub async fn snapshot(emr: &aws_sdk_emr::Client, id: &str) -> Result<Snapshot> {
     }
     steps.reverse(); // EMR lists the newest first
 
+    let debate = c
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("dw:debate"))
+        .and_then(|t| t.value())
+        .map(str::to_string);
     Ok(Snapshot {
+        debate,
         id: id.to_string(),
         name: c.name().unwrap_or_default().to_string(),
         state: status

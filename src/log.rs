@@ -59,6 +59,11 @@ pub fn info(message: &str) {
     tracing::info!(target: "dw", "{message}");
 }
 
+/// Something the user may want to act on.
+pub fn warn(message: &str) {
+    tracing::warn!(target: "dw", "{message}");
+}
+
 pub fn debug(message: &str) {
     tracing::debug!(target: "dw", "{message}");
 }

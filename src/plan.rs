@@ -217,11 +217,11 @@ fn scorers_per_node(config: &crate::config::Config) -> Result<u32> {
     }
     let partitions = config.kafka.partitions.0;
     if total > partitions {
-        tracing::warn!(
+        crate::log::warn(&format!(
             "jobs.score_workers = {total} but the {} topic has {partitions} partitions: {} members will hold no partition (standby, until a member is lost); raise kafka.partitions to use them",
             config.kafka.topic,
             total - partitions
-        );
+        ));
     }
     Ok(total / nodes)
 }

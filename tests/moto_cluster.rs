@@ -269,7 +269,13 @@ fn up_launches_what_the_plan_says_and_down_removes_it() {
         .collect();
     assert_eq!(
         names,
-        ["install-dw.sh", "zookeeper.sh", "kafka.sh", "watchdog.sh"]
+        [
+            "install-dw.sh",
+            "zookeeper.sh",
+            "kafka.sh",
+            "scorers.sh",
+            "watchdog.sh"
+        ]
     );
     for b in &actions {
         let path = b.script_path().unwrap();
@@ -363,6 +369,76 @@ fn up_launches_what_the_plan_says_and_down_removes_it() {
             .stdout
             .contains("(estimate: instance-hours x bid or on-demand price")
     );
+    assert!(
+        !status.stdout.contains("member "),
+        "no scorer has beaten yet"
+    );
+
+    // The scorers' heartbeats beside the results: one beating, one silent for 5 minutes (its
+    // spot node reclaimed); `status` (with the debate from the cluster's tag) shows both.
+    let beat = |member: &str, at: jiff::Timestamp, partitions: &str, lag: &str| {
+        format!(
+            r#"{{"job":"score","member":"{member}","node":"ip-{member}","state":"running","at":"{at}","lag":{lag},"partitions":{partitions},"counts":{{"tweets":1200,"covered":7}}}}"#
+        )
+    };
+    let now = jiff::Timestamp::now();
+    common::s3_put(
+        &endpoint,
+        &format!("/{bucket}/dw/results/2015-11-10/members/core-1-1.json"),
+        beat(
+            "core-1-1",
+            now,
+            r#"[{"partition":0,"next_offset":9,"end_offset":9,"lag":0},{"partition":1,"next_offset":4,"end_offset":6,"lag":2}]"#,
+            "2",
+        )
+        .as_bytes(),
+    );
+    common::s3_put(
+        &endpoint,
+        &format!("/{bucket}/dw/results/2015-11-10/members/core-2-1.json"),
+        beat(
+            "core-2-1",
+            now - jiff::SignedDuration::from_mins(5),
+            "[]",
+            "null",
+        )
+        .as_bytes(),
+    );
+    let status =
+        run(dw(&endpoint, &config, dir.path()).args(["cluster", "status", "--cluster-id", &id]));
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let lines: Vec<&str> = status
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("member "))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", status.stdout);
+    assert!(
+        lines[0].starts_with(
+            "member    core-1-1 on ip-core-1-1: partitions 0,1, lag 2, 1200 tweets, heartbeat "
+        ) && lines[0].ends_with("s ago (running)"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with(
+            "member    core-2-1 on ip-core-2-1: partitions none, lag ?, 1200 tweets, heartbeat 3"
+        ) && lines[1].ends_with("s ago (lost)"),
+        "{}",
+        lines[1]
+    );
+    let json = run(dw(&endpoint, &config, dir.path()).args([
+        "cluster",
+        "status",
+        "--debate",
+        "2015-11-10",
+        "--output",
+        "json",
+    ]));
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["debate"], "2015-11-10");
+    assert_eq!(json["members"][0]["partitions"], serde_json::json!([0, 1]));
+    assert_eq!(json["members"][1]["state"], "lost");
 
     let down = run(dw(&endpoint, &config, dir.path()).args([
         "cluster",
@@ -426,7 +502,7 @@ fn up_launches_what_the_plan_says_and_down_removes_it() {
         uploaded.len() == 1 && uploaded[0].ends_with("/watchdog.sh"),
         "{uploaded:?}"
     );
-    assert!(own.contains("(1 uploaded, 8 already there)"), "{own}");
+    assert!(own.contains("(1 uploaded, 9 already there)"), "{own}");
     assert!(
         own.contains("quotes and plan") && own.contains("RunJobFlow"),
         "{own}"

@@ -607,6 +607,21 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         .map(|w| (w["start"].as_str().unwrap().to_string(), w))
         .collect();
     assert_same_windows(&got, &want);
+    // What the operator sees: the cluster with its two scorers, from their heartbeats on S3.
+    let status = run(dw_at(&p.moto).arg("--config").arg(&config_path).args([
+        "cluster",
+        "status",
+        "--cluster-id",
+        &id,
+    ]));
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    eprintln!("{}", status.stdout);
+    let members: Vec<&str> = status
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("member    core-"))
+        .collect();
+    assert_eq!(members.len(), 2, "{}", status.stdout);
     drop(guards);
     let down = run(dw_at(&p.moto).arg("--config").arg(&config_path).args([
         "cluster",

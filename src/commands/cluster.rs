@@ -343,6 +343,8 @@ struct Status {
     uptime_secs: Option<i64>,
     /// Instance-hours so far times each group's price (spot: the bid, an upper bound).
     estimated_cost: Option<f64>,
+    /// The scoring group's members, from their heartbeats beside the results.
+    members: Vec<crate::cluster::members::Member>,
 }
 
 fn estimate(s: &Snapshot) -> (Option<i64>, Option<f64>) {
@@ -391,6 +393,7 @@ mod tests {
         Snapshot {
             id: "j-1".into(),
             name: "dw".into(),
+            debate: None,
             state: "TERMINATED".into(),
             reason: None,
             reason_code: None,
@@ -452,6 +455,9 @@ impl Status {
                 g.state.to_lowercase()
             ));
         }
+        for m in &self.members {
+            out.push_str(&crate::cluster::members::to_text(m));
+        }
         for st in &s.steps {
             out.push_str(&format!("step      {:<10} {}", st.state, st.name));
             if let Some(r) = &st.reason {
@@ -480,10 +486,26 @@ pub(super) async fn status(ctx: &Context<'_>, which: &WhichCluster) -> Result<()
     };
     let snapshot = cluster::snapshot(&emr, &id).await?;
     let (uptime_secs, estimated_cost) = estimate(&snapshot);
+    let members = match which.debate.as_ref().or(snapshot.debate.as_ref()) {
+        Some(date) => {
+            let s3 = &ctx.config()?.config.s3;
+            let prefix = format!("{}/{date}/members/", s3.results_prefix.trim_matches('/'));
+            // The cluster's state stands without them: a results bucket that cannot be read
+            // is said, not fatal.
+            crate::cluster::members::read(&aws::s3(sdk), &s3.bucket, &prefix)
+                .await
+                .unwrap_or_else(|e| {
+                    log::warn(&format!("the scorers' heartbeats could not be read: {e}"));
+                    Vec::new()
+                })
+        }
+        None => Vec::new(),
+    };
     let status = Status {
         snapshot,
         uptime_secs,
         estimated_cost,
+        members,
     };
     ctx.print(&status.to_text(), &status)
 }

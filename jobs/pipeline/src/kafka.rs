@@ -133,7 +133,7 @@ pub struct Assignments {
     generation: std::sync::atomic::AtomicU64,
     partitions: std::sync::Mutex<Vec<i32>>,
     on_revoke: std::sync::OnceLock<RevokeHook>,
-    /// From librdkafka's statistics (every few seconds): per partition, the next offset the
+X: per partition, the next offset the
     /// application reads, the broker's end, and the lag between them.
     lag: std::sync::Mutex<BTreeMap<i32, PartitionLag>>,
 }
@@ -256,7 +256,7 @@ pub fn consumer(
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "3000")
         .set("max.poll.interval.ms", "300000")
-        .set("statistics.interval.ms", "5000");
+        .set("statistics.interval.ms", "2000");
     for (k, v) in overrides {
         c.set(k, v);
     }
