@@ -317,9 +317,12 @@ pub struct UpArgs {
     /// Print the plan (with --output json: the RunJobFlow request) and change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Return once EMR accepted the cluster
+    /// Return once EMR accepted the cluster (no spot fallback then: it acts while up waits)
     #[arg(long)]
     pub no_wait: bool,
+    /// Never add on-demand capacity for a spot group still short after spot.fallback_after
+    #[arg(long)]
+    pub no_fallback: bool,
     /// How long to wait for the jobs to run
     #[arg(long, value_name = "DURATION", default_value = "45m")]
     pub timeout: Duration,

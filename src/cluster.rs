@@ -1,6 +1,7 @@
 //! The cluster lifecycle on EMR: find, up, wait, diagnose, status, list, down.
 
 pub mod diagnose;
+pub mod fallback;
 pub mod members;
 pub mod request;
 
@@ -316,12 +317,14 @@ pub async fn wait_ready(
     id: &str,
     timeout: Duration,
     poll: Duration,
+    fallback: &mut fallback::Fallback,
 ) -> Result<Waited> {
     let start = Instant::now();
     let progress = Progress::spinner(&format!("waiting for {id}"));
     let mut last = String::new();
     loop {
         let s = snapshot(emr, id).await?;
+        fallback.check(emr, &s, start.elapsed()).await?;
         let line = describe(&s);
         // One plain line per change (not per poll) for cron logs.
         if line != last {

@@ -387,6 +387,14 @@ pub struct SpotConfig {
     /// of us-east-1's 2016 prices.
     #[serde(default)]
     pub on_demand: std::collections::BTreeMap<String, Dollars>,
+    /// A spot group still short of its count this long after the launch gets the missing
+    /// capacity on demand (an on-demand task group); `up --no-fallback` turns it off.
+    #[serde(default = "default_fallback_after")]
+    pub fallback_after: Duration,
+}
+
+fn default_fallback_after() -> Duration {
+    Duration::from_secs(600)
 }
 
 fn default_policy() -> crate::spot::Policy {

@@ -1032,3 +1032,57 @@ fn busy_and_timed_out_ups_say_so_on_stdout() {
     );
     assert!(r.stderr.contains("it is being terminated"), "{}", r.stderr);
 }
+
+/// Spot capacity that never comes: moto grants every group at once, so the test takes moto's
+/// own description of a launched cluster and marks the core group unfulfilled, as EMR shows a
+/// spot group whose bid is below the market. The fallback sends AddInstanceGroups (botocore
+/// validates it) for an on-demand task group of the missing count, once; with --no-fallback it
+/// adds nothing and says what it is waiting for.
+#[test]
+fn a_spot_group_left_unfulfilled_gets_an_on_demand_task_group() {
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
+    let (dir, config, _) = setup(&endpoint, "fallback", true);
+    let r = up(&endpoint, &config, dir.path(), "2016-02-25", &["--no-wait"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = serde_json::from_str::<Value>(&r.stdout).unwrap()["cluster_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = aws(&endpoint);
+    let mut snap = a.rt.block_on(dw::cluster::snapshot(&a.emr, &id)).unwrap();
+    for g in snap.groups.iter_mut().filter(|g| g.market == "SPOT") {
+        g.running = 0;
+    }
+    let after = std::time::Duration::from_secs(600);
+
+    let mut off = dw::cluster::fallback::Fallback::new(after, false);
+    a.rt.block_on(off.check(&a.emr, &snap, after)).unwrap();
+    assert!(off.added.is_empty());
+    assert_eq!(off.left_waiting.len(), 1, "the core group waits");
+
+    let mut on = dw::cluster::fallback::Fallback::new(after, true);
+    let early = std::time::Duration::from_secs(599);
+    a.rt.block_on(on.check(&a.emr, &snap, early)).unwrap();
+    assert!(on.added.is_empty(), "not before spot.fallback_after");
+    a.rt.block_on(on.check(&a.emr, &snap, after)).unwrap();
+    a.rt.block_on(on.check(&a.emr, &snap, after * 2)).unwrap();
+    assert_eq!(on.added.len(), 1, "once");
+    let groups =
+        a.rt.block_on(a.emr.list_instance_groups().cluster_id(&id).send())
+            .unwrap();
+    let added: Vec<_> = groups
+        .instance_groups()
+        .iter()
+        .filter(|g| g.name() == Some("core on-demand fallback"))
+        .collect();
+    assert_eq!(added.len(), 1);
+    let g = added[0];
+    // moto answers AddInstanceGroups without `InstanceGroupIds` (EMR sends them).
+    assert!(on.added[0].1.is_empty() || g.id() == Some(on.added[0].1.as_str()));
+    assert_eq!(g.market().map(|m| m.as_str()), Some("ON_DEMAND"));
+    assert_eq!(g.instance_group_type().map(|t| t.as_str()), Some("TASK"));
+    assert_eq!(g.instance_type(), Some("m3.large"));
+    assert_eq!(g.requested_instance_count(), Some(2));
+}

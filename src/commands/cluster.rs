@@ -232,11 +232,16 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
         let result = finish(&snap);
         return ctx.print(&result.to_text(), &result);
     }
+    let mut fallback = cluster::fallback::Fallback::new(
+        std_duration(ctx.config()?.config.spot.fallback_after),
+        !args.no_fallback,
+    );
     match cluster::wait_ready(
         &emr,
         &id,
         std_duration(args.timeout),
         std_duration(args.poll),
+        &mut fallback,
     )
     .await?
     {

@@ -133,7 +133,7 @@ pub struct Assignments {
     generation: std::sync::atomic::AtomicU64,
     partitions: std::sync::Mutex<Vec<i32>>,
     on_revoke: std::sync::OnceLock<RevokeHook>,
-X: per partition, the next offset the
+    /// From librdkafka's statistics (every 2 s): per partition, the next offset the
     /// application reads, the broker's end, and the lag between them.
     lag: std::sync::Mutex<BTreeMap<i32, PartitionLag>>,
 }
