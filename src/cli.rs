@@ -307,6 +307,11 @@ pub struct UpArgs {
     /// Launch even though the evening has ended (a replay of a past debate)
     #[arg(long)]
     pub force: bool,
+    /// Score a past debate's archive at cluster scale: dw-ingest reads these objects (v1.1 or
+    /// v2 JSON lines, gzip or plain) at full speed, and the cluster ends once they are scored
+    /// (implies --force)
+    #[arg(long, value_name = "S3_URI")]
+    pub replay: Option<String>,
     /// Stage the job binaries without checking that they run on EMR 4.x (glibc 2.17): for
     /// stand-ins that run them on this machine
     #[arg(long)]
@@ -394,6 +399,9 @@ pub struct RenderArgs {
     /// Directory to write the scripts and plan.json into
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The scripts of a replay of this archive (as `cluster up --replay` launches it)
+    #[arg(long, value_name = "S3_URI")]
+    pub replay: Option<String>,
     /// Choose the zone and bid from saved spot history (otherwise they are left to the launch)
     #[arg(long, value_name = "FILE")]
     pub history: Vec<PathBuf>,

@@ -1,5 +1,6 @@
 //! The cluster lifecycle on EMR: find, up, wait, diagnose, status, list, down.
 
+pub mod archive;
 pub mod diagnose;
 pub mod fallback;
 pub mod members;

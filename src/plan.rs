@@ -45,6 +45,9 @@ pub struct ClusterPlan {
     pub deadline: Timestamp,
     /// Where dw-score writes the windows.
     pub results: String,
+    /// The archive a replay reads; the cluster then ends after its last step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -180,6 +183,9 @@ pub struct PlanOptions {
     /// A past evening launched anyway (`up --force`) at this moment: the watchdog allows the
     /// evening's length from then, not from the calendar.
     pub replay_from: Option<Timestamp>,
+    /// `up --replay s3://BUCKET/PREFIX/`: dw-ingest reads this archive at full speed instead of
+    /// the stream, and the cluster ends once it is scored.
+    pub archive: Option<String>,
 }
 
 fn check(loaded: &Loaded) -> Result<()> {
@@ -414,7 +420,7 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
     };
 
     // Steps first: the install action carries their hashes.
-    let step_list = steps::steps(config, evening);
+    let step_list = steps::steps(config, evening, options.archive.as_deref());
     let mut step_scripts = Vec::new();
     for step in &step_list {
         let text = renderer.render(
@@ -439,7 +445,7 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
                 "binaries": entries(&binaries),
                 "step_scripts": entries(&step_scripts),
                 "score": {
-                    "job": steps::scorer(config, evening),
+                    "job": steps::scorer(config, evening, options.archive.is_some()),
                     "per_node": per_node,
                 },
             })),
@@ -554,6 +560,7 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
             config.s3.results_prefix.trim_matches('/'),
             evening.date
         ),
+        replay: options.archive.clone(),
     })
 }
 

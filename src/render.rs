@@ -46,6 +46,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "steps/start-job.sh",
         include_str!("../templates/steps/start-job.sh.hbs"),
     ),
+    (
+        "steps/finish-replay.sh",
+        include_str!("../templates/steps/finish-replay.sh.hbs"),
+    ),
 ];
 
 /// Quotes a value for bash: `it's` becomes `'it'\''s'`, and a control character (a newline,

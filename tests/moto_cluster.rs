@@ -1086,3 +1086,89 @@ fn a_spot_group_left_unfulfilled_gets_an_on_demand_task_group() {
     assert_eq!(g.instance_type(), Some("m3.large"));
     assert_eq!(g.requested_instance_count(), Some(2));
 }
+
+/// `up --replay`: the archive is looked at before anything is staged. An empty prefix and an
+/// object that is not JSON lines are bad input naming what to fix; a good archive (gzip and
+/// plain objects) gives a request whose cluster ends with its last step.
+#[test]
+fn a_replay_checks_its_archive_and_ends_with_its_last_step() {
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
+    let (dir, config, bucket) = setup(&endpoint, "replay", true);
+    let replay = |uri: &str| {
+        up(
+            &endpoint,
+            &config,
+            dir.path(),
+            "2016-02-13",
+            &["--replay", uri, "--dry-run"],
+        )
+    };
+    let empty = format!("s3://{bucket}/archive/none/");
+    let r = replay(&empty);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: --replay {empty}: no object under that prefix, nothing to replay\n\
+             hint: give the prefix the archive's objects are under (`aws s3 ls` it to see)\n"
+        )
+    );
+
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, b"{\"id_str\":\"1\",\"text\":\"a\"}\n").unwrap();
+    let gz = gz.finish().unwrap();
+    for folder in ["bad", "good"] {
+        common::s3_put(
+            &endpoint,
+            &format!("/{bucket}/archive/{folder}/part-0.jsonl.gz"),
+            &gz,
+        );
+    }
+    common::s3_put(
+        &endpoint,
+        &format!("/{bucket}/archive/bad/part-1.csv"),
+        b"id,text\n1,hello\n",
+    );
+    let bad = format!("s3://{bucket}/archive/bad/");
+    let r = replay(&bad);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: --replay {bad}: s3://{bucket}/archive/bad/part-1.csv is not JSON lines: its first line is not a JSON object: \"id,text\"\n\
+             hint: a replay reads Twitter v1.1 or v2 statuses, one JSON object per line, gzip (.gz) or plain\n"
+        )
+    );
+
+    common::s3_put(
+        &endpoint,
+        &format!("/{bucket}/archive/good/part-1.jsonl"),
+        b"{\"id_str\":\"2\",\"text\":\"b\"}\n",
+    );
+    let good = format!("s3://{bucket}/archive/good/");
+    let r = replay(&good);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("replaying 2 objects of {good}")),
+        "{}",
+        r.stderr
+    );
+    let request: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(request["Instances"]["KeepJobFlowAliveWhenNoSteps"], false);
+    let steps: Vec<&str> = request["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "Create the tweets topic",
+            "Start ingest",
+            "Merge until the archive is scored (the cluster then ends)"
+        ]
+    );
+}

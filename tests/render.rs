@@ -104,6 +104,40 @@ fn the_plan_with_a_quote_from_saved_history() {
     );
 }
 
+/// A replay of an archive: dw-ingest reads it at full speed (no stream, no credentials), the
+/// scorers stop once it is spent, and the last step merges in the foreground until it is all
+/// scored; the request lets the cluster end with that step.
+#[test]
+fn a_replay_reads_the_archive_and_ends_with_its_last_step() {
+    let dir = tempfile::tempdir().unwrap();
+    render(
+        "render/dw-4.2.0.toml",
+        dir.path(),
+        &["--replay", "s3://dw-archive/2015-11-10/"],
+    );
+    let all = scripts(dir.path());
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"steps/finish-replay.sh"), "{names:?}");
+    assert!(!names.contains(&"steps/start-merge.sh"), "{names:?}");
+    let text = |n: &str| all.iter().find(|(name, _)| name == n).unwrap().1.clone();
+    let ingest = text("steps/start-ingest.sh");
+    assert!(
+        ingest.contains("  --from\n  s3://dw-archive/2015-11-10/\n")
+            && ingest.contains("  --pace\n  max\n")
+            && !ingest.contains("--credentials"),
+        "{ingest}"
+    );
+    assert!(text("bootstrap/scorers.sh").contains("  --stop-after-idle-secs\n  60\n"));
+    insta::assert_snapshot!(
+        "replay-steps-finish-replay.sh",
+        text("steps/finish-replay.sh")
+    );
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(plan["replay"], "s3://dw-archive/2015-11-10/");
+}
+
 #[test]
 fn rendered_scripts_pass_shellcheck() {
     if which("shellcheck").is_none() {
@@ -114,9 +148,16 @@ fn rendered_scripts_pass_shellcheck() {
         eprintln!("skipped: no shellcheck");
         return;
     }
-    for config in ["render/dw-4.2.0.toml", "render/dw-4.1.0.toml"] {
+    for (config, extra) in [
+        ("render/dw-4.2.0.toml", &[][..]),
+        ("render/dw-4.1.0.toml", &[][..]),
+        (
+            "render/dw-4.2.0.toml",
+            &["--replay", "s3://dw-archive/2015-11-10/"][..],
+        ),
+    ] {
         let dir = tempfile::tempdir().unwrap();
-        render(config, dir.path(), &[]);
+        render(config, dir.path(), extra);
         for (name, _) in scripts(dir.path()) {
             let out = std::process::Command::new("shellcheck")
                 .arg(dir.path().join(&name))

@@ -7,7 +7,9 @@
 //! dw-ingest; one core's scorer is killed with SIGKILL mid-run (right after it wrote a window,
 //! before it committed); the survivor takes its partitions over, and the merger's windows on S3 equal
 //! one dw-score's over the same tweets: every sum, every standout. Everything on the master runs
-//! twice, to show it is idempotent. Needs the peers of scripts/test.
+//! twice, to show it is idempotent. A second sandbox replays a past debate from a gzip archive on
+//! S3 (`up --replay`) through the same path and ends when it is scored. Needs the peers of
+//! scripts/test.
 
 mod common;
 
@@ -164,167 +166,199 @@ fn ruok(port: u16) -> bool {
     reply == "imok"
 }
 
-#[test]
-fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
-    let Some(p) = peers() else { return };
-    let root = tempfile::tempdir().unwrap();
-    let root = root.path();
-    let bucket = format!("dw-sandbox-{}", std::process::id());
-    common::s3_put(&p.moto, &format!("/{bucket}"), b"");
-    let build = root.join("build");
-    std::fs::create_dir_all(&build).unwrap();
-    let zk = zookeeper_tarball(&build);
-    let kafka = kafka_tarball(&build, &p.tansu);
-    common::s3_put(
-        &p.moto,
-        &format!("/{bucket}/mirror/zookeeper-3.8.0.tgz"),
-        &zk,
-    );
-    common::s3_put(
-        &p.moto,
-        &format!("/{bucket}/mirror/kafka_2.11-1.1.1.tgz"),
-        &kafka,
-    );
-    common::s3_put(&p.moto, &format!("/{bucket}/secrets/twitter.json"),
-        br#"{"consumer_key":"ck","consumer_secret":"cs","access_token":"at","access_token_secret":"ats"}"#);
+/// The sandboxes run one at a time: each runs a broker, ZooKeeper and three nodes' jobs.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    let node = root.join("node");
-    let (home, mnt) = (node.join("home/hadoop"), node.join("mnt"));
-    let info = mnt.join("var/lib/info/instance.json");
-    let (zk_port, kafka_port) = (free_port(), free_port());
-    let binaries = Path::new(env!("CARGO_BIN_EXE_dw"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    // The stream dw-ingest connects to: the tweets (on the first connection only), then
-    // keep-alives, as Twitter's v1.1 stream sends them with `delimited=length`.
-    let lines = tweets();
-    let stream_port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let mut to_serve = Some(lines.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut s) = conn else { continue };
-                let tweets = to_serve.take().unwrap_or_default();
-                std::thread::spawn(move || {
-                    use std::io::{Read, Write};
-                    let mut buf = [0u8; 8192];
-                    let _ = s.read(&mut buf);
-                    let _ = s.write_all(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
-                    );
-                    for t in tweets {
-                        let chunk = format!("{}\r\n{t}\r\n", t.len() + 2);
-                        if write!(s, "{:x}\r\n{chunk}\r\n", chunk.len()).is_err() {
-                            return;
-                        }
-                    }
-                    while s.write_all(b"2\r\n\r\n\r\n").is_ok() {
-                        std::thread::sleep(Duration::from_secs(1));
-                    }
-                });
-            }
-        });
-        port
-    };
-    let config = std::fs::read_to_string(common::fixture("render/dw-4.2.0.toml"))
-        .unwrap()
-        .replace("bucket = \"dw-debate-watch\"", &format!("bucket = \"{bucket}\""))
-        .replace("debates = \"../../../configs/debates.toml\"", &format!("debates = \"{}\"", common::repo().join("configs/debates.toml").display()))
-        .replace("binaries = \"bin\"", &format!("binaries = \"{}\"", binaries.display()))
-        .replace("https://archive.apache.org/dist/zookeeper/zookeeper-3.4.14/zookeeper-3.4.14.tar.gz", &format!("s3://{bucket}/mirror/zookeeper-3.8.0.tgz"))
-        .replace("https://archive.apache.org/dist/kafka/1.1.1/kafka_2.11-1.1.1.tgz", &format!("s3://{bucket}/mirror/kafka_2.11-1.1.1.tgz"))
-        .replace(&"ab".repeat(64), &sha512(&zk))
-        .replace(&"cd".repeat(64), &sha512(&kafka))
-        .replace("client_port = 2181", &format!("client_port = {zk_port}"))
-        .replace("port = 9092", &format!("port = {kafka_port}"))
-        .replace("partitions = 6", "partitions = 3")
-        .replace("credentials = \"ssm:/dw/twitter\"", &format!("credentials = \"s3://{bucket}/secrets/twitter.json\"\nstream_url = \"http://127.0.0.1:{stream_port}/1.1/statuses/filter.json\""))
-        .replace("health_timeout = \"5m\"", "health_timeout = \"60s\"")
-        + &format!(
-            "\n[node]\nhome = \"{}\"\nmnt = \"{}\"\ninstance_json = \"{}\"\njob_flow_json = \"{}\"\nhostname = \"127.0.0.1\"\nshutdown = \"touch {}\"\n",
-            home.display(), mnt.display(), info.display(), info.with_file_name("job-flow.json").display(), node.join("shutdown-called").display()
+/// A cluster launched on moto by `dw cluster up`, and the nodes that run what it staged: the
+/// master under the config's paths, the cores each under its own root (`DW_NODE_ROOT`).
+struct Sandbox {
+    moto: String,
+    tansu: String,
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    bucket: String,
+    node: PathBuf,
+    home: PathBuf,
+    mnt: PathBuf,
+    info: PathBuf,
+    binaries: PathBuf,
+    config_path: PathBuf,
+    zk_port: u16,
+    kafka_port: u16,
+    id: String,
+    actions: Vec<String>,
+    steps: Vec<Vec<String>>,
+    rt: tokio::runtime::Runtime,
+    guards: Vec<Node>,
+}
+
+impl Sandbox {
+    /// Stages and launches the `debate`'s cluster on moto; `stream_port`: dw-ingest's stream.
+    fn launch(p: Peers, debate: &str, stream_port: Option<u16>, up_extra: &[&str]) -> Sandbox {
+        let mut dir = tempfile::tempdir().unwrap();
+        // By hand: DW_SANDBOX_KEEP=1 leaves the nodes' directories (and logs) for a look.
+        if std::env::var_os("DW_SANDBOX_KEEP").is_some() {
+            dir.disable_cleanup(true);
+            eprintln!("sandbox kept in {}", dir.path().display());
+        }
+        let root = dir.path().to_path_buf();
+        let bucket = format!("dw-sandbox-{}-{debate}", std::process::id());
+        common::s3_put(&p.moto, &format!("/{bucket}"), b"");
+        let build = root.join("build");
+        std::fs::create_dir_all(&build).unwrap();
+        let zk = zookeeper_tarball(&build);
+        let kafka = kafka_tarball(&build, &p.tansu);
+        common::s3_put(
+            &p.moto,
+            &format!("/{bucket}/mirror/zookeeper-3.8.0.tgz"),
+            &zk,
         );
-    let config_path = root.join("dw.toml");
-    std::fs::write(&config_path, config).unwrap();
+        common::s3_put(
+            &p.moto,
+            &format!("/{bucket}/mirror/kafka_2.11-1.1.1.tgz"),
+            &kafka,
+        );
+        common::s3_put(&p.moto, &format!("/{bucket}/secrets/twitter.json"),
+            br#"{"consumer_key":"ck","consumer_secret":"cs","access_token":"at","access_token_secret":"ats"}"#);
 
-    // Stage and launch on moto, as for real.
-    let mut up = dw_at(&p.moto);
-    up.arg("--config")
-        .arg(&config_path)
-        .env("DW_LOCK_DIR", root)
-        .args([
-            "cluster",
-            "up",
-            "--force",
-            "--unchecked-binaries",
-            "--debate",
-            "2016-03-10",
-            "--no-wait",
-            "--output",
-            "json",
-            "--at",
-            "2016-04-01T07:00:00Z",
-        ]);
-    for h in common::m3_large_history() {
-        up.args(["--history", &h]);
-    }
-    let r = run(&mut up);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let launched: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(
-        launched["already_running"], false,
-        "a cluster for 2016-03-10 was left on this moto server by an earlier run"
-    );
-    let id = launched["cluster_id"].as_str().unwrap().to_string();
+        let node = root.join("node");
+        let (home, mnt) = (node.join("home/hadoop"), node.join("mnt"));
+        let info = mnt.join("var/lib/info/instance.json");
+        let (zk_port, kafka_port) = (free_port(), free_port());
+        // By hand, DW_SANDBOX_BINARIES=DIR runs other job builds (the EMR ones, to measure).
+        let binaries = std::env::var_os("DW_SANDBOX_BINARIES").map_or_else(
+            || {
+                Path::new(env!("CARGO_BIN_EXE_dw"))
+                    .parent()
+                    .unwrap()
+                    .to_path_buf()
+            },
+            PathBuf::from,
+        );
+        let stream = stream_port
+            .map(|port| {
+                format!("\nstream_url = \"http://127.0.0.1:{port}/1.1/statuses/filter.json\"")
+            })
+            .unwrap_or_default();
+        let config = std::fs::read_to_string(common::fixture("render/dw-4.2.0.toml"))
+            .unwrap()
+            .replace("bucket = \"dw-debate-watch\"", &format!("bucket = \"{bucket}\""))
+            .replace("debates = \"../../../configs/debates.toml\"", &format!("debates = \"{}\"", common::repo().join("configs/debates.toml").display()))
+            .replace("binaries = \"bin\"", &format!("binaries = \"{}\"", binaries.display()))
+            .replace("https://archive.apache.org/dist/zookeeper/zookeeper-3.4.14/zookeeper-3.4.14.tar.gz", &format!("s3://{bucket}/mirror/zookeeper-3.8.0.tgz"))
+            .replace("https://archive.apache.org/dist/kafka/1.1.1/kafka_2.11-1.1.1.tgz", &format!("s3://{bucket}/mirror/kafka_2.11-1.1.1.tgz"))
+            .replace(&"ab".repeat(64), &sha512(&zk))
+            .replace(&"cd".repeat(64), &sha512(&kafka))
+            .replace("client_port = 2181", &format!("client_port = {zk_port}"))
+            .replace("port = 9092", &format!("port = {kafka_port}"))
+            .replace("partitions = 6", "partitions = 3")
+            .replace("credentials = \"ssm:/dw/twitter\"", &format!("credentials = \"s3://{bucket}/secrets/twitter.json\"{stream}"))
+            .replace("health_timeout = \"5m\"", "health_timeout = \"60s\"")
+            + &format!(
+                "\n[node]\nhome = \"{}\"\nmnt = \"{}\"\ninstance_json = \"{}\"\njob_flow_json = \"{}\"\nhostname = \"127.0.0.1\"\nshutdown = \"touch {}\"\n",
+                home.display(), mnt.display(), info.display(), info.with_file_name("job-flow.json").display(), node.join("shutdown-called").display()
+            );
+        let config_path = root.join("dw.toml");
+        std::fs::write(&config_path, config).unwrap();
 
-    // What EMR would run: the bootstrap actions' scripts and the steps' command lines.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (actions, steps) = rt.block_on(async {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&p.moto)
-            .credentials_provider(aws_sdk_emr::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load()
-            .await;
-        let emr = aws_sdk_emr::Client::new(&conf);
-        let b = emr
-            .list_bootstrap_actions()
-            .cluster_id(&id)
-            .send()
-            .await
+        // Stage and launch on moto, as for real.
+        let mut up = dw_at(&p.moto);
+        up.arg("--config")
+            .arg(&config_path)
+            .env("DW_LOCK_DIR", &root)
+            .args([
+                "cluster",
+                "up",
+                "--force",
+                "--unchecked-binaries",
+                "--debate",
+                debate,
+                "--no-wait",
+                "--output",
+                "json",
+                "--at",
+                "2016-04-01T07:00:00Z",
+            ])
+            .args(up_extra);
+        for h in common::m3_large_history() {
+            up.args(["--history", &h]);
+        }
+        let r = run(&mut up);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let launched: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(
+            launched["already_running"], false,
+            "a cluster for {debate} was left on this moto server by an earlier run"
+        );
+        let id = launched["cluster_id"].as_str().unwrap().to_string();
+
+        // What EMR would run: the bootstrap actions' scripts and the steps' command lines.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
             .unwrap();
-        let s = emr.list_steps().cluster_id(&id).send().await.unwrap();
-        let actions: Vec<String> = b
-            .bootstrap_actions()
-            .iter()
-            .map(|a| a.script_path().unwrap().to_string())
-            .collect();
-        let mut steps: Vec<Vec<String>> = s
-            .steps()
-            .iter()
-            .map(|s| s.config().unwrap().args().to_vec())
-            .collect();
-        steps.reverse();
-        (actions, steps)
-    });
-    let env = |cmd: &mut Command| {
-        cmd.env("AWS_ENDPOINT_URL", &p.moto)
+        let emr = aws_sdk_emr::Client::new(&rt.block_on(sdk_config(&p.moto)));
+        let (actions, steps) = rt.block_on(async {
+            let b = emr
+                .list_bootstrap_actions()
+                .cluster_id(&id)
+                .send()
+                .await
+                .unwrap();
+            let s = emr.list_steps().cluster_id(&id).send().await.unwrap();
+            let actions: Vec<String> = b
+                .bootstrap_actions()
+                .iter()
+                .map(|a| a.script_path().unwrap().to_string())
+                .collect();
+            let mut steps: Vec<Vec<String>> = s
+                .steps()
+                .iter()
+                .map(|s| s.config().unwrap().args().to_vec())
+                .collect();
+            steps.reverse();
+            (actions, steps)
+        });
+        let guards = vec![Node {
+            log_dir: mnt.join("var/log/dw"),
+        }];
+        Sandbox {
+            moto: p.moto,
+            tansu: p.tansu,
+            _dir: dir,
+            root,
+            bucket,
+            node,
+            home,
+            mnt,
+            info,
+            binaries,
+            config_path,
+            zk_port,
+            kafka_port,
+            id,
+            actions,
+            steps,
+            rt,
+            guards,
+        }
+    }
+
+    /// What EMR gives a node's scripts: AWS access (here moto's).
+    fn env(&self, cmd: &mut Command) {
+        cmd.env("AWS_ENDPOINT_URL", &self.moto)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true");
-    };
-    let run_action = |uri: &str, n: usize, node_env: &dyn Fn(&mut Command)| -> (bool, String) {
-        let script = root.join(format!("action-{n}.sh"));
+    }
+
+    /// Downloads the `n`th bootstrap action and runs it; success and its stderr.
+    fn run_action(&self, n: usize, node_env: &dyn Fn(&mut Command)) -> (bool, String) {
+        let uri = &self.actions[n];
+        let script = self.root.join(format!("action-{n}.sh"));
         let mut get = Command::new("aws");
-        env(&mut get);
+        self.env(&mut get);
         let ok = get
             .args(["s3", "cp", "--only-show-errors", uri])
             .arg(&script)
@@ -332,27 +366,28 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
             .unwrap();
         assert!(ok.success(), "download {uri}");
         let mut bash = Command::new("bash");
-        env(&mut bash);
+        self.env(&mut bash);
         node_env(&mut bash);
         let out = bash.arg(&script).output().unwrap();
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
-    };
-    let mut guards = vec![Node {
-        log_dir: mnt.join("var/log/dw"),
-    }];
+    }
 
-    // Two core nodes, each under its own root: the binaries and step scripts installed, one
-    // scorer started (before any broker exists: it joins the group when the master has one).
-    // core-2's scorer is to die by SIGKILL right after it wrote its 6th closed window (before
-    // its next commit).
-    let core_root = |n: u32| root.join(format!("core-{n}"));
-    for n in [1, 2] {
-        let croot = core_root(n);
-        let in_root = |p: &Path| croot.join(p.strip_prefix("/").unwrap());
-        let cinfo = in_root(&info);
+    /// `path` (one of the config's absolute node paths) on core node `n`.
+    fn on_core(&self, n: u32, path: &Path) -> PathBuf {
+        self.root
+            .join(format!("core-{n}"))
+            .join(path.strip_prefix("/").unwrap())
+    }
+
+    /// Core node `n`: every bootstrap action; it installs the binaries and step scripts and
+    /// starts one scorer (before any broker exists: it joins the group when the master has
+    /// one). `failpoint`: when its scorer is to die by SIGKILL.
+    fn start_core(&mut self, n: u32, failpoint: Option<&str>) {
+        let croot = self.root.join(format!("core-{n}"));
+        let cinfo = self.on_core(n, &self.info);
         std::fs::create_dir_all(cinfo.parent().unwrap()).unwrap();
         std::fs::write(
             &cinfo,
@@ -364,20 +399,20 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
             r#"{"jobFlowId": "j-sandbox", "masterPrivateDnsName": "127.0.0.1", "instanceCount": 3}"#,
         )
         .unwrap();
-        guards.push(Node {
-            log_dir: in_root(&mnt).join("var/log/dw"),
+        self.guards.push(Node {
+            log_dir: self.on_core(n, &self.mnt).join("var/log/dw"),
         });
-        for (i, a) in actions.iter().enumerate() {
-            let (ok, log) = run_action(a, i, &|cmd: &mut Command| {
+        for i in 0..self.actions.len() {
+            let (ok, log) = self.run_action(i, &|cmd: &mut Command| {
                 cmd.env("DW_NODE_ROOT", &croot)
                     .env("DW_NODE_NAME", format!("core-{n}"));
-                if n == 2 {
-                    cmd.env("DW_SCORE_FAILPOINT", "after-write:6");
+                if let Some(f) = failpoint {
+                    cmd.env("DW_SCORE_FAILPOINT", f);
                 }
             });
-            assert!(ok, "core-{n}: {a}\n{log}");
+            assert!(ok, "core-{n}: {}\n{log}", self.actions[i]);
         }
-        let chome = in_root(&home);
+        let chome = self.on_core(n, &self.home);
         for bin in ["dw-ingest", "dw-score"] {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(chome.join("bin").join(bin))
@@ -387,24 +422,21 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
             assert_eq!(mode & 0o777, 0o755, "core-{n}: {bin}");
         }
         assert!(!chome.join("zookeeper").exists() && !chome.join("kafka").exists());
-        let pid = in_root(&mnt).join("var/log/dw/dw-score-1.pid");
+        let pid = self.on_core(n, &self.mnt).join("var/log/dw/dw-score-1.pid");
         assert!(pid.is_file(), "core-{n} started its scorer");
     }
-    assert!(
-        !home.exists(),
-        "the cores wrote nothing into the master's directories"
-    );
 
-    // The master: everything, twice.
-    std::fs::create_dir_all(info.parent().unwrap()).unwrap();
-    std::fs::write(
-        &info,
-        r#"{"isMaster": true, "instanceGroupId": "ig-master"}"#,
-    )
-    .unwrap();
-    for round in 0..2 {
-        for (n, a) in actions.iter().enumerate() {
-            let (ok, log) = run_action(a, n, &|_: &mut Command| {});
+    /// The master: every bootstrap action (`round` 1: a second time).
+    fn master_actions(&self, round: u32) {
+        std::fs::create_dir_all(self.info.parent().unwrap()).unwrap();
+        std::fs::write(
+            &self.info,
+            r#"{"isMaster": true, "instanceGroupId": "ig-master"}"#,
+        )
+        .unwrap();
+        for n in 0..self.actions.len() {
+            let a = &self.actions[n];
+            let (ok, log) = self.run_action(n, &|_: &mut Command| {});
             assert!(ok, "master round {round}: {a}\n{log}");
             if round == 1 && a.ends_with("/zookeeper.sh") {
                 assert!(
@@ -413,117 +445,44 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
                 );
             }
         }
-        assert!(ruok(zk_port), "ZooKeeper answers imok");
+        assert!(ruok(self.zk_port), "ZooKeeper answers imok");
         assert!(
-            std::net::TcpStream::connect(("127.0.0.1", kafka_port)).is_ok(),
+            std::net::TcpStream::connect(("127.0.0.1", self.kafka_port)).is_ok(),
             "Kafka listens"
         );
-        for step in &steps {
-            let mut cmd = Command::new(&step[0]);
-            env(&mut cmd);
-            let out = cmd.args(&step[1..]).output().unwrap();
-            assert!(
-                out.status.success(),
-                "round {round}: {step:?}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
-    assert!(home.join("zookeeper/conf/zoo.cfg").is_file());
-    assert!(
-        std::fs::read_to_string(home.join("kafka/config/server.properties"))
-            .unwrap()
-            .contains(&format!("log.dirs={}/kafka/logs", mnt.display()))
-    );
-    let topics = Command::new(&p.tansu)
-        .args([
-            "topic",
-            "list",
-            "--broker",
-            &format!("tcp://127.0.0.1:{kafka_port}"),
-        ])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&topics.stdout).contains("\"name\":\"tweets\""));
-    for job in ["dw-ingest", "dw-merge"] {
-        let status: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(mnt.join(format!("var/log/dw/{job}.status.json"))).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(status["state"], "running", "{job}: {status}");
-    }
-    // A past evening launched with --force: the watchdog allows the evening's length from the
-    // launch, so it has not fired.
-    std::thread::sleep(Duration::from_secs(1));
-    assert!(!node.join("shutdown-called").exists(), "the watchdog waits");
-    // The same staged script with its deadline in the past shuts the "master" down at once.
-    let watchdog = (0..actions.len())
-        .map(|n| root.join(format!("action-{n}.sh")))
-        .find(|f| {
-            std::fs::read_to_string(f)
-                .unwrap()
-                .contains("readonly DEADLINE_EPOCH=")
-        })
-        .expect("the watchdog action");
-    let pid_file = mnt.join("var/log/dw/watchdog.pid");
-    let pid = std::fs::read_to_string(&pid_file).unwrap();
-    Command::new("kill").arg(pid.trim()).status().unwrap();
-    std::fs::remove_file(&pid_file).unwrap();
-    let text = std::fs::read_to_string(&watchdog).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("readonly DEADLINE_EPOCH="))
-        .unwrap()
-        .to_string();
-    std::fs::write(&watchdog, text.replace(&line, "readonly DEADLINE_EPOCH=1")).unwrap();
-    let mut bash = Command::new("bash");
-    env(&mut bash);
-    assert!(bash.arg(&watchdog).status().unwrap().success());
-    let start = Instant::now();
-    while !node.join("shutdown-called").exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the watchdog fired"
-        );
-        std::thread::sleep(Duration::from_millis(100));
     }
 
-    // The held-out check: every tweet the stream served, counted once in the merged windows,
-    // though core-2 died mid-run; equal to one dw-score over the same tweets.
-    let results = |folder: &str| -> Vec<serde_json::Value> {
-        rt.block_on(async {
-            let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("us-east-1"))
-                .endpoint_url(&p.moto)
-                .credentials_provider(aws_sdk_emr::config::Credentials::new(
-                    "testing", "testing", None, None, "test",
-                ))
-                .load()
-                .await;
-            let s3 = dw_pipeline::s3::client(&conf);
-            let prefix = format!("dw/results/2016-03-10/{folder}/");
-            let keys: Vec<String> = dw_pipeline::s3::list_with_etags(&s3, &bucket, &prefix)
+    /// Runs a step's command line on the master, as command-runner.jar would.
+    fn run_step(&self, step: &[String]) -> std::process::Output {
+        let mut cmd = Command::new(&step[0]);
+        self.env(&mut cmd);
+        cmd.args(&step[1..]).output().unwrap()
+    }
+
+    /// The objects under `<results>/<debate>/<folder>/`, parsed.
+    fn results(&self, debate: &str, folder: &str) -> Vec<serde_json::Value> {
+        self.rt.block_on(async {
+            let s3 = dw_pipeline::s3::client(&sdk_config(&self.moto).await);
+            let prefix = format!("dw/results/{debate}/{folder}/");
+            let keys: Vec<String> = dw_pipeline::s3::list_with_etags(&s3, &self.bucket, &prefix)
                 .await
                 .unwrap()
                 .into_iter()
                 .map(|(k, _)| k)
                 .collect();
-            dw_pipeline::s3::get_many(&s3, &bucket, &keys)
+            dw_pipeline::s3::get_many(&s3, &self.bucket, &keys)
                 .await
                 .unwrap()
                 .into_iter()
                 .map(|(_, b)| serde_json::from_slice(&b).unwrap())
                 .collect()
         })
-    };
-    // On failure, the jobs' logs say why.
-    let logs = || -> String {
-        let mut dirs = vec![mnt.join("var/log/dw")];
-        dirs.extend([1, 2].map(|n| {
-            core_root(n)
-                .join(mnt.strip_prefix("/").unwrap())
-                .join("var/log/dw")
-        }));
+    }
+
+    /// The tails of every job's log on every node (for a failure's message).
+    fn logs(&self) -> String {
+        let mut dirs = vec![self.mnt.join("var/log/dw")];
+        dirs.extend([1, 2].map(|n| self.on_core(n, &self.mnt).join("var/log/dw")));
         let mut out = String::new();
         for d in dirs {
             for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
@@ -539,29 +498,166 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
             }
         }
         out
-    };
+    }
+
+    /// The staged scorers action, as a node downloaded it.
+    fn scorers_action(&self) -> PathBuf {
+        let n = self
+            .actions
+            .iter()
+            .position(|a| a.ends_with("/scorers.sh"))
+            .unwrap();
+        self.root.join(format!("action-{n}.sh"))
+    }
+
+    /// `dw cluster status` of this cluster (what the operator sees).
+    fn status(&self) -> String {
+        let status = run(dw_at(&self.moto)
+            .arg("--config")
+            .arg(&self.config_path)
+            .args(["cluster", "status", "--cluster-id", &self.id]));
+        assert_eq!(status.code, 0, "{}", status.stderr);
+        status.stdout
+    }
+
+    fn down(self) {
+        let (moto, config, id) = (self.moto.clone(), self.config_path.clone(), self.id.clone());
+        drop(self.guards);
+        let down = run(dw_at(&moto).arg("--config").arg(&config).args([
+            "cluster",
+            "down",
+            "--cluster-id",
+            &id,
+            "--no-wait",
+        ]));
+        assert_eq!(down.code, 0, "{}", down.stderr);
+    }
+}
+
+async fn sdk_config(moto: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(moto)
+        .credentials_provider(aws_sdk_emr::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
+/// A stream like Twitter's v1.1 with `delimited=length`: `lines` on the first connection, then
+/// keep-alives. Returns its port.
+fn stream_server(lines: Vec<String>) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut to_serve = Some(lines);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut s) = conn else { continue };
+            let tweets = to_serve.take().unwrap_or_default();
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 8192];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+                );
+                for t in tweets {
+                    let chunk = format!("{}\r\n{t}\r\n", t.len() + 2);
+                    if write!(s, "{:x}\r\n{chunk}\r\n", chunk.len()).is_err() {
+                        return;
+                    }
+                }
+                while s.write_all(b"2\r\n\r\n\r\n").is_ok() {
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn bootstrap_actions_and_steps_run_on_a_master_and_two_core_nodes() {
+    let Some(p) = peers() else { return };
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let lines = tweets(20_000);
+    let port = stream_server(lines.clone());
+    let mut sb = Sandbox::launch(p, "2016-03-10", Some(port), &[]);
+    // core-2's scorer is to die by SIGKILL right after it wrote its 6th closed window (before
+    // its next commit).
+    sb.start_core(1, None);
+    sb.start_core(2, Some("after-write:6"));
+    assert!(
+        !sb.home.exists(),
+        "the cores wrote nothing into the master's directories"
+    );
+
+    // The master: everything, twice.
+    for round in 0..2 {
+        sb.master_actions(round);
+        for step in &sb.steps {
+            let out = sb.run_step(step);
+            assert!(
+                out.status.success(),
+                "round {round}: {step:?}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    assert!(sb.home.join("zookeeper/conf/zoo.cfg").is_file());
+    assert!(
+        std::fs::read_to_string(sb.home.join("kafka/config/server.properties"))
+            .unwrap()
+            .contains(&format!("log.dirs={}/kafka/logs", sb.mnt.display()))
+    );
+    let topics = Command::new(&sb.tansu)
+        .args([
+            "topic",
+            "list",
+            "--broker",
+            &format!("tcp://127.0.0.1:{}", sb.kafka_port),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&topics.stdout).contains("\"name\":\"tweets\""));
+    for job in ["dw-ingest", "dw-merge"] {
+        let status: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(sb.mnt.join(format!("var/log/dw/{job}.status.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(status["state"], "running", "{job}: {status}");
+    }
+    // A past evening launched with --force: the watchdog allows the evening's length from the
+    // launch, so it has not fired.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !sb.node.join("shutdown-called").exists(),
+        "the watchdog waits"
+    );
+
+    // The held-out check: every tweet the stream served, counted once in the merged windows,
+    // though core-2 died mid-run; equal to one dw-score over the same tweets.
     let start = Instant::now();
     let merged = loop {
-        let windows = results("windows");
+        let windows = sb.results("2016-03-10", "windows");
         let counted: u64 = windows.iter().map(|w| w["tweets"].as_u64().unwrap()).sum();
         if counted >= lines.len() as u64 {
             break windows;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(60),
+            start.elapsed() < Duration::from_secs(240),
             "the merged windows count {counted} of {} tweets; the logs:{}",
             lines.len(),
-            logs()
+            sb.logs()
         );
         std::thread::sleep(Duration::from_secs(2));
     };
-    let core2_log = std::fs::read_to_string(
-        core_root(2)
-            .join(mnt.strip_prefix("/").unwrap())
-            .join("var/log/dw/dw-score-1.log"),
-    )
-    .unwrap();
-    let members = results("members");
+    let core2_log =
+        std::fs::read_to_string(sb.on_core(2, &sb.mnt).join("var/log/dw/dw-score-1.log")).unwrap();
+    let members = sb.results("2016-03-10", "members");
     assert!(
         core2_log.contains("failpoint after-write:6"),
         "{core2_log}\nmembers: {members:#?}"
@@ -571,71 +667,169 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_a_core_node() {
         .find(|m| m["member"] == "core-1-1")
         .expect("core-1's heartbeat on S3");
     eprintln!(
-        "sandbox: {} tweets served; merged windows count {}; core-1 skipped {} tweets core-2's parts count; members: {}",
+        "sandbox: {} tweets served; merged windows count {}; core-1 skipped {} tweets core-2's parts count",
         lines.len(),
         merged
             .iter()
             .map(|w| w["tweets"].as_u64().unwrap())
             .sum::<u64>(),
         survivor["counts"]["covered"],
-        members
-            .iter()
-            .map(|m| format!(
-                "{} on {} lag {} partitions {}",
-                m["member"],
-                m["node"],
-                m["lag"],
-                m["partitions"].as_array().map_or(0, Vec::len)
-            ))
-            .collect::<Vec<_>>()
-            .join("; ")
     );
-    let want = reference_windows(
-        &lines,
-        &root.join(format!(
-            "action-{}.sh",
-            actions
-                .iter()
-                .position(|a| a.ends_with("/scorers.sh"))
-                .unwrap()
-        )),
-        &binaries,
-        root,
-    );
-    let got: BTreeMap<String, serde_json::Value> = merged
-        .into_iter()
-        .map(|w| (w["start"].as_str().unwrap().to_string(), w))
-        .collect();
-    assert_same_windows(&got, &want);
+    let want = reference_windows(&lines, &sb.scorers_action(), &sb.binaries, &sb.root);
+    assert_same_windows(&by_start(merged), &want);
     // What the operator sees: the cluster with its two scorers, from their heartbeats on S3.
-    let status = run(dw_at(&p.moto).arg("--config").arg(&config_path).args([
-        "cluster",
-        "status",
-        "--cluster-id",
-        &id,
-    ]));
-    assert_eq!(status.code, 0, "{}", status.stderr);
-    eprintln!("{}", status.stdout);
+    let status = sb.status();
+    eprintln!("{status}");
     let members: Vec<&str> = status
-        .stdout
         .lines()
         .filter(|l| l.starts_with("member    core-"))
         .collect();
-    assert_eq!(members.len(), 2, "{}", status.stdout);
-    drop(guards);
-    let down = run(dw_at(&p.moto).arg("--config").arg(&config_path).args([
-        "cluster",
-        "down",
-        "--cluster-id",
-        &id,
-        "--no-wait",
-    ]));
-    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(members.len(), 2, "{status}");
+
+    // The same staged watchdog script with its deadline in the past shuts the "master" down
+    // at once.
+    let watchdog = (0..sb.actions.len())
+        .map(|n| sb.root.join(format!("action-{n}.sh")))
+        .find(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .contains("readonly DEADLINE_EPOCH=")
+        })
+        .expect("the watchdog action");
+    let pid_file = sb.mnt.join("var/log/dw/watchdog.pid");
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    Command::new("kill").arg(pid.trim()).status().unwrap();
+    std::fs::remove_file(&pid_file).unwrap();
+    let text = std::fs::read_to_string(&watchdog).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("readonly DEADLINE_EPOCH="))
+        .unwrap()
+        .to_string();
+    std::fs::write(&watchdog, text.replace(&line, "readonly DEADLINE_EPOCH=1")).unwrap();
+    let mut bash = Command::new("bash");
+    sb.env(&mut bash);
+    assert!(bash.arg(&watchdog).status().unwrap().success());
+    let start = Instant::now();
+    while !sb.node.join("shutdown-called").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the watchdog fired"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sb.down();
 }
 
-/// 20,000 statuses of the shipped first-GOP-debate sample, re-stamped 100 ms apart in time
+/// A past debate at cluster scale: `up --replay` over a four-object gzip archive on S3. The
+/// cores score as the stream's scorers would; dw-ingest reads the archive at full speed and
+/// stops; the scorers stop a minute after their input is spent; the last step merges until
+/// then and returns, and the cluster was launched to end with it. Every tweet scored once.
+#[test]
+fn a_past_debate_replayed_from_an_archive_at_cluster_scale() {
+    let Some(p) = peers() else { return };
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // By hand, DW_SANDBOX_TWEETS=N replays more (to measure).
+    let count = std::env::var("DW_SANDBOX_TWEETS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(20_000);
+    let lines = tweets(count);
+    let bucket = format!("dw-archive-{}", std::process::id());
+    common::s3_put(&p.moto, &format!("/{bucket}"), b"");
+    for (i, part) in lines.chunks(5_000).enumerate() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, (part.join("\n") + "\n").as_bytes()).unwrap();
+        common::s3_put(
+            &p.moto,
+            &format!("/{bucket}/2016-03-03/part-{i}.jsonl.gz"),
+            &gz.finish().unwrap(),
+        );
+    }
+    let archive = format!("s3://{bucket}/2016-03-03/");
+    let mut sb = Sandbox::launch(p, "2016-03-03", None, &["--replay", &archive]);
+    // By hand, DW_SANDBOX_CORES=1 scores with one core node (to compare throughputs).
+    let cores: u32 = std::env::var("DW_SANDBOX_CORES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(2);
+    for n in 1..=cores {
+        sb.start_core(n, None);
+    }
+    sb.master_actions(0);
+    let names: Vec<&str> = sb
+        .steps
+        .iter()
+        .map(|s| s[1].rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["create-topic.sh", "start-ingest.sh", "finish-replay.sh"]
+    );
+    for step in &sb.steps {
+        let out = sb.run_step(step);
+        assert!(
+            out.status.success(),
+            "{step:?}\n{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            sb.logs()
+        );
+    }
+    // The last step returned: the archive is read, both scorers stopped, the merge is done.
+    let ingest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(sb.mnt.join("var/log/dw/dw-ingest.status.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (&ingest["state"], &ingest["exit"]),
+        (&"stopped".into(), &"ok".into())
+    );
+    let members = sb.results("2016-03-03", "members");
+    assert_eq!(members.len(), cores as usize);
+    assert!(
+        members.iter().all(|m| m["state"] == "stopped"),
+        "{members:#?}"
+    );
+    let merged = sb.results("2016-03-03", "windows");
+    let counted: u64 = merged.iter().map(|w| w["tweets"].as_u64().unwrap()).sum();
+    assert_eq!(counted, lines.len() as u64, "every tweet once");
+    assert!(
+        merged.iter().all(|w| w["partial"].is_null()),
+        "every window final"
+    );
+    let want = reference_windows(&lines, &sb.scorers_action(), &sb.binaries, &sb.root);
+    assert_same_windows(&by_start(merged), &want);
+    // EMR ends a cluster whose last step is done when it was launched without keep-alive.
+    let auto_terminate = sb.rt.block_on(async {
+        let emr = aws_sdk_emr::Client::new(&sdk_config(&sb.moto).await);
+        let c = emr
+            .describe_cluster()
+            .cluster_id(&sb.id)
+            .send()
+            .await
+            .unwrap();
+        c.cluster().unwrap().auto_terminate()
+    });
+    assert_eq!(
+        auto_terminate,
+        Some(true),
+        "the cluster ends with its last step"
+    );
+    sb.down();
+}
+
+fn by_start(windows: Vec<serde_json::Value>) -> BTreeMap<String, serde_json::Value> {
+    windows
+        .into_iter()
+        .map(|w| (w["start"].as_str().unwrap().to_string(), w))
+        .collect()
+}
+
+/// `count` statuses of the shipped first-GOP-debate sample, re-stamped 100 ms apart in time
 /// order with ids of their own (the texts and users are real).
-fn tweets() -> Vec<String> {
+fn tweets(count: usize) -> Vec<String> {
     let sample: Vec<serde_json::Value> =
         std::fs::read_to_string(common::repo().join("data/replay/2015-08-06.jsonl"))
             .unwrap()
@@ -643,7 +837,7 @@ fn tweets() -> Vec<String> {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
     let start_ms: i64 = 1_457_661_600_000; // 2016-03-11T02:00:00Z, the evening's debate
-    (0..20_000)
+    (0..count)
         .map(|i| {
             let mut t = sample[i % sample.len()].clone();
             let ms = start_ms + i as i64 * 100;

@@ -131,7 +131,8 @@ pub fn from_plan(plan: &ClusterPlan) -> Result<RunJobFlow> {
             .collect(),
         instances: Instances {
             instance_groups: groups,
-            keep_job_flow_alive_when_no_steps: true,
+            // A replay ends with its last step (EMR then terminates the cluster).
+            keep_job_flow_alive_when_no_steps: plan.replay.is_none(),
             placement: placement.filter(|p| p.subnet.is_none()).map(|p| Zone {
                 availability_zone: p.zone.clone(),
             }),

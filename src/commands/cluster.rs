@@ -109,6 +109,15 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
         ..Default::default()
     };
 
+    // A replay's archive is looked at before anything is staged or launched.
+    if let Some(uri) = &args.replay {
+        let archive = cluster::archive::check(&aws::s3(ctx.sdk().await?), uri).await?;
+        log::info(&format!(
+            "replaying {} objects of {uri} at full speed; the cluster ends once they are scored",
+            archive.objects
+        ));
+    }
+    let force = args.force || args.replay.is_some();
     // Quote (debate-night floor) and plan: the same for a dry run and for real.
     let make_plan = || async {
         let quotes = plan_quotes(ctx, &window, history).await?;
@@ -118,12 +127,13 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
             &plan::PlanOptions {
                 quotes,
                 keep_on_failure: args.keep_on_failure,
-                replay_from: (args.force && evening.end() <= now).then_some(now),
+                replay_from: (force && evening.end() <= now).then_some(now),
+                archive: args.replay.clone(),
             },
         )
     };
     // An evening that has ended: the watchdog would shut the master down at once.
-    if evening.end() <= now && !args.force && !args.dry_run {
+    if evening.end() <= now && !force && !args.dry_run {
         return Err(Error::input_with_hint(
             format!(
                 "the evening of {date} ended at {}: a cluster launched now would be shut down by \

@@ -26,6 +26,7 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &RenderArgs) -> Result<()> 
             quotes,
             keep_on_failure: false,
             replay_from: None,
+            archive: args.replay.clone(),
         },
     )?;
     let mut written = Vec::new();

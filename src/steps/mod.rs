@@ -50,8 +50,12 @@ fn results(config: &Config) -> String {
     )
 }
 
-/// A scorer's command line (each member adds its `--member` name and `--status` file).
-pub fn scorer(config: &Config, evening: &Evening) -> Job {
+/// The placeholder the replay's last step replaces with dw-ingest's heartbeat file.
+pub const INGEST_STATUS: &str = "@INGEST_STATUS@";
+
+/// A scorer's command line (each member adds its `--member` name and `--status` file). In a
+/// replay it stops a minute after its input is spent.
+pub fn scorer(config: &Config, evening: &Evening, replay: bool) -> Job {
     let mut args = vec![
         "--from".into(),
         format!("{}?group=dw-score", kafka_url(config)),
@@ -68,6 +72,9 @@ pub fn scorer(config: &Config, evening: &Evening) -> Job {
         "--kafka-option".into(),
         "topic.metadata.refresh.interval.ms=10000".into(),
     ];
+    if replay {
+        args.extend(["--stop-after-idle-secs".into(), "60".into()]);
+    }
     for c in evening.candidates() {
         args.push("--candidate".into());
         let terms: Vec<&str> = c.candidate.terms.iter().map(|t| t.as_str()).collect();
@@ -81,7 +88,9 @@ pub fn scorer(config: &Config, evening: &Evening) -> Job {
     }
 }
 
-pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
+/// The steps: the topic, dw-ingest (the stream, or a replay's `archive` at full speed), and the
+/// merger (a replay's merges until the archive is scored, and its end ends the cluster).
+pub fn steps(config: &Config, evening: &Evening, archive: Option<&str>) -> Vec<Step> {
     let kafka = kafka_url(config);
     let candidates = evening.candidates();
     let terms: Vec<&str> = candidates
@@ -94,23 +103,33 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
     let mut ingest = Job {
         name: "dw-ingest".into(),
         binary: "dw-ingest".into(),
-        args: vec![
-            "--from".into(),
-            config.jobs.stream.as_str().into(),
-            "--to".into(),
-            kafka,
-            "--track".into(),
-            terms.join(","),
-            "--credentials".into(),
-            config.jobs.credentials.as_str().to_string(),
-        ],
+        args: match archive {
+            Some(uri) => vec![
+                "--from".into(),
+                uri.to_string(),
+                "--to".into(),
+                kafka.clone(),
+                "--pace".into(),
+                "max".into(),
+            ],
+            None => vec![
+                "--from".into(),
+                config.jobs.stream.as_str().into(),
+                "--to".into(),
+                kafka,
+                "--track".into(),
+                terms.join(","),
+                "--credentials".into(),
+                config.jobs.credentials.as_str().to_string(),
+            ],
+        },
         health_timeout_secs: health,
     };
-    if let Some(url) = &config.jobs.stream_url {
+    if let (Some(url), None) = (&config.jobs.stream_url, archive) {
         ingest.args.push("--stream-url".into());
         ingest.args.push(url.clone());
     }
-    let merge = Job {
+    let mut merge = Job {
         name: "dw-merge".into(),
         binary: "dw-score".into(),
         args: vec![
@@ -127,6 +146,24 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
         ],
         health_timeout_secs: health,
     };
+    let merging = if archive.is_some() {
+        merge
+            .args
+            .extend(["--until-replayed".into(), INGEST_STATUS.into()]);
+        Step {
+            name: "Merge until the archive is scored (the cluster then ends)".into(),
+            script: "finish-replay.sh".into(),
+            template: "steps/finish-replay.sh",
+            job: Some(merge),
+        }
+    } else {
+        Step {
+            name: "Start merging the scorers' parts".into(),
+            script: "start-merge.sh".into(),
+            template: "steps/start-job.sh",
+            job: Some(merge),
+        }
+    };
     vec![
         Step {
             name: format!("Create the {} topic", config.kafka.topic),
@@ -140,11 +177,6 @@ pub fn steps(config: &Config, evening: &Evening) -> Vec<Step> {
             template: "steps/start-job.sh",
             job: Some(ingest),
         },
-        Step {
-            name: "Start merging the scorers' parts".into(),
-            script: "start-merge.sh".into(),
-            template: "steps/start-job.sh",
-            job: Some(merge),
-        },
+        merging,
     ]
 }

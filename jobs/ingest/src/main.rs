@@ -234,6 +234,9 @@ struct Ingest {
     was_connected: bool,
     /// The largest `limit.track` of the current connection (it counts since the connection began).
     connection_limit: u64,
+    /// Once done: whether the source was read to its end and every record delivered (the
+    /// heartbeat's `exit`, which a replay's last step waits for).
+    finished_ok: Option<bool>,
 }
 
 /// How a wait for a future ended.
@@ -285,7 +288,7 @@ impl Ingest {
         } else {
             "starting"
         };
-        let status = serde_json::json!({
+        let mut status = serde_json::json!({
             "job": "ingest",
             "state": state,
             "at": jiff::Timestamp::now(),
@@ -296,6 +299,9 @@ impl Ingest {
             "backoff_secs": self.backoff_secs,
             "last_tweet_time": self.last_tweet_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()),
         });
+        if let Some(ok) = self.finished_ok {
+            status["exit"] = if ok { "ok" } else { "error" }.into();
+        }
         if let Err(e) = self.heartbeat.beat(&status, done) {
             log(&format!("heartbeat: {e}"));
         }
@@ -831,6 +837,7 @@ async fn run(args: Args) -> Result<(), String> {
         connected: false,
         was_connected: false,
         connection_limit: 0,
+        finished_ok: None,
     };
     ingest.beat(false);
     let result = match ingest.args.from.clone() {
@@ -861,6 +868,7 @@ async fn run(args: Args) -> Result<(), String> {
     if let Some(d) = ingest.dead.as_mut() {
         d.flush()?;
     }
+    ingest.finished_ok = Some(result.is_ok() && flushed.is_ok());
     ingest.beat(true);
     log(&format!(
         "done: {}",

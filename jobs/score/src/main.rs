@@ -69,6 +69,10 @@ struct MergeArgs {
     /// A member whose heartbeat is older than this is taken as lost: its open windows are final
     #[arg(long, default_value_t = 60)]
     member_timeout_secs: u64,
+    /// With --follow: stop once dw-ingest's heartbeat (this file) says the archive was read to
+    /// its end and every member is done (a replay's last step)
+    #[arg(long, value_name = "INGEST_STATUS", requires = "follow")]
+    until_replayed: Option<PathBuf>,
     /// Heartbeat file (JSON status), rewritten every --status-secs
     #[arg(long)]
     status: Option<PathBuf>,
@@ -119,6 +123,10 @@ struct ScoreArgs {
     /// Kafka: exit (writing every open window) after this many seconds without a message
     #[arg(long)]
     idle_exit_secs: Option<u64>,
+    /// Kafka: like --idle-exit-secs, counted only once a message came (a replay's scorers
+    /// start before the broker and the archive; they stop when it is spent)
+    #[arg(long)]
+    stop_after_idle_secs: Option<u64>,
     /// Kafka: publish the open windows (marked partial) this often, so a page moves while a
     /// minute runs; 0: only closed windows
     #[arg(long, default_value_t = 5)]
@@ -393,6 +401,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
             });
             log(&format!("reading {} as group {group}", args.from));
             let mut last_message = Instant::now();
+            let mut polled_any = false;
             let mut assignment = 0;
             let mut last_commit = Instant::now();
             let partial_every = Duration::from_secs(args.partial_secs);
@@ -434,6 +443,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                 match polled {
                     Some(Ok(m)) => {
                         last_message = Instant::now();
+                        polled_any = true;
                         let payload = m.payload().unwrap_or_default();
                         let window = job.line(m.partition(), Some(m.offset()), payload, None)?;
                         job.tracker
@@ -443,8 +453,17 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                         closed.extend(job.scorer.at_end(p));
                     }
                     Some(Err(e)) => errors.log(&e.to_string()),
-
                     None => {}
+                }
+                if polled_any
+                    && args
+                        .stop_after_idle_secs
+                        .is_some_and(|s| last_message.elapsed() >= Duration::from_secs(s))
+                {
+                    log(
+                        "no message since the last one for the idle time: the input is spent, stopping",
+                    );
+                    break;
                 }
                 // Errors (a broker that is down) count as idle time too.
                 if args
@@ -631,18 +650,25 @@ fn merge(args: &MergeArgs) -> Result<(), String> {
     );
     log(&format!("merging the parts of {debate} under {from}"));
     let every = args.follow.then(|| Duration::from_secs(args.every_secs));
-    merge::follow(&mut merger, &mut out, every, &stop, |status, done| {
-        let body = json!({
-            "job": "merge",
-            "state": if done { "stopped" } else { "running" },
-            "at": jiff::Timestamp::now(),
-            "merge": status,
-        });
-        heartbeat
-            .beat(&body, done)
-            .map(|_| ())
-            .map_err(|e| format!("heartbeat: {e}"))
-    })?;
+    merge::follow(
+        &mut merger,
+        &mut out,
+        every,
+        args.until_replayed.as_deref(),
+        &stop,
+        |status, done| {
+            let body = json!({
+                "job": "merge",
+                "state": if done { "stopped" } else { "running" },
+                "at": jiff::Timestamp::now(),
+                "merge": status,
+            });
+            heartbeat
+                .beat(&body, done)
+                .map(|_| ())
+                .map_err(|e| format!("heartbeat: {e}"))
+        },
+    )?;
     log(&format!(
         "done: {}",
         serde_json::to_string(&merger.status).unwrap_or_default()

@@ -26,6 +26,18 @@ struct Heartbeat {
     at: Timestamp,
     #[serde(default)]
     state: String,
+    #[serde(default)]
+    counts: HeartbeatCounts,
+    #[serde(default)]
+    partitions: Vec<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct HeartbeatCounts {
+    /// Messages consumed (tweets, deletes, notices; a partition re-read after a takeover
+    /// counts again).
+    #[serde(default)]
+    lines: u64,
 }
 
 /// The merger's own heartbeat.
@@ -175,6 +187,44 @@ impl S3Merger {
     }
 }
 
+/// A member with no partition this long after the archive ended is a standby, not late.
+const STANDBY_SETTLE_SECS: i64 = 30;
+
+impl S3Merger {
+    /// A replay is scored through: dw-ingest read the archive to its end (its heartbeat at
+    /// `ingest_status` says `exit: ok`); every member stopped once its input was spent, was
+    /// lost, or holds no partition well after the archive ended (a standby); and the members
+    /// consumed at least as many messages as dw-ingest wrote. An ingest that ended in error is an
+    /// error: the archive was not all read.
+    pub fn replayed(&self, ingest_status: &std::path::Path) -> Result<bool, String> {
+        let Ok(text) = std::fs::read_to_string(ingest_status) else {
+            return Ok(false);
+        };
+        let status: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if status["state"] != "stopped" {
+            return Ok(false);
+        }
+        if status["exit"] != "ok" {
+            return Err(format!(
+                "dw-ingest stopped without reading the archive to its end ({}): see its log",
+                ingest_status.display()
+            ));
+        }
+        let ended: Option<Timestamp> = status["at"].as_str().and_then(|a| a.parse().ok());
+        let written = status["counts"]["written"].as_u64().unwrap_or(0);
+        let now = Timestamp::now();
+        let timeout = SignedDuration::try_from(self.member_timeout).unwrap_or(SignedDuration::MAX);
+        let settle = SignedDuration::from_secs(STANDBY_SETTLE_SECS);
+        let done = |h: &Heartbeat| {
+            h.state == "stopped"
+                || now.duration_since(h.at) > timeout
+                || (h.partitions.is_empty() && ended.is_some_and(|e| h.at > e + settle))
+        };
+        let read: u64 = self.heartbeats.values().map(|h| h.counts.lines).sum();
+        Ok(!self.heartbeats.is_empty() && self.heartbeats.values().all(done) && read >= written)
+    }
+}
+
 /// Of each window, its parts merged (members in name order); a part left open by a lost member
 /// counts as final. The merged revision grows whenever a part is added or revised.
 fn merge_parts(
@@ -231,11 +281,13 @@ pub fn merge_files(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
     sink.flush()
 }
 
-/// The S3 merge, once or (`every`) until `stop` is set; a last pass after the stop.
+/// The S3 merge, once or (`every`) until `stop` is set, or (`until_replayed`) until a replay
+/// is scored through; a last pass at the end.
 pub fn follow(
     merger: &mut S3Merger,
     out: &mut Sink,
     every: Option<Duration>,
+    until_replayed: Option<&std::path::Path>,
     stop: &std::sync::atomic::AtomicBool,
     mut beat: impl FnMut(&MergeStatus, bool) -> Result<(), String>,
 ) -> Result<(), String> {
@@ -250,6 +302,12 @@ pub fn follow(
             }
             merger.pass(out)?;
             beat(&merger.status, false)?;
+            if let Some(ingest) = until_replayed
+                && merger.replayed(ingest)?
+            {
+                crate::log("the archive is read and every member is done");
+                break;
+            }
         }
         merger.pass(out)?;
     }
