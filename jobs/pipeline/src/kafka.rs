@@ -281,29 +281,33 @@ pub fn commit<C: ConsumerContext>(
 }
 
 /// Which offsets are safe to commit: a partition's offsets are safe up to the smallest offset
-/// that still sits in an unwritten window.
+/// that still sits in an unwritten window. One topic (a consumer of dw reads one); keyed by
+/// partition, so that the per-message bookkeeping allocates nothing.
 #[derive(Debug, Default)]
 pub struct OffsetTracker {
-    /// Window start -> (topic, partition) -> smallest offset in that window.
-    open: BTreeMap<i64, BTreeMap<(String, i32), i64>>,
-    /// (topic, partition) -> next offset after the last one consumed.
-    consumed: BTreeMap<(String, i32), i64>,
-    committed: BTreeMap<(String, i32), i64>,
+    topic: String,
+    /// Window start -> partition -> smallest offset in that window.
+    open: BTreeMap<i64, BTreeMap<i32, i64>>,
+    /// Partition -> next offset after the last one consumed.
+    consumed: BTreeMap<i32, i64>,
+    committed: BTreeMap<i32, i64>,
 }
 
 impl OffsetTracker {
     /// Records a consumed offset; `window` is the window its tweet went into (`None` for a
     /// message that belongs to no window).
     pub fn consumed(&mut self, topic: &str, partition: i32, offset: i64, window: Option<i64>) {
-        let key = (topic.to_string(), partition);
-        let next = self.consumed.entry(key.clone()).or_insert(offset + 1);
+        if self.topic != topic {
+            self.topic = topic.to_string();
+        }
+        let next = self.consumed.entry(partition).or_insert(offset + 1);
         *next = (*next).max(offset + 1);
         if let Some(start) = window {
             let min = self
                 .open
                 .entry(start)
                 .or_default()
-                .entry(key)
+                .entry(partition)
                 .or_insert(offset);
             *min = (*min).min(offset);
         }
@@ -317,36 +321,37 @@ impl OffsetTracker {
     /// Offsets to commit now (only those that moved since the last call).
     pub fn to_commit(&mut self) -> BTreeMap<(String, i32), i64> {
         let mut out = BTreeMap::new();
-        for (key, &next) in &self.consumed {
+        for (&partition, &next) in &self.consumed {
             let held = self
                 .open
                 .values()
-                .filter_map(|w| w.get(key).copied())
+                .filter_map(|w| w.get(&partition).copied())
                 .min()
                 .unwrap_or(next);
             let safe = held.min(next);
-            if self.committed.get(key) != Some(&safe) {
-                out.insert(key.clone(), safe);
+            if self.committed.get(&partition) != Some(&safe) {
+                self.committed.insert(partition, safe);
+                out.insert((self.topic.clone(), partition), safe);
             }
         }
-        self.committed.extend(out.clone());
         out
     }
 
     /// `offsets` (from [`OffsetTracker::to_commit`]) were not committed after all: offer them
     /// again next time.
     pub fn not_committed(&mut self, offsets: &BTreeMap<(String, i32), i64>) {
-        for key in offsets.keys() {
-            self.committed.remove(key);
+        for (_, partition) in offsets.keys() {
+            self.committed.remove(partition);
         }
     }
 
     /// Forgets partitions this consumer no longer owns (after a rebalance).
     pub fn retain_partitions(&mut self, owned: &[(String, i32)]) {
-        self.consumed.retain(|k, _| owned.contains(k));
-        self.committed.retain(|k, _| owned.contains(k));
+        let owns = |p: &i32| owned.iter().any(|(_, o)| o == p);
+        self.consumed.retain(|p, _| owns(p));
+        self.committed.retain(|p, _| owns(p));
         for w in self.open.values_mut() {
-            w.retain(|k, _| owned.contains(k));
+            w.retain(|p, _| owns(p));
         }
     }
 }

@@ -21,6 +21,11 @@ impl Heartbeat {
         }
     }
 
+    /// Whether a beat is due (so that a caller builds the status only then: it is per message).
+    pub fn due(&self) -> bool {
+        self.last.is_none_or(|t| t.elapsed() >= self.every)
+    }
+
     /// Writes `status` if the interval has passed (or `force`); says whether it was time (a
     /// caller with a second place to report to reports then too).
     pub fn beat<T: Serialize>(&mut self, status: &T, force: bool) -> std::io::Result<bool> {

@@ -487,6 +487,9 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                     job.publish_open()?;
                     last_partial = Instant::now();
                 }
+                if !heartbeat.due() {
+                    continue;
+                }
                 let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
                 if heartbeat
                     .beat(&status, false)
@@ -544,10 +547,12 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
                 job.line(0, None, &buf, outcome)?;
                 let revised = job.scorer.take_revised();
                 job.write(&revised)?;
-                let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
-                heartbeat
-                    .beat(&status, false)
-                    .map_err(|e| format!("heartbeat: {e}"))?;
+                if heartbeat.due() {
+                    let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
+                    heartbeat
+                        .beat(&status, false)
+                        .map_err(|e| format!("heartbeat: {e}"))?;
+                }
             }
             job.write_all()?;
         }
