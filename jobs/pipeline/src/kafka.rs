@@ -256,7 +256,12 @@ pub fn consumer(
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "3000")
         .set("max.poll.interval.ms", "300000")
-        .set("statistics.interval.ms", "2000");
+        .set("statistics.interval.ms", "2000")
+        // When its local queue is over the prefetch limits, librdkafka waits this long before
+        // it fetches again (default 1 s): a scorer reading a backlog then stalls a second at a
+        // time. Measured with pipeline_bench: 23-30k tweets/s end to end with the default,
+        // 42-50k (the speed of dw-ingest) with 10 ms.
+        .set("fetch.queue.backoff.ms", "10");
     for (k, v) in overrides {
         c.set(k, v);
     }
