@@ -172,6 +172,9 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// A cluster launched on moto by `dw cluster up`, and the nodes that run what it staged: the
 /// master under the config's paths, the cores each under its own root (`DW_NODE_ROOT`).
 struct Sandbox {
+    /// First, so that it drops first (on a failure too): the nodes' processes are killed
+    /// while their pid files still exist.
+    guards: Vec<Node>,
     moto: String,
     tansu: String,
     _dir: tempfile::TempDir,
@@ -189,7 +192,6 @@ struct Sandbox {
     actions: Vec<String>,
     steps: Vec<Vec<String>>,
     rt: tokio::runtime::Runtime,
-    guards: Vec<Node>,
 }
 
 impl Sandbox {
