@@ -25,16 +25,7 @@ use serde_json::Value;
 const DEBATE: &str = "2015-08-06";
 
 fn binary(name: &str) -> PathBuf {
-    // target/<profile>/examples/page_bench -> target/<profile>/<name>
-    let exe = std::env::current_exe().expect("own path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: cargo build --release --workspace first",
-        path.display()
-    );
-    path
+    dw_pipeline::testkit::sibling_binary(name)
 }
 
 struct Killed(Child);

@@ -645,6 +645,16 @@ fn wait_for_cluster(a: &Aws, debate: &str) -> String {
     panic!("no cluster for {debate}");
 }
 
+/// `up --no-wait` that must succeed: the new cluster's id.
+fn launched(endpoint: &str, config: &Path, dir: &Path, debate: &str) -> String {
+    let r = up(endpoint, config, dir, debate, &["--no-wait"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str::<Value>(&r.stdout).unwrap()["cluster_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn gzip(text: &str) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(text.as_bytes()).unwrap();
@@ -718,12 +728,7 @@ fn a_failed_step_is_diagnosed_from_its_log() {
         return;
     };
     let (dir, config, bucket) = setup(&endpoint, "stepfail", true);
-    let r = up(&endpoint, &config, dir.path(), "2016-02-06", &["--no-wait"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let id = serde_json::from_str::<Value>(&r.stdout).unwrap()["cluster_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = launched(&endpoint, &config, dir.path(), "2016-02-06");
     let a = aws(&endpoint);
     let step_id = a.rt.block_on(async {
         let s = a.emr.list_steps().cluster_id(&id).send().await.unwrap();
@@ -1044,12 +1049,7 @@ fn a_spot_group_left_unfulfilled_gets_an_on_demand_task_group() {
         return;
     };
     let (dir, config, _) = setup(&endpoint, "fallback", true);
-    let r = up(&endpoint, &config, dir.path(), "2016-02-25", &["--no-wait"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let id = serde_json::from_str::<Value>(&r.stdout).unwrap()["cluster_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = launched(&endpoint, &config, dir.path(), "2016-02-25");
     let a = aws(&endpoint);
     let mut snap = a.rt.block_on(dw::cluster::snapshot(&a.emr, &id)).unwrap();
     for g in snap.groups.iter_mut().filter(|g| g.market == "SPOT") {
@@ -1116,9 +1116,7 @@ fn a_replay_checks_its_archive_and_ends_with_its_last_step() {
         )
     );
 
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut gz, b"{\"id_str\":\"1\",\"text\":\"a\"}\n").unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = gzip("{\"id_str\":\"1\",\"text\":\"a\"}\n");
     for folder in ["bad", "good"] {
         common::s3_put(
             &endpoint,

@@ -19,6 +19,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{dw_at, moto_endpoint, run};
+use dw_pipeline::testkit::{assert_same_windows, windows_by_start, windows_in_file};
 use sha2::Digest;
 
 struct Peers {
@@ -678,7 +679,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_two_core_nodes() {
         survivor["counts"]["covered"],
     );
     let want = reference_windows(&lines, &sb.scorers_action(), &sb.binaries, &sb.root);
-    assert_same_windows(&by_start(merged), &want);
+    assert_same_windows("sandbox", &windows_by_start(merged), &want);
     // What the operator sees: the cluster with its two scorers, from their heartbeats on S3.
     let status = sb.status();
     eprintln!("{status}");
@@ -802,7 +803,7 @@ fn a_past_debate_replayed_from_an_archive_at_cluster_scale() {
         "every window final"
     );
     let want = reference_windows(&lines, &sb.scorers_action(), &sb.binaries, &sb.root);
-    assert_same_windows(&by_start(merged), &want);
+    assert_same_windows("replay", &windows_by_start(merged), &want);
     // EMR ends a cluster whose last step is done when it was launched without keep-alive.
     let auto_terminate = sb.rt.block_on(async {
         let emr = aws_sdk_emr::Client::new(&sdk_config(&sb.moto).await);
@@ -822,36 +823,9 @@ fn a_past_debate_replayed_from_an_archive_at_cluster_scale() {
     sb.down();
 }
 
-fn by_start(windows: Vec<serde_json::Value>) -> BTreeMap<String, serde_json::Value> {
-    windows
-        .into_iter()
-        .map(|w| (w["start"].as_str().unwrap().to_string(), w))
-        .collect()
-}
-
-/// `count` statuses of the shipped first-GOP-debate sample, re-stamped 100 ms apart in time
-/// order with ids of their own (the texts and users are real).
+/// `count` statuses of the shipped sample, re-stamped from 2016-03-11T02:00:00Z.
 fn tweets(count: usize) -> Vec<String> {
-    let sample: Vec<serde_json::Value> =
-        std::fs::read_to_string(common::repo().join("data/replay/2015-08-06.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-    let start_ms: i64 = 1_457_661_600_000; // 2016-03-11T02:00:00Z, the evening's debate
-    (0..count)
-        .map(|i| {
-            let mut t = sample[i % sample.len()].clone();
-            let ms = start_ms + i as i64 * 100;
-            let at = jiff::Timestamp::from_millisecond(ms).unwrap();
-            t["created_at"] = at.strftime("%a %b %d %H:%M:%S +0000 %Y").to_string().into();
-            t["timestamp_ms"] = ms.to_string().into();
-            let id = 710_000_000_000_000_000u64 + i as u64;
-            t["id"] = id.into();
-            t["id_str"] = id.to_string().into();
-            serde_json::to_string(&t).unwrap()
-        })
-        .collect()
+    dw_pipeline::testkit::restamped_sample(count, 1_457_661_600_000, 710_000_000_000_000_000)
 }
 
 /// One dw-score over `lines` from a file, with the scorers' own arguments as the staged
@@ -896,45 +870,5 @@ fn reference_windows(
         .output()
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    std::fs::read_to_string(out)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let w: serde_json::Value = serde_json::from_str(l).unwrap();
-            (w["start"].as_str().unwrap().to_string(), w)
-        })
-        .collect()
-}
-
-/// Every window, count, sum and standout the same (sums to 1e-9: added in another order).
-fn assert_same_windows(
-    got: &BTreeMap<String, serde_json::Value>,
-    want: &BTreeMap<String, serde_json::Value>,
-) {
-    assert_eq!(
-        got.keys().collect::<Vec<_>>(),
-        want.keys().collect::<Vec<_>>(),
-        "the same windows"
-    );
-    for (start, w) in want {
-        let g = &got[start];
-        assert_eq!(g["tweets"], w["tweets"], "{start}: tweets");
-        let candidates = w["candidates"].as_object().unwrap();
-        for (c, wc) in candidates {
-            let gc = &g["candidates"][c];
-            for k in ["tweets", "scored_tweets", "scored_words", "words_squared"] {
-                assert_eq!(gc[k], wc[k], "{start} {c}: {k}");
-            }
-            for k in ["happiness_sum", "sum_squares", "sum_by_words"] {
-                let (gs, ws) = (gc[k].as_f64().unwrap(), wc[k].as_f64().unwrap());
-                assert!(
-                    (gs - ws).abs() <= 1e-9 * ws.abs().max(1.0),
-                    "{start} {c} {k}: {gs} {ws}"
-                );
-            }
-            for k in ["most_positive", "most_negative"] {
-                assert_eq!(gc[k], wc[k], "{start} {c}: {k}");
-            }
-        }
-    }
+    windows_in_file(&out)
 }

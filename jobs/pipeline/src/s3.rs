@@ -132,24 +132,11 @@ pub async fn list_keys_with<E>(
     prefix: &str,
     error: impl Fn(ListError) -> E,
 ) -> Result<Vec<String>, E> {
-    let mut keys = Vec::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(&error)?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key())
-                .map(str::to_string),
-        );
-    }
-    keys.sort();
-    Ok(keys)
+    Ok(list_with_etags_with(s3, bucket, prefix, error)
+        .await?
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect())
 }
 
 /// Every object under `prefix` with its ETag, in key order (what changed since the last look).
@@ -158,6 +145,22 @@ pub async fn list_with_etags(
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<(String, String)>, String> {
+    list_with_etags_with(s3, bucket, prefix, |e| {
+        format!(
+            "s3://{bucket}/{prefix}: {}",
+            aws_sdk_s3::error::DisplayErrorContext(&e)
+        )
+    })
+    .await
+}
+
+/// [`list_with_etags`], with the caller's own error: the one listing (paginated) here.
+async fn list_with_etags_with<E>(
+    s3: &Client,
+    bucket: &str,
+    prefix: &str,
+    error: impl Fn(ListError) -> E,
+) -> Result<Vec<(String, String)>, E> {
     let mut out = Vec::new();
     let mut pages = s3
         .list_objects_v2()
@@ -166,12 +169,7 @@ pub async fn list_with_etags(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            format!(
-                "s3://{bucket}/{prefix}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })?;
+        let page = page.map_err(&error)?;
         out.extend(page.contents().iter().filter_map(|o| {
             Some((
                 o.key()?.to_string(),

@@ -156,3 +156,107 @@ pub fn durable_broker(tansu: &str, port: u16, moto: &str, bucket: &str) -> Broke
     }
     Broker { child }
 }
+
+/// `count` statuses of the shipped first-GOP-debate sample (`data/replay/2015-08-06.jsonl`),
+/// re-stamped 100 ms apart from `start_ms` in time order, with ids of their own from
+/// `first_id`: real texts and users, as many as a test needs.
+pub fn restamped_sample(count: usize, start_ms: i64, first_id: u64) -> Vec<String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/replay/2015-08-06.jsonl");
+    let sample: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+        .expect("the shipped sample")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a status"))
+        .collect();
+    (0..count)
+        .map(|i| {
+            let mut t = sample[i % sample.len()].clone();
+            let ms = start_ms + i as i64 * 100;
+            let at = jiff::Timestamp::from_millisecond(ms).expect("a time");
+            t["created_at"] = at.strftime("%a %b %d %H:%M:%S +0000 %Y").to_string().into();
+            t["timestamp_ms"] = ms.to_string().into();
+            let id = first_id + i as u64;
+            t["id"] = id.into();
+            t["id_str"] = id.to_string().into();
+            t.to_string()
+        })
+        .collect()
+}
+
+/// Windows (as JSON) by their start.
+pub fn windows_by_start(
+    windows: impl IntoIterator<Item = serde_json::Value>,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    windows
+        .into_iter()
+        .map(|w| (w["start"].as_str().expect("a start").to_string(), w))
+        .collect()
+}
+
+/// The windows of a JSON-lines file, by start.
+pub fn windows_in_file(
+    path: &std::path::Path,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    windows_by_start(
+        std::fs::read_to_string(path)
+            .expect("a windows file")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a window")),
+    )
+}
+
+/// Two sets of windows are the same: the same starts, and in each every count, sum and
+/// standout of every candidate (sums to 1e-9: the same numbers added in another order).
+pub fn assert_same_windows(
+    case: &str,
+    got: &std::collections::BTreeMap<String, serde_json::Value>,
+    want: &std::collections::BTreeMap<String, serde_json::Value>,
+) {
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{case}: the same windows"
+    );
+    for (start, w) in want {
+        let g = &got[start];
+        assert_eq!(g["tweets"], w["tweets"], "{case} {start}: tweets");
+        let candidates = w["candidates"].as_object().expect("candidates");
+        assert!(!candidates.is_empty(), "{case} {start}: no candidate");
+        for (c, wc) in candidates {
+            let gc = &g["candidates"][c];
+            for k in ["tweets", "scored_tweets", "scored_words", "words_squared"] {
+                assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
+            }
+            for k in ["happiness_sum", "sum_squares", "sum_by_words"] {
+                let (gs, ws) = (
+                    gc[k].as_f64().expect("a sum"),
+                    wc[k].as_f64().expect("a sum"),
+                );
+                assert!(
+                    (gs - ws).abs() <= 1e-9 * ws.abs().max(1.0),
+                    "{case} {start} {c} {k}: {gs} {ws}"
+                );
+            }
+            for k in ["most_positive", "most_negative"] {
+                assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
+            }
+        }
+    }
+}
+
+/// A binary of this workspace beside the running benchmark (`target/<profile>/examples/X` ->
+/// `target/<profile>/<name>`), or a panic that says how to build it.
+pub fn sibling_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    let path = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target dir")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: cargo build --release --workspace first",
+        path.display()
+    );
+    path
+}

@@ -17,19 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn binary(name: &str) -> PathBuf {
-    // target/release/examples/pipeline_bench -> target/release/<name>
-    let exe = std::env::current_exe().expect("own path");
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: cargo build --release -p dw-ingest -p dw-score first",
-        path.display()
-    );
-    path
+    dw_pipeline::testkit::sibling_binary(name)
 }
 
 struct Killed(Child);

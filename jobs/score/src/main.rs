@@ -352,10 +352,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         .as_ref()
         .map(|d| Sink::open(d, true, &debate_name, None))
         .transpose()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| e.to_string())?;
-    }
+    let stop = stop_on_signal()?;
     let mut heartbeat = Heartbeat::new(
         args.status.as_deref(),
         Duration::from_secs(args.status_secs),
@@ -594,6 +591,15 @@ fn member_status(
     out
 }
 
+/// A flag SIGTERM or SIGINT sets: the job finishes what it holds and stops.
+fn stop_on_signal() -> Result<Arc<AtomicBool>, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| e.to_string())?;
+    }
+    Ok(stop)
+}
+
 /// Offsets are committed (after the windows they depend on are written) this often.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
@@ -645,10 +651,7 @@ fn merge(args: &MergeArgs) -> Result<(), String> {
     let mut merger =
         merge::S3Merger::new(from, debate, Duration::from_secs(args.member_timeout_secs))?;
     let mut out = Sink::open(&args.to, false, debate, None)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| e.to_string())?;
-    }
+    let stop = stop_on_signal()?;
     let mut heartbeat = Heartbeat::new(
         args.status.as_deref(),
         Duration::from_secs(args.status_secs),

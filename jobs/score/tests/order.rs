@@ -14,8 +14,10 @@ use std::time::Duration;
 
 mod common;
 
-use common::{CANDIDATES, FAST_GROUP, TWEETS, assert_same, finish, produce, tweets};
-use dw_pipeline::testkit::{create_topic, kafka_peers as peers, unique};
+use common::{CANDIDATES, FAST_GROUP, TWEETS, finish, produce, tweets};
+use dw_pipeline::testkit::{
+    assert_same_windows as assert_same, create_topic, kafka_peers as peers, unique, windows_in_file,
+};
 use serde_json::Value;
 
 fn scorer(from: &str, out: &Path, extra: &[&str]) -> Child {
@@ -47,14 +49,7 @@ fn merged(files: &[PathBuf], out: &Path) -> BTreeMap<String, Value> {
         .status()
         .unwrap();
     assert!(status.success());
-    std::fs::read_to_string(out)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let w: Value = serde_json::from_str(l).unwrap();
-            (w["start"].as_str().unwrap().to_string(), w)
-        })
-        .collect()
+    windows_in_file(out)
 }
 
 struct Case {

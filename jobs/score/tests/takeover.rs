@@ -8,12 +8,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
 
-use common::{CANDIDATES, FAST_GROUP, TWEETS, assert_same, finish, produce, tweets};
-use dw_pipeline::testkit::{create_topic, kafka_peers, moto, s3_put, unique};
+use common::{CANDIDATES, FAST_GROUP, TWEETS, finish, produce, tweets, wait};
+use dw_pipeline::testkit::{
+    assert_same_windows as assert_same, create_topic, kafka_peers, moto, s3_put, unique,
+    windows_by_start, windows_in_file,
+};
 use serde_json::Value;
 
 const DEBATE: &str = "2015-08-06";
@@ -44,22 +47,11 @@ fn member(moto: &str, source: &str, results: &str, name: &str, failpoint: Option
 }
 
 /// Waits for a process that is to be killed by its failpoint; its stderr.
-fn killed(mut child: Child, limit: Duration) -> String {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                use std::io::Read;
-                e.read_to_string(&mut err).ok();
-            }
-            assert!(!status.success(), "the failpoint killed it: {err}");
-            assert!(err.contains("failpoint"), "{err}");
-            return err;
-        }
-        assert!(start.elapsed() < limit, "the failpoint never fired");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn killed(child: Child, limit: Duration) -> String {
+    let (status, err) = wait(child, limit);
+    assert!(!status.success(), "the failpoint killed it: {err}");
+    assert!(err.contains("failpoint"), "{err}");
+    err
 }
 
 /// The merged windows under `results` (`<debate>/windows/`), by start.
@@ -85,15 +77,13 @@ fn merged_on_s3(moto: &str, bucket: &str) -> BTreeMap<String, Value> {
                 .into_iter()
                 .map(|(k, _)| k)
                 .collect();
-        dw_pipeline::s3::get_many(&s3, bucket, &keys)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(_, body)| {
-                let w: Value = serde_json::from_slice(&body).unwrap();
-                (w["start"].as_str().unwrap().to_string(), w)
-            })
-            .collect()
+        windows_by_start(
+            dw_pipeline::s3::get_many(&s3, bucket, &keys)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(_, body)| serde_json::from_slice(&body).unwrap()),
+        )
     })
 }
 
@@ -137,14 +127,7 @@ fn reference(dir: &Path, lines: &[String]) -> BTreeMap<String, Value> {
         .spawn()
         .unwrap();
     finish(child, Duration::from_secs(120));
-    std::fs::read_to_string(out)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let w: Value = serde_json::from_str(l).unwrap();
-            (w["start"].as_str().unwrap().to_string(), w)
-        })
-        .collect()
+    windows_in_file(&out)
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! What the dw-score tests share: the repository, fast group joins, waiting for a scorer.
 #![allow(dead_code)] // each test file uses its own share of these
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -23,8 +22,9 @@ pub const FAST_GROUP: [&str; 6] = [
     "max.poll.interval.ms=10000",
 ];
 
-/// Waits for a scorer with a deadline (killing it when the deadline passes); its stderr.
-pub fn finish(mut child: Child, limit: Duration) -> String {
+/// Waits for a scorer with a deadline (killing it when the deadline passes): how it ended,
+/// and its stderr.
+pub fn wait(mut child: Child, limit: Duration) -> (std::process::ExitStatus, String) {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -33,8 +33,7 @@ pub fn finish(mut child: Child, limit: Duration) -> String {
                 use std::io::Read;
                 e.read_to_string(&mut err).ok();
             }
-            assert!(status.success(), "dw-score failed: {err}");
-            return err;
+            return (status, err);
         }
         if start.elapsed() > limit {
             child.kill().ok();
@@ -44,30 +43,20 @@ pub fn finish(mut child: Child, limit: Duration) -> String {
     }
 }
 
+/// Waits for a scorer that is to succeed; its stderr.
+pub fn finish(child: Child, limit: Duration) -> String {
+    let (status, err) = wait(child, limit);
+    assert!(status.success(), "dw-score failed: {err}");
+    err
+}
+
 pub const TWEETS: usize = 20_000;
 /// 2015-08-07T01:00:00Z, the first GOP debate's first hour.
 pub const START_MS: i64 = 1_438_909_200_000;
 
 /// The sample's statuses, re-stamped 100 ms apart in time order, with ids of their own.
 pub fn tweets() -> Vec<String> {
-    let sample: Vec<Value> = std::fs::read_to_string(repo().join("data/replay/2015-08-06.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (0..TWEETS)
-        .map(|i| {
-            let mut t = sample[i % sample.len()].clone();
-            let ms = START_MS + i as i64 * 100;
-            let at = jiff::Timestamp::from_millisecond(ms).unwrap();
-            t["created_at"] = at.strftime("%a %b %d %H:%M:%S +0000 %Y").to_string().into();
-            t["timestamp_ms"] = ms.to_string().into();
-            let id = 700_000_000_000_000_000u64 + i as u64;
-            t["id"] = id.into();
-            t["id_str"] = id.to_string().into();
-            serde_json::to_string(&t).unwrap()
-        })
-        .collect()
+    dw_pipeline::testkit::restamped_sample(TWEETS, START_MS, 700_000_000_000_000_000)
 }
 
 pub fn id_of(line: &str) -> String {
@@ -83,33 +72,6 @@ pub const CANDIDATES: [&str; 6] = [
     "--candidate",
     "cruz=Ted Cruz,Cruz,@tedcruz",
 ];
-
-/// Every sum and standout of two sets of windows is the same (sums of the same numbers added
-/// in another order may differ in the last bits).
-pub fn assert_same(case: &str, got: &BTreeMap<String, Value>, want: &BTreeMap<String, Value>) {
-    let starts = |m: &BTreeMap<String, Value>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(starts(got), starts(want), "{case}: the same windows");
-    for (start, w) in want {
-        let g = &got[start];
-        assert_eq!(g["tweets"], w["tweets"], "{case} {start}: tweets");
-        for c in ["trump", "bush", "cruz"] {
-            let (gc, wc) = (&g["candidates"][c], &w["candidates"][c]);
-            for k in ["tweets", "scored_tweets", "scored_words", "words_squared"] {
-                assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
-            }
-            for k in ["happiness_sum", "sum_squares", "sum_by_words"] {
-                let (gs, ws) = (gc[k].as_f64().unwrap(), wc[k].as_f64().unwrap());
-                assert!(
-                    (gs - ws).abs() <= 1e-9 * ws.abs().max(1.0),
-                    "{case} {start} {c} {k}: {gs} {ws}"
-                );
-            }
-            for k in ["most_positive", "most_negative"] {
-                assert_eq!(gc[k], wc[k], "{case} {start} {c}: {k}");
-            }
-        }
-    }
-}
 
 /// Produces `lines` keyed by tweet id; `paced`: about 4,000 a second, so that scorers read
 /// while the topic grows.
