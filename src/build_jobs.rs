@@ -9,8 +9,8 @@ use std::process::Command;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::launch::plan::JOB_BINARIES;
 use crate::log;
-use crate::plan::JOB_BINARIES;
 
 /// The target: x86_64 Linux with glibc 2.17 as the floor.
 pub const TARGET: &str = "x86_64-unknown-linux-gnu.2.17";
@@ -285,10 +285,7 @@ pub fn check(path: &Path) -> Result<BinaryCheck> {
     })?;
     let sha256 = {
         use sha2::Digest;
-        sha2::Sha256::digest(&data)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::launch::artifacts::hex(&sha2::Sha256::digest(&data))
     };
     Ok(BinaryCheck {
         name,

@@ -4,7 +4,6 @@ pub mod archive;
 pub mod diagnose;
 pub mod fallback;
 pub mod members;
-pub mod request;
 
 use std::time::{Duration, Instant};
 

@@ -64,7 +64,7 @@ fn cron_fields(at: Timestamp, tz: &TimeZone) -> String {
 }
 
 fn quote(p: &Path) -> String {
-    crate::render::shell_quote(&p.display().to_string())
+    crate::launch::render::shell_quote(&p.display().to_string())
 }
 
 /// The entries for `evenings` whose launch is after `now`; the others are skipped with a reason.

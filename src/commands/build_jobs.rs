@@ -1,9 +1,10 @@
 //! `dw build-jobs`: the job binaries for EMR 4.x nodes, built and checked.
 
 use super::Context;
+use crate::build_jobs;
 use crate::cli::BuildJobsArgs;
 use crate::error::{Error, Result};
-use crate::{build_jobs, plan};
+use crate::launch::plan;
 
 pub(super) fn execute(ctx: &Context<'_>, args: &BuildJobsArgs) -> Result<()> {
     let loaded = ctx.config()?;

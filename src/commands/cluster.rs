@@ -11,9 +11,10 @@ use super::spot::{QuoteWindow, plan_quotes};
 use crate::cli::{DownArgs, UpArgs, WhichCluster};
 use crate::cluster::{self, Snapshot, Waited, diagnose};
 use crate::error::{Error, Result};
+use crate::launch::{plan, request, stage};
 use crate::spot::prices;
 use crate::units::Duration;
-use crate::{aws, log, plan, stage};
+use crate::{aws, log};
 
 fn std_duration(d: Duration) -> StdDuration {
     StdDuration::from_secs(d.as_secs().max(0) as u64)
@@ -146,7 +147,7 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     }
     if args.dry_run {
         let plan = make_plan().await?;
-        let request = cluster::request::from_plan(&plan)?;
+        let request = request::from_plan(&plan)?;
         let mut text = plan.to_text();
         text.push_str("\n(dry run: nothing was staged or launched)\n");
         return ctx.print(&text, &request);
@@ -202,7 +203,7 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
         took
     };
     let plan = make_plan().await?;
-    let request = cluster::request::from_plan(&plan)?;
+    let request = request::from_plan(&plan)?;
     let planned = lap();
     if !args.unchecked_binaries {
         check_job_binaries(&plan)?;
@@ -210,7 +211,7 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     let checked = lap();
     let staged = stage::stage(&s3, &loaded.config.s3.bucket, &plan.staged).await?;
     let staging = lap();
-    let id = cluster::request::send(&emr, &request).await?;
+    let id = request::send(&emr, &request).await?;
     let launched = lap();
     log::info(&format!("launched {id} ({})", plan.name));
     for uri in &staged.uploaded {

@@ -4,7 +4,7 @@ use super::spot::{QuoteWindow, plan_quotes};
 use super::{Context, write_file};
 use crate::cli::RenderArgs;
 use crate::error::{Error, Result};
-use crate::plan;
+use crate::launch::plan;
 
 pub(super) async fn execute(ctx: &Context<'_>, args: &RenderArgs) -> Result<()> {
     let loaded = ctx.config()?;

@@ -2,19 +2,17 @@
 //! debate evening and the spot quotes without touching AWS. `--dry-run` and `dw render` print it.
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::bootstrap;
-use crate::config::{Checksum, InstanceGroup, Loaded, Market};
+use crate::config::{Checksum, Config, InstanceGroup, Loaded, Market};
 use crate::debates::Evening;
 use crate::error::{Error, Result};
-use crate::render::Renderer;
+use crate::launch::artifacts::Stager;
+use crate::launch::scripts::Scripts;
 use crate::spot::Quote;
 use crate::steps;
 
@@ -188,25 +186,114 @@ pub struct PlanOptions {
     pub archive: Option<String>,
 }
 
-fn check(loaded: &Loaded) -> Result<()> {
+/// Builds the plan: named steps over config + evening + quotes. Touches no network: binaries
+/// are hashed from disk, scripts rendered.
+pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Result<ClusterPlan> {
     let config = &loaded.config;
+    check_bucket(config)?;
+    let per_node = scorers_per_node(config)?;
+    let (zk_checksum, kafka_checksum) = checksums(loaded)?;
+    let deadline = deadline(config, evening, options);
+    let date = evening.date.to_string();
+    let tiers = evening.tiers();
+    let name = format!("dw {date} {tiers}");
+
+    let mut stager = Stager::new(&config.s3.bucket, &config.s3.stage_prefix);
+    let binaries = stager.add_binaries(&loaded.relative(&config.jobs.binaries))?;
+    let scripts = Scripts::new(json!({
+        "dw_version": env!("CARGO_PKG_VERSION"),
+        "cluster_name": name,
+        "debate": {"date": date, "tiers": tiers},
+        "node": config.node,
+        "zookeeper": with_checksum(&config.zookeeper, &zk_checksum),
+        "kafka": with_checksum(&config.kafka, &kafka_checksum),
+        "watchdog": {
+            "deadline": deadline.to_string(),
+            "deadline_epoch": deadline.as_second(),
+        },
+    }))?;
+    // Steps first: the install action carries their hashes.
+    let step_list = steps::steps(config, evening, options.archive.as_deref());
+    let step_scripts = scripts.steps(&mut stager, &step_list)?;
+    let bootstrap_actions = scripts.bootstrap_actions(
+        &mut stager,
+        config.emr.release_label,
+        &binaries,
+        &step_scripts,
+        json!({
+            "job": steps::scorer(config, evening, options.archive.is_some()),
+            "per_node": per_node,
+        }),
+    )?;
+
+    Ok(ClusterPlan {
+        debate: DebateSummary {
+            date: date.clone(),
+            tiers: tiers.clone(),
+            start: evening.start(),
+            end: evening.end(),
+            candidates: evening.candidates().into_iter().map(|c| c.key).collect(),
+        },
+        release_label: config.emr.release_label.to_string(),
+        applications: applications(config),
+        ganglia: if config.emr.release_label.has_ganglia_application() {
+            "application"
+        } else {
+            "bootstrap action"
+        },
+        placement: placement(config, options)?,
+        instance_groups: instance_groups(config, options),
+        log_uri: config
+            .s3
+            .log_uri
+            .clone()
+            .unwrap_or_else(|| format!("s3://{}/dw/logs/", config.s3.bucket)),
+        service_role: config.emr.service_role.clone(),
+        job_flow_role: config.emr.job_flow_role.clone(),
+        key_pair: config.emr.key_pair.clone(),
+        bootstrap_actions,
+        steps: step_plans(config, &step_list, options),
+        staged: stager.into_staged(),
+        tags: tags(&date, &tiers, deadline),
+        deadline,
+        results: format!(
+            "s3://{}/{}/{}/",
+            config.s3.bucket,
+            config.s3.results_prefix.trim_matches('/'),
+            evening.date
+        ),
+        replay: options.archive.clone(),
+        name,
+    })
+}
+
+fn check_bucket(config: &Config) -> Result<()> {
     if config.s3.bucket.trim().is_empty() {
         return Err(Error::input_with_hint(
             "no S3 bucket is configured",
             "set s3.bucket in configs/dw.toml: dw stages scripts and binaries there",
         ));
     }
-    scorers_per_node(config)?;
-    checksums(loaded).map(|_| ())
+    Ok(())
+}
+
+/// When the watchdog ends the cluster: the evening's end plus the margin; for a past evening
+/// launched anyway (`up --force`), the evening's length from the launch.
+fn deadline(config: &Config, evening: &Evening, options: &PlanOptions) -> Timestamp {
+    let length = evening.end() - evening.start();
+    match options.replay_from {
+        Some(from) => from + length + config.watchdog.margin.get(),
+        None => evening.end() + config.watchdog.margin.get(),
+    }
 }
 
 /// The core and task instances: the nodes that score.
-fn scoring_nodes(config: &crate::config::Config) -> u32 {
+fn scoring_nodes(config: &Config) -> u32 {
     config.emr.core.count.0 + config.emr.task.as_ref().map_or(0, |t| t.count.0)
 }
 
 /// dw-score members per core/task node: `jobs.score_workers` spread evenly.
-fn scorers_per_node(config: &crate::config::Config) -> Result<u32> {
+fn scorers_per_node(config: &Config) -> Result<u32> {
     let nodes = scoring_nodes(config);
     let total = config.jobs.score_workers.total(nodes);
     if !total.is_multiple_of(nodes) {
@@ -270,70 +357,6 @@ fn checksums(loaded: &Loaded) -> Result<(Checksum, Checksum)> {
     }
 }
 
-fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    let mut file = std::fs::File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((hex(&hasher.finalize()), size))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-struct Stager<'a> {
-    bucket: &'a str,
-    prefix: String,
-    staged: Vec<Staged>,
-}
-
-impl Stager<'_> {
-    /// Content-addressed: the key holds the content's hash, so an object already uploaded with
-    /// the same hash is the same bytes.
-    fn add(
-        &mut self,
-        kind: StagedKind,
-        name: &str,
-        sha256: String,
-        size: u64,
-        content: Content,
-    ) -> Staged {
-        let key = format!("{}/{}/{name}", self.prefix, &sha256[..16]);
-        let staged = Staged {
-            kind,
-            name: name.to_string(),
-            uri: format!("s3://{}/{key}", self.bucket),
-            key,
-            sha256,
-            size,
-            content,
-        };
-        self.staged.push(staged.clone());
-        staged
-    }
-
-    fn add_rendered(&mut self, kind: StagedKind, name: &str, text: String) -> Staged {
-        let sha = hex(&Sha256::digest(text.as_bytes()));
-        let size = text.len() as u64;
-        self.add(kind, name, sha, size, Content::Rendered(text))
-    }
-}
-
 fn group(name: &str, role: Role, g: &InstanceGroup, options: &PlanOptions) -> GroupPlan {
     let quote = match g.market {
         Market::Spot => options.quotes.get(g.instance_type.as_str()),
@@ -363,103 +386,65 @@ fn with_checksum<T: Serialize>(section: &T, checksum: &Checksum) -> serde_json::
     v
 }
 
-/// Builds the plan. Touches no network: binaries are hashed from disk, scripts rendered.
-pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Result<ClusterPlan> {
-    let config = &loaded.config;
-    check(loaded)?;
-    let per_node = scorers_per_node(config)?;
-    let (zk_checksum, kafka_checksum) = checksums(loaded)?;
-    let renderer = Renderer::new()?;
-    let deadline = match options.replay_from {
-        Some(from) => from + (evening.end() - evening.start()) + config.watchdog.margin.get(),
-        None => evening.end() + config.watchdog.margin.get(),
-    };
-    let date = evening.date.to_string();
-    let tiers = evening.tiers();
-    let name = format!("dw {date} {tiers}");
-
-    let mut stager = Stager {
-        bucket: &config.s3.bucket,
-        prefix: config.s3.stage_prefix.trim_matches('/').to_string(),
-        staged: Vec::new(),
-    };
-
-    // Job binaries.
-    let binaries_dir = loaded.relative(&config.jobs.binaries);
-    let mut binaries = Vec::new();
-    for bin in JOB_BINARIES {
-        let path = binaries_dir.join(bin);
-        if !path.is_file() {
-            return Err(Error::input_with_hint(
-                format!("the job binary {} is missing", path.display()),
-                "build the cluster binaries with `dw build-jobs` (or set jobs.binaries in configs/dw.toml)",
-            ));
-        }
-        let (sha, size) = sha256_file(&path)?;
-        binaries.push(stager.add(StagedKind::Bin, bin, sha, size, Content::File(path)));
+fn instance_groups(config: &Config, options: &PlanOptions) -> Vec<GroupPlan> {
+    let mut groups = vec![
+        group("master", Role::Master, &config.emr.master, options),
+        group("core", Role::Core, &config.emr.core, options),
+    ];
+    if let Some(task) = &config.emr.task {
+        groups.push(group("task", Role::Task, task, options));
     }
+    groups
+}
 
-    let base = json!({
-        "dw_version": env!("CARGO_PKG_VERSION"),
-        "cluster_name": name,
-        "debate": {"date": date, "tiers": tiers},
-        "node": config.node,
-        "zookeeper": with_checksum(&config.zookeeper, &zk_checksum),
-        "kafka": with_checksum(&config.kafka, &kafka_checksum),
-        "watchdog": {
-            "deadline": deadline.to_string(),
-            "deadline_epoch": deadline.as_second(),
-        },
-    });
-    let context = |extra: serde_json::Value| {
-        let mut c = base.clone();
-        if let (Some(c), serde_json::Value::Object(e)) = (c.as_object_mut(), extra) {
-            c.extend(e);
-        }
-        c
+/// The zone: the core group's quote (or the master's when the core is on demand), and its
+/// subnet when subnets are configured.
+fn placement(config: &Config, options: &PlanOptions) -> Result<Option<Placement>> {
+    let Some(q) = options
+        .quotes
+        .get(config.emr.core.instance_type.as_str())
+        .or_else(|| options.quotes.values().next())
+    else {
+        return Ok(None);
     };
-
-    // Steps first: the install action carries their hashes.
-    let step_list = steps::steps(config, evening, options.archive.as_deref());
-    let mut step_scripts = Vec::new();
-    for step in &step_list {
-        let text = renderer.render(
-            step.template,
-            &context(json!({"script": step.script, "job": step.job})),
-        )?;
-        step_scripts.push(stager.add_rendered(StagedKind::Steps, &step.script, text));
-    }
-
-    let entries = |items: &[Staged]| -> Vec<serde_json::Value> {
-        items
-            .iter()
-            .map(|s| json!({"name": s.name, "uri": s.uri, "sha256": s.sha256}))
-            .collect()
+    let subnet = if config.emr.subnets.is_empty() {
+        None
+    } else {
+        let subnet = config.emr.subnets.get(&q.zone).cloned().ok_or_else(|| {
+            Error::input_with_hint(
+                format!("no subnet is configured for {}, the quoted zone", q.zone),
+                format!(
+                    "add it under [emr.subnets] in configs/dw.toml (configured: {})",
+                    config
+                        .emr
+                        .subnets
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+        Some(subnet)
     };
-    let mut bootstrap_actions = Vec::new();
-    for action in bootstrap::actions(config.emr.release_label) {
-        let text = renderer.render(
-            action.template,
-            &context(json!({
-                "script": action.name,
-                "binaries": entries(&binaries),
-                "step_scripts": entries(&step_scripts),
-                "score": {
-                    "job": steps::scorer(config, evening, options.archive.is_some()),
-                    "per_node": per_node,
-                },
-            })),
-        )?;
-        let staged = stager.add_rendered(StagedKind::Bootstrap, action.name, text);
-        bootstrap_actions.push(ActionPlan {
-            name: action.description.to_string(),
-            description: action.description.to_string(),
-            script: staged.uri,
-        });
-    }
+    Ok(Some(Placement {
+        zone: q.zone.clone(),
+        subnet,
+    }))
+}
 
+fn applications(config: &Config) -> Vec<String> {
+    let mut applications = vec!["Hadoop".to_string()];
+    if config.emr.release_label.has_ganglia_application() {
+        applications.push("Ganglia".into());
+    }
+    applications
+}
+
+/// Each step runs its staged script with bash through command-runner.jar.
+fn step_plans(config: &Config, step_list: &[steps::Step], options: &PlanOptions) -> Vec<StepPlan> {
     let step_dir = format!("{}/dw/steps", config.node.home.trim_end_matches('/'));
-    let steps = step_list
+    step_list
         .iter()
         .map(|s| StepPlan {
             name: s.name.clone(),
@@ -470,98 +455,20 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
                 OnFailure::TerminateCluster
             },
         })
-        .collect();
+        .collect()
+}
 
-    let mut instance_groups = vec![
-        group("master", Role::Master, &config.emr.master, options),
-        group("core", Role::Core, &config.emr.core, options),
-    ];
-    if let Some(task) = &config.emr.task {
-        instance_groups.push(group("task", Role::Task, task, options));
-    }
-
-    // The zone: the core group's quote (or the master's when the core is on demand).
-    let zone_quote = options
-        .quotes
-        .get(config.emr.core.instance_type.as_str())
-        .or_else(|| options.quotes.values().next());
-    let placement =
-        match zone_quote {
-            Some(q) => {
-                let subnet =
-                    if config.emr.subnets.is_empty() {
-                        None
-                    } else {
-                        Some(config.emr.subnets.get(&q.zone).cloned().ok_or_else(|| {
-                    Error::input_with_hint(
-                        format!("no subnet is configured for {}, the quoted zone", q.zone),
-                        format!(
-                            "add it under [emr.subnets] in configs/dw.toml (configured: {})",
-                            config.emr.subnets.keys().cloned().collect::<Vec<_>>().join(", ")
-                        ),
-                    )
-                })?)
-                    };
-                Some(Placement {
-                    zone: q.zone.clone(),
-                    subnet,
-                })
-            }
-            None => None,
-        };
-
-    let mut applications = vec!["Hadoop".to_string()];
-    if config.emr.release_label.has_ganglia_application() {
-        applications.push("Ganglia".into());
-    }
-    let tags = BTreeMap::from([
-        ("dw:debate".to_string(), date.clone()),
-        ("dw:tier".to_string(), tiers.clone()),
+/// The tags `status`, `down` and `list` find a debate's cluster by.
+fn tags(date: &str, tiers: &str, deadline: Timestamp) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("dw:debate".to_string(), date.to_string()),
+        ("dw:tier".to_string(), tiers.to_string()),
         ("dw:deadline".to_string(), deadline.to_string()),
         (
             "dw:created-by".to_string(),
             format!("dw {}", env!("CARGO_PKG_VERSION")),
         ),
-    ]);
-    Ok(ClusterPlan {
-        name,
-        debate: DebateSummary {
-            date,
-            tiers,
-            start: evening.start(),
-            end: evening.end(),
-            candidates: evening.candidates().into_iter().map(|c| c.key).collect(),
-        },
-        release_label: config.emr.release_label.to_string(),
-        applications,
-        ganglia: if config.emr.release_label.has_ganglia_application() {
-            "application"
-        } else {
-            "bootstrap action"
-        },
-        placement,
-        instance_groups,
-        log_uri: config
-            .s3
-            .log_uri
-            .clone()
-            .unwrap_or_else(|| format!("s3://{}/dw/logs/", config.s3.bucket)),
-        service_role: config.emr.service_role.clone(),
-        job_flow_role: config.emr.job_flow_role.clone(),
-        key_pair: config.emr.key_pair.clone(),
-        bootstrap_actions,
-        steps,
-        staged: stager.staged,
-        tags,
-        deadline,
-        results: format!(
-            "s3://{}/{}/{}/",
-            config.s3.bucket,
-            config.s3.results_prefix.trim_matches('/'),
-            evening.date
-        ),
-        replay: options.archive.clone(),
-    })
+    ])
 }
 
 impl ClusterPlan {

@@ -13,42 +13,42 @@ use crate::error::{Error, Result};
 
 /// Every template, embedded at build time: (name, source).
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("common", include_str!("../templates/common.sh.hbs")),
+    ("common", include_str!("../../templates/common.sh.hbs")),
     (
         "bootstrap/install-dw.sh",
-        include_str!("../templates/bootstrap/install-dw.sh.hbs"),
+        include_str!("../../templates/bootstrap/install-dw.sh.hbs"),
     ),
     (
         "bootstrap/zookeeper.sh",
-        include_str!("../templates/bootstrap/zookeeper.sh.hbs"),
+        include_str!("../../templates/bootstrap/zookeeper.sh.hbs"),
     ),
     (
         "bootstrap/kafka.sh",
-        include_str!("../templates/bootstrap/kafka.sh.hbs"),
+        include_str!("../../templates/bootstrap/kafka.sh.hbs"),
     ),
     (
         "bootstrap/scorers.sh",
-        include_str!("../templates/bootstrap/scorers.sh.hbs"),
+        include_str!("../../templates/bootstrap/scorers.sh.hbs"),
     ),
     (
         "bootstrap/ganglia.sh",
-        include_str!("../templates/bootstrap/ganglia.sh.hbs"),
+        include_str!("../../templates/bootstrap/ganglia.sh.hbs"),
     ),
     (
         "bootstrap/watchdog.sh",
-        include_str!("../templates/bootstrap/watchdog.sh.hbs"),
+        include_str!("../../templates/bootstrap/watchdog.sh.hbs"),
     ),
     (
         "steps/create-topic.sh",
-        include_str!("../templates/steps/create-topic.sh.hbs"),
+        include_str!("../../templates/steps/create-topic.sh.hbs"),
     ),
     (
         "steps/start-job.sh",
-        include_str!("../templates/steps/start-job.sh.hbs"),
+        include_str!("../../templates/steps/start-job.sh.hbs"),
     ),
     (
         "steps/finish-replay.sh",
-        include_str!("../templates/steps/finish-replay.sh.hbs"),
+        include_str!("../../templates/steps/finish-replay.sh.hbs"),
     ),
 ];
 

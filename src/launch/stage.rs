@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::aws::sdk_error;
 use crate::error::{Error, Result};
-use crate::plan::{Content, Staged, StagedKind};
+use crate::launch::plan::{Content, Staged, StagedKind};
 use crate::progress::Progress;
 
 #[derive(Debug, Default, Clone, Serialize)]

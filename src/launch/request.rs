@@ -9,7 +9,7 @@ use aws_sdk_emr::types::{
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::plan::{ClusterPlan, Purchase};
+use crate::launch::plan::{ClusterPlan, Purchase};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]

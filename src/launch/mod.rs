@@ -1,0 +1,12 @@
+//! The launch, in the order it happens: quotes (`crate::spot`) -> [`plan::build`] (plain data;
+//! `--dry-run` prints it) -> its scripts rendered ([`render`], chosen by `crate::bootstrap` and
+//! `crate::steps`) and its objects content-addressed (`artifacts`) -> [`stage`] (uploads what is
+//! not there) -> [`request`] (RunJobFlow built from the plan). Waiting on the cluster and its
+//! lifecycle afterwards are in `crate::cluster`.
+
+pub(crate) mod artifacts;
+pub mod plan;
+pub mod render;
+pub mod request;
+mod scripts;
+pub mod stage;
