@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
+use jiff::civil::Date;
 
 use crate::debates::Tier;
 use crate::spot::Policy;
@@ -141,8 +142,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// The debate evening (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub debate: String,
+    #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
+    pub debate: Date,
     /// The windows: a directory (out/), a windows.jsonl file, or s3://BUCKET/PREFIX
     /// [default: the config's results prefix when it names a bucket, else out/]
     #[arg(long, value_name = "SOURCE")]
@@ -168,8 +169,8 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// The debate evening (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub debate: String,
+    #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
+    pub debate: Date,
     /// The windows, as for `dw watch`
     #[arg(long, value_name = "SOURCE")]
     pub from: Option<String>,
@@ -213,9 +214,9 @@ pub struct ScheduleArgs {
     /// Remove the cluster this long after the evening's last debate ends
     #[arg(long, value_name = "DURATION", default_value = "30m")]
     pub tail: Duration,
-    /// Plan as of this date (YYYY-MM-DD) instead of now
-    #[arg(long, value_name = "DATE")]
-    pub from: Option<String>,
+    /// Plan as of this date (YYYY-MM-DD, midnight UTC) or RFC 3339 time instead of now
+    #[arg(long, value_name = "DATE", value_parser = parse_date_or_time)]
+    pub from: Option<Timestamp>,
     /// Every evening of the calendar, past ones too (print only)
     #[arg(long)]
     pub all: bool,
@@ -246,8 +247,8 @@ pub struct BuildJobsArgs {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The debate evening (YYYY-MM-DD): its candidates, and the shipped archive of that date
-    #[arg(long, value_name = "DATE")]
-    pub debate: String,
+    #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
+    pub debate: Date,
     /// Only this tier's candidates
     #[arg(long, value_name = "TIER")]
     pub tier: Option<Tier>,
@@ -302,8 +303,8 @@ pub enum ClusterCommand {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// The debate evening (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub debate: String,
+    #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
+    pub debate: Date,
     /// Launch even though the evening has ended (a replay of a past debate)
     #[arg(long)]
     pub force: bool,
@@ -360,8 +361,8 @@ pub struct UpArgs {
 #[derive(Debug, Args)]
 pub struct WhichCluster {
     /// The debate's cluster (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", conflicts_with = "cluster_id")]
-    pub debate: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = parse_debate_date, conflicts_with = "cluster_id")]
+    pub debate: Option<Date>,
     /// A cluster id (j-...)
     #[arg(long, value_name = "ID")]
     pub cluster_id: Option<String>,
@@ -391,8 +392,8 @@ pub struct DownArgs {
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// The debate evening (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub debate: String,
+    #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
+    pub debate: Date,
     /// Only this tier of the evening
     #[arg(long, value_name = "TIER")]
     pub tier: Option<Tier>,
@@ -422,8 +423,8 @@ pub struct DebatesArgs {
     #[arg(long)]
     pub past: bool,
     /// Only the evening of this date (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub debate: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
+    pub debate: Option<Date>,
     /// Only this tier of the evening
     #[arg(long, value_name = "TIER", requires = "debate")]
     pub tier: Option<Tier>,
@@ -547,8 +548,8 @@ pub struct HistoryArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The debate evening (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub debate: String,
+    #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
+    pub debate: Date,
     /// Only this tier's candidates
     #[arg(long, value_name = "TIER")]
     pub tier: Option<Tier>,
@@ -591,8 +592,8 @@ pub struct QuoteArgs {
     pub history: Vec<PathBuf>,
 
     /// Quote for this debate night (YYYY-MM-DD): the debate-night floor applies
-    #[arg(long, value_name = "DATE")]
-    pub debate: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
+    pub debate: Option<Date>,
 
     /// Bid policy [default: the config's spot.policy, dw]
     #[arg(long, value_name = "NAME")]
@@ -642,6 +643,11 @@ pub fn parse_endpoint_url(s: &str) -> Result<String, String> {
     }
 }
 
+/// A debate evening's date, `2015-11-10`; whether the calendar has it is the command's question.
+pub fn parse_debate_date(s: &str) -> Result<Date, String> {
+    s.parse::<Date>().map_err(|_| crate::units::not_a_date(s))
+}
+
 pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     s.parse::<Timestamp>()
         .map_err(|_| format!("`{s}` is not an RFC 3339 time; write it like 2016-04-01T01:00:00Z"))
@@ -649,7 +655,7 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
 
 /// `2016-04-01` (midnight UTC) or an RFC 3339 time.
 pub fn parse_date_or_time(s: &str) -> Result<Timestamp, String> {
-    if let Ok(date) = s.parse::<jiff::civil::Date>() {
+    if let Ok(date) = s.parse::<Date>() {
         return date
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp())

@@ -47,9 +47,10 @@ pub fn covers(tiers: Option<&str>, wanted: &str) -> bool {
 /// or all that EMR still lists; alive first, newest first.
 pub async fn find(
     emr: &aws_sdk_emr::Client,
-    debate: Option<&str>,
+    debate: Option<jiff::civil::Date>,
     alive_only: bool,
 ) -> Result<Vec<Found>> {
+    let debate = debate.map(|d| d.to_string());
     let mut request = emr.list_clusters();
     if alive_only {
         request = request.set_cluster_states(Some(ALIVE.to_vec()));
@@ -81,7 +82,10 @@ pub async fn find(
                 continue;
             }
             let found_debate = tag("dw:debate");
-            if debate.is_some_and(|d| found_debate.as_deref() != Some(d)) {
+            if debate
+                .as_ref()
+                .is_some_and(|d| found_debate.as_ref() != Some(d))
+            {
                 continue;
             }
             out.push(Found {

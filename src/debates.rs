@@ -212,26 +212,14 @@ impl Calendar {
             .collect()
     }
 
-    /// The evening of `date` (YYYY-MM-DD), narrowed to `tier` when given.
-    pub fn evening(&self, date: &str, tier: Option<Tier>) -> Result<Evening> {
+    /// The evening of `date`, narrowed to `tier` when given.
+    pub fn evening(&self, date: Date, tier: Option<Tier>) -> Result<Evening> {
         let evenings = self.evenings();
-        let known = || {
-            evenings
-                .iter()
-                .map(|e| e.date.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let parsed: Date = date.parse().map_err(|_| {
-            Error::input_with_hint(
-                crate::units::not_a_date(date),
-                format!("debates in the calendar: {}", known()),
-            )
-        })?;
-        let Some(mut evening) = evenings.iter().find(|e| e.date == parsed).cloned() else {
+        let Some(mut evening) = evenings.iter().find(|e| e.date == date).cloned() else {
+            let known: Vec<String> = evenings.iter().map(|e| e.date.to_string()).collect();
             return Err(Error::input_with_hint(
-                format!("no debate on {parsed} in the calendar"),
-                format!("debates in the calendar: {}", known()),
+                format!("no debate on {date} in the calendar"),
+                format!("debates in the calendar: {}", known.join(", ")),
             ));
         };
         if let Some(tier) = tier {
@@ -239,7 +227,7 @@ impl Calendar {
             evening.debates.retain(|d| d.tier == tier);
             if evening.debates.is_empty() {
                 return Err(Error::input_with_hint(
-                    format!("no {tier} debate on {parsed}"),
+                    format!("no {tier} debate on {date}"),
                     format!("that evening had: {held}"),
                 ));
             }
@@ -314,20 +302,26 @@ mod tests {
 
     #[test]
     fn an_evening_holds_undercard_and_main_and_all_their_candidates() {
-        let e = calendar().evening("2015-11-10", None).unwrap();
+        let e = calendar()
+            .evening(jiff::civil::date(2015, 11, 10), None)
+            .unwrap();
         assert_eq!(e.tiers(), "main+undercard");
         assert_eq!(e.start().to_string(), "2015-11-11T00:00:00Z");
         assert_eq!(e.end().to_string(), "2015-11-11T04:30:00Z");
         let keys: Vec<String> = e.candidates().into_iter().map(|c| c.key).collect();
         assert_eq!(keys.len(), 12);
         assert!(keys.contains(&"trump".to_string()) && keys.contains(&"huckabee".to_string()));
-        let main = calendar().evening("2015-11-10", Some(Tier::Main)).unwrap();
+        let main = calendar()
+            .evening(jiff::civil::date(2015, 11, 10), Some(Tier::Main))
+            .unwrap();
         assert_eq!(main.candidates().len(), 8);
     }
 
     #[test]
     fn an_unknown_date_lists_the_dates_that_exist() {
-        let err = calendar().evening("2015-11-11", None).unwrap_err();
+        let err = calendar()
+            .evening(jiff::civil::date(2015, 11, 11), None)
+            .unwrap_err();
         assert_eq!(err.to_string(), "no debate on 2015-11-11 in the calendar");
         assert!(err.hint().unwrap().contains("2015-11-10, 2015-11-14"));
     }

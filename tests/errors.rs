@@ -51,15 +51,28 @@ fn unknown_debate_lists_the_dates_that_exist() {
 
 #[test]
 fn a_debate_that_is_not_a_date() {
+    // The date is parsed with the arguments, by every command that takes one.
     insta::assert_snapshot!(fails(&["debates", "--debate", "next tuesday"], None, 2));
     // Written as YYYY-MM-DD, but no such day: the message must not ask for that format.
     let err = fails(&["debates", "--debate", "2015-02-30"], None, 2);
     assert!(
         err.starts_with(
-            "error: `2015-02-30` is not a day of the calendar (no such day in that month)\n"
+            "error: invalid value '2015-02-30' for '--debate <DATE>': `2015-02-30` is not a day \
+             of the calendar (no such day in that month)\n"
         ),
         "{err}"
     );
+    // `status` and `down` match the date against the clusters' tags: a typo is refused before
+    // any AWS call, not searched for.
+    for command in [&["cluster", "down"][..], &["cluster", "status"]] {
+        let mut args = command.to_vec();
+        args.extend(["--debate", "2015-11-1"]);
+        let err = fails(&args, None, 2);
+        assert!(
+            err.contains("`2015-11-1` is not a date; write it as YYYY-MM-DD"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

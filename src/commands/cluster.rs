@@ -97,7 +97,7 @@ fn off_day(scheduled: bool, date: jiff::civil::Date) -> bool {
 
 pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     let loaded = ctx.config()?;
-    let evening = ctx.calendar()?.evening(&args.debate, args.tier)?;
+    let evening = ctx.calendar()?.evening(args.debate, args.tier)?;
     if off_day(args.scheduled, evening.date) {
         return Ok(());
     }
@@ -172,7 +172,7 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     // Idempotent: a live cluster for this debate that tracks these tiers is the answer, never a
     // second one (a main-tier cluster does not track the undercard).
     let tiers = evening.tiers();
-    if let Some(found) = cluster::find(&emr, Some(&date), true)
+    if let Some(found) = cluster::find(&emr, Some(evening.date), true)
         .await?
         .into_iter()
         .find(|f| cluster::covers(f.tier.as_deref(), &tiers))
@@ -339,7 +339,7 @@ async fn resolve(
     if let Some(id) = &which.cluster_id {
         return Ok(Some(id.clone()));
     }
-    let Some(date) = &which.debate else {
+    let Some(date) = which.debate else {
         return Err(Error::input_with_hint(
             "which cluster? give --debate DATE or --cluster-id ID",
             "dw cluster list shows the clusters dw created",
@@ -497,12 +497,16 @@ pub(super) async fn status(ctx: &Context<'_>, which: &WhichCluster) -> Result<()
     let Some(id) = resolve(&emr, which, false).await? else {
         return Err(Error::Failed(format!(
             "no cluster of dw for {}",
-            which.debate.as_deref().unwrap_or("?")
+            which.debate.map_or("?".to_string(), |d| d.to_string())
         )));
     };
     let snapshot = cluster::snapshot(&emr, &id).await?;
     let (uptime_secs, estimated_cost) = estimate(&snapshot);
-    let members = match which.debate.as_ref().or(snapshot.debate.as_ref()) {
+    let members = match which
+        .debate
+        .map(|d| d.to_string())
+        .or(snapshot.debate.clone())
+    {
         Some(date) => {
             let s3 = &ctx.config()?.config.s3;
             let prefix = format!("{}/{date}/members/", s3.results_prefix.trim_matches('/'));
@@ -552,8 +556,7 @@ struct DownResult {
 }
 
 pub(super) async fn down(ctx: &Context<'_>, args: &DownArgs) -> Result<()> {
-    if let Some(date) = &args.which.debate
-        && let Ok(date) = date.parse::<jiff::civil::Date>()
+    if let Some(date) = args.which.debate
         && off_day(args.scheduled, date)
     {
         return Ok(());
@@ -561,7 +564,7 @@ pub(super) async fn down(ctx: &Context<'_>, args: &DownArgs) -> Result<()> {
     let sdk = ctx.sdk().await?;
     let emr = aws::emr(sdk);
     // Every live cluster of the debate (two `up` from two machines make two): all of them go.
-    if let (Some(date), None) = (&args.which.debate, &args.which.cluster_id) {
+    if let (Some(date), None) = (args.which.debate, &args.which.cluster_id) {
         let live = cluster::find(&emr, Some(date), true).await?;
         if live.len() > 1 {
             return down_all(ctx, args, &emr, live).await;
@@ -573,7 +576,7 @@ pub(super) async fn down(ctx: &Context<'_>, args: &DownArgs) -> Result<()> {
         None => resolve(&emr, &args.which, false).await?,
     };
     let Some(id) = id else {
-        let what = args.which.debate.as_deref().unwrap_or("?");
+        let what = args.which.debate.map_or("?".to_string(), |d| d.to_string());
         let message = format!("no cluster of dw for {what}");
         if args.if_exists {
             log::info(&format!("{message}: nothing to do"));

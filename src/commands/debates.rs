@@ -9,7 +9,7 @@ pub(super) fn execute(ctx: &Context<'_>, args: &DebatesArgs) -> Result<()> {
     let calendar = ctx.calendar()?;
     let now = jiff::Timestamp::now();
     let evenings: Vec<debates::Evening> = match &args.debate {
-        Some(date) => vec![calendar.evening(date, args.tier)?],
+        Some(date) => vec![calendar.evening(*date, args.tier)?],
         None => calendar
             .evenings()
             .into_iter()

@@ -8,7 +8,7 @@ use crate::launch::plan;
 
 pub(super) async fn execute(ctx: &Context<'_>, args: &RenderArgs) -> Result<()> {
     let loaded = ctx.config()?;
-    let evening = ctx.calendar()?.evening(&args.debate, args.tier)?;
+    let evening = ctx.calendar()?.evening(args.debate, args.tier)?;
     let quotes = if args.history.is_empty() {
         Default::default()
     } else {

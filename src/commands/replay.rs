@@ -11,7 +11,7 @@ use crate::{aws, config, log, replay};
 
 pub(super) async fn execute(ctx: &Context<'_>, args: &ReplayArgs) -> Result<()> {
     let loaded = ctx.config()?;
-    let evening = ctx.calendar()?.evening(&args.debate, args.tier)?;
+    let evening = ctx.calendar()?.evening(args.debate, args.tier)?;
     let pace = match args.pace.as_str() {
         "max" => None,
         p => Some(

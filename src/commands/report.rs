@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::{aws, log, plot, report};
 
 pub(super) async fn execute(ctx: &Context<'_>, args: &ReportArgs) -> Result<()> {
-    let evening = ctx.calendar()?.evening(&args.debate, args.tier)?;
+    let evening = ctx.calendar()?.evening(args.debate, args.tier)?;
     let date = evening.date.to_string();
     let bin_secs = u32::try_from(args.bin.as_secs())
         .ok()

@@ -104,15 +104,7 @@ pub(super) fn execute(ctx: &Context<'_>, command: &ScheduleCommand) -> Result<()
         }
         log::info(&format!("note: {message}"));
     }
-    let now = match &args.from {
-        Some(d) => d
-            .parse::<jiff::civil::Date>()
-            .map_err(|_| Error::input(crate::units::not_a_date(d)))?
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .map_err(|e| Error::input(e.to_string()))?
-            .timestamp(),
-        None => jiff::Timestamp::now(),
-    };
+    let now = args.from.unwrap_or_else(jiff::Timestamp::now);
     let install = matches!(command, ScheduleCommand::Install(_));
     let since = if args.all && !install {
         jiff::Timestamp::MIN

@@ -17,7 +17,7 @@ pub(super) async fn quote(ctx: &Context<'_>, args: &QuoteArgs) -> Result<()> {
     let loaded = ctx.config()?;
     let debate_night = match &args.debate {
         Some(date) => {
-            ctx.calendar()?.evening(date, None)?;
+            ctx.calendar()?.evening(*date, None)?;
             true
         }
         None => false,

@@ -17,7 +17,7 @@ struct Serving {
 }
 
 pub(super) async fn execute(ctx: &Context<'_>, args: &WatchArgs) -> Result<()> {
-    let evening = ctx.calendar()?.evening(&args.debate, None)?;
+    let evening = ctx.calendar()?.evening(args.debate, None)?;
     let source = resolve_source(ctx, args.from.as_deref(), &evening)?;
     let server = bind(ctx, &evening, &source, &args.serve).await?;
     announce(ctx, &server, &source, &args.serve)?;
