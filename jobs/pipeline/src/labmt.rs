@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::fasthash::FastHash;
+
 use crate::text;
 
 const LABMT1: &str = include_str!("../data/labMT1.txt");
@@ -49,13 +51,13 @@ impl Score {
 }
 
 pub struct Lexicon {
-    happs: HashMap<Box<str>, f64>,
+    happs: HashMap<Box<str>, f64, FastHash>,
 }
 
 impl Lexicon {
     /// LabMT 1.0: 10,222 words.
     pub fn labmt1() -> Lexicon {
-        let mut happs = HashMap::with_capacity(10_300);
+        let mut happs = HashMap::with_capacity_and_hasher(10_300, FastHash::default());
         for line in LABMT1.lines().skip(1) {
             let mut fields = line.trim_end_matches('\r').split('\t');
             if let (Some(word), _, Some(h)) = (fields.next(), fields.next(), fields.next())
@@ -81,17 +83,18 @@ impl Lexicon {
 
     /// Scores raw tweet text (escapes, URLs and all) the reference way.
     pub fn score(&self, raw: &str, lens: Option<Lens>) -> Score {
-        let cleaned = text::clean(raw);
         let mut buf = String::new();
         let mut score = Score::default();
-        text::for_each_token(&cleaned, &mut buf, |token| {
-            if let Some(h) = self.happs.get(token) {
-                if lens.is_some_and(|l| l.low < *h && *h < l.high) {
-                    return;
+        text::with_clean(raw, |cleaned| {
+            text::for_each_token(cleaned, &mut buf, |token| {
+                if let Some(h) = self.happs.get(token) {
+                    if lens.is_some_and(|l| l.low < *h && *h < l.high) {
+                        return;
+                    }
+                    score.sum += h;
+                    score.words += 1;
                 }
-                score.sum += h;
-                score.words += 1;
-            }
+            });
         });
         score
     }

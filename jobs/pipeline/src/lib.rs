@@ -4,6 +4,7 @@
 pub mod attribution;
 pub mod dedupe;
 pub mod endpoint;
+pub mod fasthash;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod labmt;

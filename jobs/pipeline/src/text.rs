@@ -75,10 +75,26 @@ pub fn replace_dashes(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// The ASCII characters of a token, by code: looked up once per character of every tweet.
+const ASCII_TOKEN: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'_' | b'@' | b'#' | b'\'' | b'&' | b']' | b'*' | b'-' | b'/' | b'[' | b'=' | b';'
+            );
+        c += 1;
+    }
+    table
+};
+
 /// A character of `[\w@#'&\]*\-/\[=;]` as Python's `re` reads it on `str`.
 pub fn is_token_char(c: char) -> bool {
     if c.is_ascii() {
-        return c.is_ascii_alphanumeric() || "_@#'&]*-/[=;".contains(c);
+        return ASCII_TOKEN[c as usize];
     }
     use GeneralCategory::*;
     matches!(
@@ -124,9 +140,14 @@ pub fn for_each_token(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
 
 /// The whole cleaning pipeline before tokenizing.
 pub fn clean(text: &str) -> String {
+    with_clean(text, str::to_string)
+}
+
+/// Calls `f` with the cleaned text, copying only what a step changed.
+pub fn with_clean<T>(text: &str, f: impl FnOnce(&str) -> T) -> T {
     let decoded = decode_entities(text);
     let no_urls = strip_urls(&decoded);
-    replace_dashes(&no_urls).into_owned()
+    f(&replace_dashes(&no_urls))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::fasthash::FastHash;
 use crate::labmt::Score;
 
 pub const WINDOW_VERSION: u32 = 3;
@@ -295,7 +296,7 @@ fn add_tweet(window: &mut Window, t: &Scored<'_>) {
 
 struct Open {
     window: Window,
-    ids: HashSet<String>,
+    ids: HashSet<String, FastHash>,
 }
 
 /// What the windower knows of one source (a Kafka partition).
@@ -340,7 +341,7 @@ pub struct Windower {
     resumed_until_ms: i64,
     /// Ids of tweets in written windows: a tweet delivered again (Kafka is at-least-once, e.g.
     /// after a rebalance) is dropped.
-    recent: HashSet<String>,
+    recent: HashSet<String, FastHash>,
     recent_order: VecDeque<String>,
     /// Tweets dropped because their id was seen already.
     pub duplicates: u64,
@@ -352,7 +353,7 @@ pub struct Windower {
     read_through: BTreeMap<i32, i64>,
     /// (window start, partition) -> the highest `through` of another member's part of that
     /// window: tweets at or below it are counted there.
-    fence: HashMap<(i64, i32), i64>,
+    fence: HashMap<(i64, i32), i64, FastHash>,
     /// Tweets skipped because another member's part already counts them.
     pub covered: u64,
 }
@@ -385,13 +386,13 @@ impl Windower {
             revised: BTreeSet::new(),
             unwritten: BTreeSet::new(),
             resumed_until_ms: i64::MIN,
-            recent: HashSet::new(),
+            recent: HashSet::default(),
             recent_order: VecDeque::new(),
             duplicates: 0,
             late: 0,
             replayed: 0,
             read_through: BTreeMap::new(),
-            fence: HashMap::new(),
+            fence: HashMap::default(),
             covered: 0,
         }
     }
@@ -448,7 +449,7 @@ impl Windower {
                 at_end: false,
             });
         }
-        self.advance()
+        self.advance(now)
     }
 
     /// `source` delivered everything it had: until it delivers again, it does not hold the
@@ -462,20 +463,22 @@ impl Windower {
         });
         s.at_end = true;
         s.seen = now;
-        self.advance()
+        self.advance(now)
     }
 
     /// Closes what sources gone idle were holding open (call it now and then).
     pub fn tick(&mut self) -> Vec<Window> {
-        self.advance()
+        self.advance(std::time::Instant::now())
     }
 
     fn open_window(&mut self, start_ms: i64) -> &mut Open {
         let (debate, length_ms, candidates, member) =
             (&self.debate, self.length_ms, &self.candidates, &self.member);
+        // A minute holds about as many tweets as the last: no rehash on the way there.
+        let expected = self.open.values().map(|o| o.ids.len()).max().unwrap_or(0);
         self.open.entry(start_ms).or_insert_with(|| Open {
             window: blank(debate, length_ms, candidates, member, start_ms),
-            ids: HashSet::new(),
+            ids: HashSet::with_capacity_and_hasher(expected, FastHash::default()),
         })
     }
 
@@ -549,13 +552,12 @@ impl Windower {
         s.newest = Some(s.newest.map_or(t.created_ms, |n| n.max(t.created_ms)));
         s.seen = now;
         s.at_end = false;
-        self.advance()
+        self.advance(now)
     }
 
     /// The watermark: the newest tweet time of the slowest source still delivering, minus the
     /// lateness. `None` while a source that delivered nothing yet holds it back.
-    fn watermark(&self) -> Option<i64> {
-        let now = std::time::Instant::now();
+    fn watermark(&self, now: std::time::Instant) -> Option<i64> {
         let mut slowest: Option<i64> = None;
         let mut newest: Option<i64> = None;
         for s in self.sources.values() {
@@ -574,8 +576,8 @@ impl Windower {
             .map(|w| w.saturating_sub(self.lateness_ms))
     }
 
-    fn advance(&mut self) -> Vec<Window> {
-        match self.watermark() {
+    fn advance(&mut self, now: std::time::Instant) -> Vec<Window> {
+        match self.watermark(now) {
             Some(w) => self.close_through(w),
             None => Vec::new(),
         }

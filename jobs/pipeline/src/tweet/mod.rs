@@ -6,6 +6,9 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
+mod lazy;
+mod structure;
+
 /// One line of a stream, classified.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message<'a> {
@@ -170,7 +173,17 @@ struct V2User<'a> {
 }
 
 /// Parses one line (without its line end). Blank keep-alive lines are the caller's business.
+/// A v1.1 status takes the fast path (`lazy`); everything else, and any status it declines,
+/// is read by serde_json.
 pub fn parse(line: &str) -> Result<Message<'_>, ParseError> {
+    match lazy::v1_tweet(line) {
+        Some(t) => Ok(Message::Tweet(t)),
+        None => parse_fully(line),
+    }
+}
+
+/// Parses one line with serde_json, every value checked: the reference the fast path equals.
+pub fn parse_fully(line: &str) -> Result<Message<'_>, ParseError> {
     let raw: Raw<'_> = serde_json::from_str(line).map_err(|e| ParseError::Json(e.to_string()))?;
     if let Some(d) = raw.delete {
         let id = d
@@ -357,7 +370,7 @@ mod fuzz {
     use proptest::prelude::*;
 
     const GENUINE: &str = include_str!(
-        "../../../tests/fixtures/tweets/tweets_stream_v1.1_filter_2015-11-14_sviswana.jsonl"
+        "../../../../tests/fixtures/tweets/tweets_stream_v1.1_filter_2015-11-14_sviswana.jsonl"
     );
 
     proptest! {
@@ -381,7 +394,113 @@ mod fuzz {
                 at -= 1;
             }
             let damaged = format!("{}{junk}{}", &line[..at], &line[at..]);
-            let _ = super::parse(&damaged);
+            // Whatever serde_json reads, the fast path reads the same.
+            match super::parse_fully(&damaged) {
+                Ok(m) => prop_assert_eq!(super::parse(&damaged), Ok(m)),
+                Err(_) => {
+                    let _ = super::parse(&damaged);
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod fast_path {
+    use super::{Message, lazy, parse, parse_fully};
+
+    const SAMPLE: &str = include_str!(
+        "../../../../tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"
+    );
+    const FILTER: &str = include_str!(
+        "../../../../tests/fixtures/tweets/tweets_stream_v1.1_filter_2015-11-14_sviswana.jsonl"
+    );
+
+    fn genuine() -> impl Iterator<Item = &'static str> {
+        SAMPLE
+            .lines()
+            .chain(FILTER.lines())
+            .map(|l| l.trim_end_matches('\r'))
+    }
+
+    #[test]
+    fn every_genuine_status_reads_as_serde_json_reads_it() {
+        let (mut statuses, mut others) = (0, 0);
+        for line in genuine() {
+            match parse_fully(line) {
+                Ok(Message::Tweet(t)) => {
+                    assert_eq!(lazy::v1_tweet(line).as_ref(), Some(&t), "{line}");
+                    statuses += 1;
+                }
+                reference => {
+                    assert!(lazy::v1_tweet(line).is_none(), "{line}");
+                    assert_eq!(parse(line), reference);
+                    others += 1;
+                }
+            }
+        }
+        assert_eq!((statuses, others), (495, 200));
+    }
+
+    /// The same statuses with their keys sorted and pretty-printed (a newline and indent
+    /// between every token), with escaped slashes undone and non-ASCII unescaped.
+    #[test]
+    fn key_order_and_whitespace_do_not_matter() {
+        let mut n = 0;
+        for line in genuine() {
+            let Ok(Message::Tweet(t)) = parse_fully(line) else {
+                continue;
+            };
+            let value: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+            assert_eq!(lazy::v1_tweet(&pretty).as_ref(), Some(&t), "{pretty}");
+            n += 1;
+        }
+        assert!(n > 400);
+    }
+
+    #[test]
+    fn what_it_declines_is_read_by_serde_json() {
+        let cases = [
+            // An escaped key: serde_json reads it as `text`.
+            (
+                r#"{"id_str":"1","\u0074ext":"hi","timestamp_ms":"1000"}"#,
+                true,
+            ),
+            // A duplicate field: serde_json refuses it.
+            (
+                r#"{"id_str":"1","text":"a","text":"b","timestamp_ms":"1000"}"#,
+                false,
+            ),
+            // A field of another type.
+            (r#"{"id_str":1,"text":"a","timestamp_ms":"1000"}"#, false),
+            (
+                r#"{"id_str":"1","text":"a","timestamp_ms":"1000","user":"bob"}"#,
+                false,
+            ),
+            // Something after the object.
+            (
+                r#"{"id_str":"1","text":"a","timestamp_ms":"1000"} x"#,
+                false,
+            ),
+            // A retweet of a retweet: serde_json reads both levels.
+            (
+                r#"{"id_str":"1","text":"a","timestamp_ms":"1000","retweeted_status":{"text":"b","retweeted_status":{"text":"c"}}}"#,
+                true,
+            ),
+            // A time that is not a number.
+            (r#"{"id_str":"1","text":"a","timestamp_ms":"soon"}"#, false),
+        ];
+        for (line, serde_reads_it) in cases {
+            assert!(lazy::v1_tweet(line).is_none(), "{line}");
+            assert_eq!(parse_fully(line).is_ok(), serde_reads_it, "{line}");
+            assert_eq!(parse(line), parse_fully(line));
+        }
+        // Nulls where serde_json accepts them.
+        let line = r#"{"id_str":"1","text":"a","full_text":null,"extended_tweet":null,"user":null,"retweeted_status":null,"timestamp_ms":"1000"}"#;
+        assert_eq!(
+            lazy::v1_tweet(line).map(Message::Tweet),
+            parse_fully(line).ok()
+        );
     }
 }

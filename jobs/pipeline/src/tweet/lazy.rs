@@ -1,0 +1,270 @@
+//! The scorer's fast path for a v1.1 status: it walks the top-level keys, reads the few fields
+//! a [`Tweet`] needs, and skips every other value by its brackets (`structure`) instead of
+//! tokenising it: about 3 of a status's ~4.3 KB are the user, entities and retweeted status.
+//!
+//! Its contract: for every line serde_json reads as a v1.1 tweet, the same [`Tweet`]. It returns
+//! `None` (the caller then parses with serde_json) for anything else it meets: a notice, a v2
+//! tweet, an escaped key, a field of an unexpected type or seen twice, a missing field, a line
+//! that does not end where the object does. It does not validate the values it skips: lines
+//! reach the scorer from dw-ingest, which parsed each before producing it.
+
+use std::borrow::Cow;
+
+use super::structure::{close_of, quote_or_backslash};
+use super::{Tweet, parse_v1_time};
+
+/// Reads a v1.1 status, or says `None`: let serde_json read this line.
+pub(super) fn v1_tweet(line: &str) -> Option<Tweet<'_>> {
+    let mut c = Cursor {
+        line,
+        bytes: line.as_bytes(),
+        at: 0,
+    };
+    let status = c.status(true)?;
+    c.ws();
+    if c.at != c.bytes.len() {
+        return None;
+    }
+    let created_ms = match (&status.timestamp_ms, &status.created_at) {
+        (Some(ms), _) => ms.parse::<i64>().ok()?,
+        (None, Some(at)) => parse_v1_time(at).ok()?,
+        (None, None) => return None,
+    };
+    Some(Tweet {
+        id: status.id_str?,
+        created_ms,
+        text: status.texts.best()?,
+        user: status.screen_name.unwrap_or_default(),
+        retweeted_text: status.retweeted.flatten(),
+    })
+}
+
+/// A status's texts, in the order `Tweet::text` prefers them.
+#[derive(Default)]
+struct Texts<'a> {
+    extended: Option<Cow<'a, str>>,
+    full_text: Option<Cow<'a, str>>,
+    text: Option<Cow<'a, str>>,
+}
+
+impl<'a> Texts<'a> {
+    fn best(self) -> Option<Cow<'a, str>> {
+        self.extended.or(self.full_text).or(self.text)
+    }
+}
+
+#[derive(Default)]
+struct Status<'a> {
+    id_str: Option<Cow<'a, str>>,
+    created_at: Option<Cow<'a, str>>,
+    timestamp_ms: Option<Cow<'a, str>>,
+    texts: Texts<'a>,
+    screen_name: Option<Cow<'a, str>>,
+    /// `Some(None)`: `"retweeted_status": null`.
+    retweeted: Option<Option<Cow<'a, str>>>,
+}
+
+struct Cursor<'a> {
+    line: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.bytes.get(self.at).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.at += 1)
+    }
+
+    /// `{` then its first key, or `None` for `{}`: `Some(true)` when a member follows.
+    fn open_object(&mut self) -> Option<bool> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(false);
+        }
+        Some(true)
+    }
+
+    /// After a member's value: `Some(true)` when another member follows, `Some(false)` at `}`.
+    fn next_member(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b',' => {
+                self.at += 1;
+                Some(true)
+            }
+            b'}' => {
+                self.at += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// A key and its colon. An escaped key (`"\u0074ext"`) is left to serde_json.
+    fn key(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let start = self.at;
+        let end = quote_or_backslash(self.bytes, start)?;
+        if self.bytes[end] == b'\\' {
+            return None;
+        }
+        self.at = end + 1;
+        self.eat(b':')?;
+        Some(&self.bytes[start..end])
+    }
+
+    /// A string, borrowed from the line unless it has escapes.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let open = self.at;
+        let escaped = self.skip_string()?;
+        let raw = self.line.get(open..self.at)?;
+        if escaped {
+            serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+        } else {
+            Some(Cow::Borrowed(&raw[1..raw.len() - 1]))
+        }
+    }
+
+    /// From an opening quote to just past its closing quote; whether it holds an escape.
+    fn skip_string(&mut self) -> Option<bool> {
+        let mut at = self.at + 1;
+        let mut escaped = false;
+        loop {
+            at = quote_or_backslash(self.bytes, at)?;
+            if self.bytes[at] == b'"' {
+                self.at = at + 1;
+                return Some(escaped);
+            }
+            escaped = true;
+            at += 2;
+        }
+    }
+
+    /// A string or `null`; anything else is a line for serde_json.
+    fn string_or_null(&mut self) -> Option<Option<Cow<'a, str>>> {
+        match self.peek()? {
+            b'"' => self.string().map(Some),
+            b'n' => self.null().map(|()| None),
+            _ => None,
+        }
+    }
+
+    fn null(&mut self) -> Option<()> {
+        self.bytes[self.at..]
+            .starts_with(b"null")
+            .then(|| self.at += 4)
+    }
+
+    fn skip_value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'{' | b'[' => self.at = close_of(self.bytes, self.at + 1, 1)?,
+            b'"' => {
+                self.skip_string()?;
+            }
+            _ => {
+                let start = self.at;
+                while let Some(&b) = self.bytes.get(self.at) {
+                    if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    self.at += 1;
+                }
+                if self.at == start {
+                    return None;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// A status object (`top`: the line itself; else a retweeted status).
+    fn status(&mut self, top: bool) -> Option<Status<'a>> {
+        let mut s = Status::default();
+        // Each field at most once: serde_json refuses a duplicate field.
+        let mut seen = 0u16;
+        let mut once = |bit: u16| {
+            let first = seen & bit == 0;
+            seen |= bit;
+            first.then_some(())
+        };
+        let mut more = self.open_object()?;
+        while more {
+            match self.key()? {
+                b"id_str" => {
+                    once(1)?;
+                    s.id_str = self.string_or_null()?;
+                }
+                b"created_at" => {
+                    once(2)?;
+                    s.created_at = self.string_or_null()?;
+                }
+                b"timestamp_ms" => {
+                    once(4)?;
+                    s.timestamp_ms = self.string_or_null()?;
+                }
+                b"text" => {
+                    once(8)?;
+                    s.texts.text = self.string_or_null()?;
+                }
+                b"full_text" => {
+                    once(16)?;
+                    s.texts.full_text = self.string_or_null()?;
+                }
+                b"extended_tweet" => {
+                    once(32)?;
+                    s.texts.extended = self.object_or_null(b"full_text")?;
+                }
+                b"user" => {
+                    once(64)?;
+                    s.screen_name = self.object_or_null(b"screen_name")?;
+                }
+                // serde_json reads a retweeted status as a status too; one level is all
+                // Twitter sends.
+                b"retweeted_status" if top => {
+                    once(128)?;
+                    s.retweeted = Some(match self.peek()? {
+                        b'n' => self.null().map(|()| None)?,
+                        _ => self.status(false)?.texts.best(),
+                    });
+                }
+                b"retweeted_status" | b"delete" | b"limit" | b"disconnect" | b"warning"
+                | b"status_withheld" | b"user_withheld" | b"scrub_geo" | b"data" | b"includes" => {
+                    return None;
+                }
+                _ => self.skip_value()?,
+            }
+            more = self.next_member()?;
+        }
+        Some(s)
+    }
+
+    /// One string member of an object (or of `null`): the member's value, the rest of the
+    /// object skipped by its brackets once the member is read.
+    fn object_or_null(&mut self, wanted: &[u8]) -> Option<Option<Cow<'a, str>>> {
+        if self.peek()? == b'n' {
+            return self.null().map(|()| None);
+        }
+        let mut more = self.open_object()?;
+        while more {
+            if self.key()? == wanted {
+                let value = self.string_or_null()?;
+                self.at = close_of(self.bytes, self.at, 1)?;
+                return Some(value);
+            }
+            self.skip_value()?;
+            more = self.next_member()?;
+        }
+        Some(None)
+    }
+}
