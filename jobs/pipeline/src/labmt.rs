@@ -52,12 +52,16 @@ impl Score {
 
 pub struct Lexicon {
     happs: HashMap<Box<str>, f64, FastHash>,
+    /// Every word is ASCII (LabMT 1.0's are): then a token can only match if it lowers to
+    /// ASCII, and the one non-ASCII character that does is the Kelvin sign (to `k`).
+    ascii_only: bool,
 }
 
 impl Lexicon {
     /// LabMT 1.0: 10,222 words.
     pub fn labmt1() -> Lexicon {
-        let mut happs = HashMap::with_capacity_and_hasher(10_300, FastHash::default());
+        let mut happs: HashMap<Box<str>, f64, FastHash> =
+            HashMap::with_capacity_and_hasher(10_300, FastHash::default());
         for line in LABMT1.lines().skip(1) {
             let mut fields = line.trim_end_matches('\r').split('\t');
             if let (Some(word), _, Some(h)) = (fields.next(), fields.next(), fields.next())
@@ -66,7 +70,8 @@ impl Lexicon {
                 happs.insert(word.into(), h);
             }
         }
-        Lexicon { happs }
+        let ascii_only = happs.keys().all(|w| w.is_ascii());
+        Lexicon { happs, ascii_only }
     }
 
     pub fn len(&self) -> usize {
@@ -86,8 +91,12 @@ impl Lexicon {
         let mut buf = String::new();
         let mut score = Score::default();
         text::with_clean(raw, |cleaned| {
-            text::for_each_token(cleaned, &mut buf, |token| {
-                if let Some(h) = self.happs.get(token) {
+            text::for_each_raw_token(cleaned, |token| {
+                if self.ascii_only && !token.is_ascii() && !token.contains('\u{212A}') {
+                    return;
+                }
+                text::lower_into(token, &mut buf);
+                if let Some(h) = self.happs.get(buf.as_str()) {
                     if lens.is_some_and(|l| l.low < *h && *h < l.high) {
                         return;
                     }
@@ -103,6 +112,16 @@ impl Lexicon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_that_lowers_to_a_word_counts_even_if_written_otherwise() {
+        let lex = Lexicon::labmt1();
+        let kill = lex.score("kill", None);
+        // KELVIN SIGN lowers to `k`, as in Python's str.lower().
+        assert_eq!(lex.score("\u{212A}ILL", None), kill);
+        assert_eq!(kill.words, 1);
+        assert_eq!(lex.score("kïll", None).words, 0);
+    }
 
     #[test]
     fn the_lexicon_has_every_word() {

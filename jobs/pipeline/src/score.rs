@@ -125,11 +125,7 @@ impl Scorer {
             self.counts.keep_alives += 1;
             return Outcome::Skipped;
         }
-        let Ok(text) = std::str::from_utf8(bytes) else {
-            self.counts.malformed += 1;
-            return Outcome::Malformed("not UTF-8".into());
-        };
-        match tweet::parse(text) {
+        match tweet::parse_bytes(bytes) {
             Ok(Message::Tweet(t)) => {
                 self.counts.tweets += 1;
                 let scored_text = t.scored_text(self.options.retweets_original);

@@ -112,29 +112,42 @@ pub fn is_token_char(c: char) -> bool {
 
 /// Calls `f` with each lower-cased token of `text` (already cleaned). `buf` is reused.
 pub fn for_each_token(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
-    let mut start: Option<usize> = None;
-    let mut emit = |s: &str, buf: &mut String| {
-        if s.is_ascii() {
-            buf.clear();
-            buf.push_str(s);
-            buf.make_ascii_lowercase();
-        } else {
-            *buf = s.to_lowercase();
-        }
+    for_each_raw_token(text, |token| {
+        lower_into(token, buf);
         f(buf);
-    };
+    });
+}
+
+/// Calls `f` with each token of `text` (already cleaned) as it is written.
+pub fn for_each_raw_token<'t>(text: &'t str, mut f: impl FnMut(&'t str)) {
+    let mut start: Option<usize> = None;
     for (i, c) in text.char_indices() {
         match (is_token_char(c), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                emit(&text[s..i], buf);
+                f(&text[s..i]);
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        emit(&text[s..], buf);
+        f(&text[s..]);
+    }
+}
+
+/// `token` lower-cased into `buf`, as Python's `str.lower()` does.
+pub fn lower_into(token: &str, buf: &mut String) {
+    if token.is_ascii() {
+        buf.clear();
+        buf.push_str(token);
+        buf.make_ascii_lowercase();
+    } else if token.contains('Σ') {
+        // A final sigma lowers by its context: the whole-string rule.
+        *buf = token.to_lowercase();
+    } else {
+        buf.clear();
+        buf.extend(token.chars().flat_map(char::to_lowercase));
     }
 }
 
@@ -191,5 +204,26 @@ mod tests {
             ["fun", "&", "games", "end"]
         );
         assert_eq!(tokens("http:// alone"), ["http", "//", "alone"]);
+    }
+}
+
+#[cfg(test)]
+mod lowering {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Tokens are lowered as the whole-string rule lowers them (final sigma included).
+        #[test]
+        fn tokens_lower_as_strings_do(text in "[a-zA-Z ΣσςÄİ\\p{Lu}\\p{Ll}]{0,30}") {
+            let mut ours = Vec::new();
+            let mut buf = String::new();
+            super::for_each_token(&text, &mut buf, |t| ours.push(t.to_string()));
+            let split: Vec<String> = text
+                .split(|c: char| !super::is_token_char(c))
+                .filter(|t| !t.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            prop_assert_eq!(ours, split);
+        }
     }
 }

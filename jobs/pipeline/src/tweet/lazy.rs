@@ -10,16 +10,13 @@
 
 use std::borrow::Cow;
 
-use super::structure::{close_of, quote_or_backslash};
+use super::structure::{close_of, quote_or_backslash, string_close};
 use super::{Tweet, parse_v1_time};
 
-/// Reads a v1.1 status, or says `None`: let serde_json read this line.
-pub(super) fn v1_tweet(line: &str) -> Option<Tweet<'_>> {
-    let mut c = Cursor {
-        line,
-        bytes: line.as_bytes(),
-        at: 0,
-    };
+/// Reads a v1.1 status, or says `None`: let serde_json read this line. Only the strings it
+/// returns are checked to be UTF-8 (a whole-line check would be one more pass over ~4 KB).
+pub(super) fn v1_tweet(line: &[u8]) -> Option<Tweet<'_>> {
+    let mut c = Cursor { bytes: line, at: 0 };
     let status = c.status(true)?;
     c.ws();
     if c.at != c.bytes.len() {
@@ -65,7 +62,6 @@ struct Status<'a> {
 }
 
 struct Cursor<'a> {
-    line: &'a str,
     bytes: &'a [u8],
     at: usize,
 }
@@ -128,27 +124,19 @@ impl<'a> Cursor<'a> {
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let open = self.at;
         let escaped = self.skip_string()?;
-        let raw = self.line.get(open..self.at)?;
+        let inner = std::str::from_utf8(self.bytes.get(open + 1..self.at - 1)?).ok()?;
         if escaped {
-            serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+            unescape(inner).map(Cow::Owned)
         } else {
-            Some(Cow::Borrowed(&raw[1..raw.len() - 1]))
+            Some(Cow::Borrowed(inner))
         }
     }
 
     /// From an opening quote to just past its closing quote; whether it holds an escape.
     fn skip_string(&mut self) -> Option<bool> {
-        let mut at = self.at + 1;
-        let mut escaped = false;
-        loop {
-            at = quote_or_backslash(self.bytes, at)?;
-            if self.bytes[at] == b'"' {
-                self.at = at + 1;
-                return Some(escaped);
-            }
-            escaped = true;
-            at += 2;
-        }
+        let (end, escaped) = string_close(self.bytes, self.at + 1)?;
+        self.at = end;
+        Some(escaped)
     }
 
     /// A string or `null`; anything else is a line for serde_json.
@@ -266,5 +254,91 @@ impl<'a> Cursor<'a> {
             more = self.next_member()?;
         }
         Some(None)
+    }
+}
+
+/// A JSON string's escapes decoded; `None` for what serde_json would refuse (an unknown escape,
+/// a lone surrogate), so that it says why.
+fn unescape(inner: &str) -> Option<String> {
+    let bytes = inner.as_bytes();
+    let mut out = String::with_capacity(inner.len());
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'\\', &bytes[at..]) {
+        out.push_str(&inner[at..at + i]);
+        at += i;
+        let (c, len) = match *bytes.get(at + 1)? {
+            b'"' => ('"', 2),
+            b'\\' => ('\\', 2),
+            b'/' => ('/', 2),
+            b'b' => ('\u{8}', 2),
+            b'f' => ('\u{c}', 2),
+            b'n' => ('\n', 2),
+            b'r' => ('\r', 2),
+            b't' => ('\t', 2),
+            b'u' => match hex4(bytes, at + 2)? {
+                high @ 0xD800..=0xDBFF => {
+                    if bytes.get(at + 6..at + 8)? != b"\\u" {
+                        return None;
+                    }
+                    let low = hex4(bytes, at + 8)?;
+                    if !(0xDC00..=0xDFFF).contains(&low) {
+                        return None;
+                    }
+                    (
+                        char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))?,
+                        12,
+                    )
+                }
+                unit => (char::from_u32(unit)?, 6),
+            },
+            _ => return None,
+        };
+        out.push(c);
+        at += len;
+    }
+    out.push_str(&inner[at..]);
+    Some(out)
+}
+
+fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
+    let digits = bytes.get(at..at + 4)?;
+    digits
+        .iter()
+        .try_fold(0u32, |v, &d| Some(v * 16 + char::from(d).to_digit(16)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text escaped as serde_json escapes it (and as Twitter does: `\/`, `\uXXXX`
+        /// pairs) comes back whole.
+        #[test]
+        fn unescape_undoes_escaping(text in "\\PC{0,40}", ascii_only in any::<bool>()) {
+            let mut quoted = serde_json::to_string(&text).unwrap_or_default();
+            if ascii_only {
+                quoted = quoted.chars().map(|c| if c.is_ascii() { c.to_string() } else {
+                    c.encode_utf16(&mut [0; 2]).iter().map(|u| format!("\\u{u:04x}")).collect()
+                }).collect();
+            }
+            quoted = quoted.replace('/', "\\/");
+            prop_assert_eq!(super::unescape(&quoted[1..quoted.len() - 1]), Some(text));
+        }
+
+        /// Escapes of any shape, well-formed or not: what serde_json reads, or `None` where it
+        /// refuses.
+        #[test]
+        fn unescape_agrees_with_serde_json(
+            pieces in proptest::collection::vec(prop_oneof![
+                Just("a"), Just("\\n"), Just("\\/"), Just("\\\\"), Just("\\\""),
+                Just("\\u00e9"), Just("\\ud83d"), Just("\\ude00"), Just("\\u12"), Just("\\x"),
+                Just("\\uDBFF\\uDFFF"), Just("\\u0000"), Just("é"),
+            ], 0..8),
+        ) {
+            let inner = pieces.concat();
+            let reference = serde_json::from_str::<String>(&format!("\"{inner}\"")).ok();
+            prop_assert_eq!(super::unescape(&inner), reference, "{}", inner);
+        }
     }
 }

@@ -54,6 +54,8 @@ impl Tweet<'_> {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ParseError {
+    #[error("not UTF-8")]
+    NotUtf8,
     #[error("not JSON: {0}")]
     Json(String),
     #[error("not a tweet or a stream notice")]
@@ -176,9 +178,15 @@ struct V2User<'a> {
 /// A v1.1 status takes the fast path (`lazy`); everything else, and any status it declines,
 /// is read by serde_json.
 pub fn parse(line: &str) -> Result<Message<'_>, ParseError> {
+    parse_bytes(line.as_bytes())
+}
+
+/// [`parse`] of raw bytes: a v1.1 status the fast path reads is not checked to be UTF-8 beyond
+/// the fields it returns; anything else must be UTF-8 as a whole.
+pub fn parse_bytes(line: &[u8]) -> Result<Message<'_>, ParseError> {
     match lazy::v1_tweet(line) {
         Some(t) => Ok(Message::Tweet(t)),
-        None => parse_fully(line),
+        None => parse_fully(std::str::from_utf8(line).map_err(|_| ParseError::NotUtf8)?),
     }
 }
 
@@ -429,11 +437,11 @@ mod fast_path {
         for line in genuine() {
             match parse_fully(line) {
                 Ok(Message::Tweet(t)) => {
-                    assert_eq!(lazy::v1_tweet(line).as_ref(), Some(&t), "{line}");
+                    assert_eq!(lazy::v1_tweet(line.as_bytes()).as_ref(), Some(&t), "{line}");
                     statuses += 1;
                 }
                 reference => {
-                    assert!(lazy::v1_tweet(line).is_none(), "{line}");
+                    assert!(lazy::v1_tweet(line.as_bytes()).is_none(), "{line}");
                     assert_eq!(parse(line), reference);
                     others += 1;
                 }
@@ -453,7 +461,11 @@ mod fast_path {
             };
             let value: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
             let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
-            assert_eq!(lazy::v1_tweet(&pretty).as_ref(), Some(&t), "{pretty}");
+            assert_eq!(
+                lazy::v1_tweet(pretty.as_bytes()).as_ref(),
+                Some(&t),
+                "{pretty}"
+            );
             n += 1;
         }
         assert!(n > 400);
@@ -492,14 +504,33 @@ mod fast_path {
             (r#"{"id_str":"1","text":"a","timestamp_ms":"soon"}"#, false),
         ];
         for (line, serde_reads_it) in cases {
-            assert!(lazy::v1_tweet(line).is_none(), "{line}");
+            assert!(lazy::v1_tweet(line.as_bytes()).is_none(), "{line}");
             assert_eq!(parse_fully(line).is_ok(), serde_reads_it, "{line}");
             assert_eq!(parse(line), parse_fully(line));
         }
+        // Not UTF-8: where the fast path reads (the text), and elsewhere in a notice.
+        let bad_text = b"{\"id_str\":\"1\",\"text\":\"a\xff\",\"timestamp_ms\":\"1000\"}";
+        assert_eq!(
+            super::parse_bytes(bad_text),
+            Err(super::ParseError::NotUtf8)
+        );
+        let bad_notice = b"{\"limit\":{\"track\":1},\"x\":\"\xff\"}";
+        assert_eq!(
+            super::parse_bytes(bad_notice),
+            Err(super::ParseError::NotUtf8)
+        );
+        // A byte that is not UTF-8 in a field the scorer never reads does not stop the tweet.
+        let bad_elsewhere =
+            b"{\"id_str\":\"1\",\"text\":\"a\",\"user\":{\"screen_name\":\"b\",\"description\":\"\xff\"},\"timestamp_ms\":\"1000\"}";
+        assert!(matches!(
+            super::parse_bytes(bad_elsewhere),
+            Ok(Message::Tweet(_))
+        ));
+
         // Nulls where serde_json accepts them.
         let line = r#"{"id_str":"1","text":"a","full_text":null,"extended_tweet":null,"user":null,"retweeted_status":null,"timestamp_ms":"1000"}"#;
         assert_eq!(
-            lazy::v1_tweet(line).map(Message::Tweet),
+            lazy::v1_tweet(line.as_bytes()).map(Message::Tweet),
             parse_fully(line).ok()
         );
     }

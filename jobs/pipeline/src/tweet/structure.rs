@@ -130,10 +130,10 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
-/// AVX2 where the CPU has it (32 bytes per compare; every EMR 4.x type from m4 on), checked
-/// once per process.
+/// AVX2 where the CPU has it (32 bytes per compare; every EMR 4.x type from m4 on), with the
+/// instructions every AVX2 CPU also has (carry-less multiply, popcnt, tzcnt).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
 fn masks_avx2(block: &[u8; 64]) -> Masks {
     use std::arch::x86_64::{
         __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
@@ -167,17 +167,95 @@ fn masks_avx2(block: &[u8; 64]) -> Masks {
 /// past the bracket that closes the outermost of them; `None` if the line ends first.
 pub(super) fn close_of(bytes: &[u8], from: usize, depth: u32) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2.
+    if has_avx2() {
+        // SAFETY: the CPU has these features.
         return unsafe { close_of_avx2(bytes, from, depth) };
     }
-    close_of_with(bytes, from, depth, masks)
+    close_of_with(bytes, from, depth, masks, prefix_xor)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("pclmulqdq")
+        && std::is_x86_feature_detected!("popcnt")
+        && std::is_x86_feature_detected!("bmi1")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
 fn close_of_avx2(bytes: &[u8], from: usize, depth: u32) -> Option<usize> {
-    close_of_with(bytes, from, depth, |block| masks_avx2(block))
+    close_of_with(
+        bytes,
+        from,
+        depth,
+        |b| masks_avx2(b),
+        |x| prefix_xor_clmul(x),
+    )
+}
+
+/// [`prefix_xor`] in one carry-less multiply by all ones.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "pclmulqdq")]
+fn prefix_xor_clmul(x: u64) -> u64 {
+    use std::arch::x86_64::{_mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x};
+    let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set_epi64x(0, -1), 0);
+    _mm_cvtsi128_si64(product) as u64
+}
+
+/// From `from` (just past an opening quote), the index just past the closing quote, and
+/// whether the string holds an escape; `None` if the line ends first.
+pub(super) fn string_close(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has these features.
+        return unsafe { string_close_avx2(bytes, from) };
+    }
+    string_close_with(bytes, from, masks)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
+fn string_close_avx2(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+    string_close_with(bytes, from, |block| masks_avx2(block))
+}
+
+#[inline(always)]
+fn string_close_with(
+    bytes: &[u8],
+    from: usize,
+    masks: impl Fn(&[u8; 64]) -> Masks,
+) -> Option<(usize, bool)> {
+    let mut escape_carry = 0u64;
+    let mut any_escape = false;
+    let mut at = from;
+    let mut tail = [b' '; 64];
+    while at < bytes.len() {
+        let m = masks(block_at(bytes, at, &mut tail)?);
+        let quotes = m.quote & !escaped(m.backslash, &mut escape_carry);
+        if quotes != 0 {
+            let i = quotes.trailing_zeros();
+            any_escape |= m.backslash & ((1u64 << i) - 1) != 0;
+            return Some((at + i as usize + 1, any_escape));
+        }
+        any_escape |= m.backslash != 0;
+        at += 64;
+    }
+    None
+}
+
+/// The 64 bytes from `at`, or the rest of the line padded with spaces (no structure).
+#[inline(always)]
+fn block_at<'b>(bytes: &'b [u8], at: usize, tail: &'b mut [u8; 64]) -> Option<&'b [u8; 64]> {
+    match bytes.get(at..at + 64) {
+        Some(b) => b.try_into().ok(),
+        None => {
+            let rest = bytes.get(at..)?;
+            tail[..rest.len()].copy_from_slice(rest);
+            tail[rest.len()..].fill(b' ');
+            Some(tail)
+        }
+    }
 }
 
 #[inline(always)]
@@ -186,22 +264,14 @@ fn close_of_with(
     from: usize,
     depth: u32,
     masks: impl Fn(&[u8; 64]) -> Masks,
+    prefix_xor: impl Fn(u64) -> u64,
 ) -> Option<usize> {
     let mut depth = i64::from(depth);
     let (mut escape_carry, mut in_string) = (0u64, 0u64);
     let mut at = from;
     let mut tail = [b' '; 64];
     while at < bytes.len() {
-        let block: &[u8; 64] = match bytes.get(at..at + 64) {
-            Some(b) => b.try_into().ok()?,
-            None => {
-                let rest = &bytes[at..];
-                tail[..rest.len()].copy_from_slice(rest);
-                tail[rest.len()..].fill(b' ');
-                &tail
-            }
-        };
-        let m = masks(block);
+        let m = masks(block_at(bytes, at, &mut tail)?);
         let quotes = m.quote & !escaped(m.backslash, &mut escape_carry);
         let inside = prefix_xor(quotes) ^ in_string;
         // All ones when the block ends inside a string.
@@ -290,7 +360,7 @@ mod tests {
                 let shown = String::from_utf8_lossy(&text);
                 assert_eq!(super::close_of(&text, 1, 1), expected, "{shown}");
                 assert_eq!(
-                    super::close_of_with(&text, 1, 1, super::masks),
+                    super::close_of_with(&text, 1, 1, super::masks, super::prefix_xor),
                     expected,
                     "{shown}"
                 );
@@ -341,7 +411,35 @@ mod tests {
             let text = tokens.concat();
             let expected = close_of_by_bytes(&text, from, depth);
             prop_assert_eq!(super::close_of(&text, from, depth), expected);
-            prop_assert_eq!(super::close_of_with(&text, from, depth, super::masks), expected);
+            prop_assert_eq!(super::close_of_with(&text, from, depth, super::masks, super::prefix_xor), expected);
+        }
+
+        #[test]
+        fn the_carry_less_prefix_xor_is_the_shifted_one(x in any::<u64>()) {
+            #[cfg(target_arch = "x86_64")]
+            if super::has_avx2() {
+                // SAFETY: the CPU has the feature.
+                prop_assert_eq!(unsafe { super::prefix_xor_clmul(x) }, super::prefix_xor(x));
+            }
+        }
+
+        /// A string's end from just past its opening quote, and whether it held an escape.
+        #[test]
+        fn strings_end_where_the_byte_reader_says(
+            token in token(),
+            before in 0usize..70,
+            after in proptest::collection::vec(token(), 0..4),
+        ) {
+            if token.first() == Some(&b'"') {
+                let mut text = vec![b'a'; before];
+                text.extend(&token);
+                text.extend(after.concat());
+                let end = before + token.len();
+                let inner = &token[1..token.len() - 1];
+                let expected = Some((end, inner.contains(&b'\\')));
+                prop_assert_eq!(super::string_close(&text, before + 1), expected);
+                prop_assert_eq!(super::string_close_with(&text, before + 1, super::masks), expected);
+            }
         }
     }
 }
