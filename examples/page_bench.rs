@@ -193,7 +193,7 @@ fn delay(tweets: usize, partial_secs: u64) {
             (started + every * (k as u32 + 1)).saturating_duration_since(Instant::now()),
         );
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while seen.lock().expect("lock").1.last().map_or(0, |l| l.1) < tweets as u64 {
         assert!(
             Instant::now() < deadline,
@@ -270,7 +270,7 @@ fn clients(n: usize) {
             }
         });
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while connected.load(std::sync::atomic::Ordering::Relaxed) < n {
         assert!(
             Instant::now() < deadline,

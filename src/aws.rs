@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 /// Where to reach AWS, from the command line and the config file.
 #[derive(Debug, Clone, Default)]
-pub struct AwsOptions {
+pub(crate) struct AwsOptions {
     pub profile: Option<String>,
     /// `--region`.
     pub region: Option<String>,
@@ -23,7 +23,7 @@ pub struct AwsOptions {
 }
 
 /// Loads the SDK configuration and checks, before any call, that it has a region and credentials.
-pub async fn load(opts: &AwsOptions) -> Result<SdkConfig> {
+pub(crate) async fn load(opts: &AwsOptions) -> Result<SdkConfig> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         // Throttling and transient errors are retried with back-off by the SDK.
         .retry_config(RetryConfig::standard().with_max_attempts(5))
@@ -83,7 +83,7 @@ fn timeouts() -> aws_config::timeout::TimeoutConfig {
         .connect_timeout(std::time::Duration::from_secs(10))
         .read_timeout(std::time::Duration::from_secs(secs))
         .operation_attempt_timeout(std::time::Duration::from_secs(secs * 2))
-        .operation_timeout(std::time::Duration::from_secs(300))
+        .operation_timeout(std::time::Duration::from_mins(5))
         .build()
 }
 
@@ -99,17 +99,17 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-pub fn ec2(config: &SdkConfig) -> aws_sdk_ec2::Client {
+pub(crate) fn ec2(config: &SdkConfig) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(config)
 }
 
-pub fn emr(config: &SdkConfig) -> aws_sdk_emr::Client {
+pub(crate) fn emr(config: &SdkConfig) -> aws_sdk_emr::Client {
     aws_sdk_emr::Client::new(config)
 }
 
 /// S3 with path-style addressing whenever an endpoint override is in use (stand-ins such as
 /// moto cannot serve virtual-hosted buckets).
-pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
+pub(crate) fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
     dw_pipeline::s3::client(config)
 }
 
@@ -134,7 +134,8 @@ const CREDENTIAL_CODES: &[&str] = &[
 ];
 
 /// Turns an SDK error into [`Error::Aws`] with a hint where the user can act.
-pub fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
+#[allow(clippy::needless_pass_by_value)] // its callers hand the error over: `map_err(|e| ...)`
+pub(crate) fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -155,8 +156,7 @@ where
         _ => {
             let text = err
                 .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+                .map_or_else(|| DisplayErrorContext(&err).to_string(), str::to_string);
             let text = match &code {
                 Some(c) => format!("{c}: {text}"),
                 None => text,
@@ -194,12 +194,20 @@ where
 
 /// Every key under `prefix` in `bucket`, in key order; S3's errors through [`sdk_error`] (a
 /// missing bucket is bad input, with a hint).
-pub async fn list_keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+pub(crate) async fn list_keys(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>> {
     dw_pipeline::s3::list_keys_with(s3, bucket, prefix, |e| sdk_error("ListObjectsV2", e)).await
 }
 
 /// One object's bytes; S3's errors through [`sdk_error`].
-pub async fn get_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
+pub(crate) async fn get_object(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Vec<u8>> {
     let object =
         dw_pipeline::s3::object_with(s3, bucket, key, |e| sdk_error("GetObject", e)).await?;
     let body = object

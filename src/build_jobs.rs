@@ -13,7 +13,7 @@ use crate::launch::plan::JOB_BINARIES;
 use crate::log;
 
 /// The target: x86_64 Linux with glibc 2.17 as the floor.
-pub const TARGET: &str = "x86_64-unknown-linux-gnu.2.17";
+pub(crate) const TARGET: &str = "x86_64-unknown-linux-gnu.2.17";
 const ZIG_TARGET: &str = "x86_64-linux-gnu.2.17";
 /// The Cargo profile of the EMR build (Cargo.toml: release, fat LTO, one codegen unit, abort).
 const PROFILE: &str = "emr";
@@ -29,10 +29,10 @@ const ALLOWED_LIBS: [&str; 7] = [
     "ld-linux-x86-64.so.2",
     "linux-vdso.so.1",
 ];
-pub const MAX_GLIBC: (u32, u32) = (2, 17);
+pub(crate) const MAX_GLIBC: (u32, u32) = (2, 17);
 
 #[derive(Debug, Clone, Serialize)]
-pub struct BinaryCheck {
+pub(crate) struct BinaryCheck {
     pub name: String,
     pub path: PathBuf,
     pub bytes: u64,
@@ -135,7 +135,7 @@ fn compiler_wrappers(venv: &Path) -> Result<(PathBuf, PathBuf)> {
 }
 
 /// Builds the two binaries from the workspace at `root` and copies them into `out`.
-pub fn build(root: &Path, out: &Path) -> Result<()> {
+pub(crate) fn build(root: &Path, out: &Path) -> Result<()> {
     let venv = zig_venv()?;
     let (cc, cxx) = compiler_wrappers(&venv)?;
     let target_dir = cache_dir().join("emr-target");
@@ -185,7 +185,7 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
 /// directory shared by two checkouts (a cache outside the clone, as CI uses) would hand one
 /// checkout the other's binaries: when the checkout changes, its crates are cleaned first (the
 /// dependencies stay built).
-pub fn forget_other_checkout(root: &Path, target_dir: &Path) -> Result<()> {
+pub(crate) fn forget_other_checkout(root: &Path, target_dir: &Path) -> Result<()> {
     let marker = target_dir.join(".dw-checkout");
     let here = std::fs::canonicalize(root)
         .unwrap_or_else(|_| root.to_path_buf())
@@ -230,7 +230,7 @@ fn glibc_version(tag: &str) -> Option<(u32, u32, u32)> {
 }
 
 /// Checks one built binary.
-pub fn check(path: &Path) -> Result<BinaryCheck> {
+pub(crate) fn check(path: &Path) -> Result<BinaryCheck> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -300,7 +300,7 @@ pub fn check(path: &Path) -> Result<BinaryCheck> {
     })
 }
 
-pub fn report_text(checks: &[BinaryCheck]) -> String {
+pub(crate) fn report_text(checks: &[BinaryCheck]) -> String {
     let mut out = String::new();
     for c in checks {
         out.push_str(&format!(

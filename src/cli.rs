@@ -16,7 +16,7 @@ use crate::units::{Duration, InstanceType};
     version,
     about = "debate-watch: cheap EMR clusters for live debate sentiment, from spot quote to teardown"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Configuration file [default: DW_CONFIG, ./configs/dw.toml, ~/.config/dw/dw.toml, else built in]
     #[arg(
         long,
@@ -82,13 +82,13 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// List the debate calendar, by evening
     #[command(
         after_help = "Examples:\n  dw debates --upcoming\n  dw debates --debate 2016-02-13 --output json"
@@ -140,7 +140,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct WatchArgs {
+pub(crate) struct WatchArgs {
     /// The debate evening (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
     pub debate: Date,
@@ -154,7 +154,7 @@ pub struct WatchArgs {
 
 /// Where the page is served.
 #[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to serve on; loopback unless told (port 0 picks a free one)
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
@@ -167,7 +167,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// The debate evening (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
     pub debate: Date,
@@ -193,7 +193,7 @@ pub struct PublishArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ScheduleCommand {
+pub(crate) enum ScheduleCommand {
     /// Print the crontab block for the upcoming debates
     Print(ScheduleArgs),
     /// Put the block into your crontab (between marker lines; other lines untouched)
@@ -207,7 +207,7 @@ pub enum ScheduleCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ScheduleArgs {
+pub(crate) struct ScheduleArgs {
     /// Launch this long before the evening's first debate (spot clusters take 20-30 min)
     #[arg(long, value_name = "DURATION", default_value = "45m")]
     pub lead: Duration,
@@ -235,7 +235,7 @@ pub struct ScheduleArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BuildJobsArgs {
+pub(crate) struct BuildJobsArgs {
     /// Where the binaries go [default: the config's jobs.binaries]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -245,7 +245,7 @@ pub struct BuildJobsArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// The debate evening (YYYY-MM-DD): its candidates, and the shipped archive of that date
     #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
     pub debate: Date,
@@ -275,7 +275,7 @@ pub struct ReplayArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ClusterCommand {
+pub(crate) enum ClusterCommand {
     /// Quote, stage, launch a debate's cluster and wait until its jobs run
     #[command(
         after_help = "Examples:\n  dw cluster up --debate 2015-11-10 --dry-run\n  dw cluster up --debate 2015-11-10\n  dw cluster up --debate 2015-08-06 --force   # a past debate, e.g. to rehearse"
@@ -301,7 +301,8 @@ pub enum ClusterCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct UpArgs {
+#[allow(clippy::struct_excessive_bools)] // command-line switches
+pub(crate) struct UpArgs {
     /// The debate evening (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
     pub debate: Date,
@@ -359,7 +360,7 @@ pub struct UpArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct WhichCluster {
+pub(crate) struct WhichCluster {
     /// The debate's cluster (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = parse_debate_date, conflicts_with = "cluster_id")]
     pub debate: Option<Date>,
@@ -369,7 +370,7 @@ pub struct WhichCluster {
 }
 
 #[derive(Debug, Args)]
-pub struct DownArgs {
+pub(crate) struct DownArgs {
     #[command(flatten)]
     pub which: WhichCluster,
     /// Return once termination is requested
@@ -390,7 +391,7 @@ pub struct DownArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// The debate evening (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
     pub debate: Date,
@@ -415,7 +416,7 @@ pub struct RenderArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DebatesArgs {
+pub(crate) struct DebatesArgs {
     /// Only evenings that have not ended yet
     #[arg(long, conflicts_with = "past")]
     pub upcoming: bool,
@@ -431,7 +432,7 @@ pub struct DebatesArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SpotCommand {
+pub(crate) enum SpotCommand {
     /// Per-zone spot statistics over a look-back window, the zone to launch in and the bid
     #[command(
         after_help = "Examples:\n  dw spot quote m3.xlarge\n  dw spot quote m3.large --history saved.json --at 2016-04-01T07:00:00Z --output json"
@@ -451,7 +452,7 @@ pub enum SpotCommand {
 
 /// Where the prices of `dw spot backtest` and `dw spot history` come from, and what they are.
 #[derive(Debug, Args)]
-pub struct PriceArgs {
+pub(crate) struct PriceArgs {
     /// Saved `aws ec2 describe-spot-price-history` JSON, plain or .gz: files, folders or
     /// quoted patterns such as 'spot/*.json.gz' (repeatable) instead of calling EC2
     #[arg(long, value_name = "FILE|DIR")]
@@ -471,7 +472,7 @@ pub struct PriceArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BacktestArgs {
+pub(crate) struct BacktestArgs {
     /// EC2 instance types, e.g. m3.large [default: every type in the --history files]
     #[arg(value_name = "TYPE")]
     pub instance_types: Vec<InstanceType>,
@@ -524,7 +525,7 @@ pub struct BacktestArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     /// EC2 instance type, e.g. m3.large
     #[arg(value_name = "TYPE")]
     pub instance_type: InstanceType,
@@ -546,7 +547,7 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// The debate evening (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = parse_debate_date)]
     pub debate: Date,
@@ -566,7 +567,7 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct QuoteArgs {
+pub(crate) struct QuoteArgs {
     /// EC2 instance type, e.g. m3.xlarge
     #[arg(value_name = "TYPE")]
     pub instance_type: InstanceType,
@@ -605,7 +606,7 @@ pub struct QuoteArgs {
 }
 
 /// An AWS region name such as `us-east-1`.
-pub fn parse_region(s: &str) -> Result<String, String> {
+pub(crate) fn parse_region(s: &str) -> Result<String, String> {
     let ok = s.split('-').count() >= 3
         && s.split('-').all(|p| !p.is_empty())
         && s.chars()
@@ -620,7 +621,7 @@ pub fn parse_region(s: &str) -> Result<String, String> {
 }
 
 /// An endpoint URL: http:// or https://, a host, an optional port and path.
-pub fn parse_endpoint_url(s: &str) -> Result<String, String> {
+pub(crate) fn parse_endpoint_url(s: &str) -> Result<String, String> {
     let rest = s
         .strip_prefix("http://")
         .or_else(|| s.strip_prefix("https://"));
@@ -644,17 +645,17 @@ pub fn parse_endpoint_url(s: &str) -> Result<String, String> {
 }
 
 /// A debate evening's date, `2015-11-10`; whether the calendar has it is the command's question.
-pub fn parse_debate_date(s: &str) -> Result<Date, String> {
+pub(crate) fn parse_debate_date(s: &str) -> Result<Date, String> {
     s.parse::<Date>().map_err(|_| crate::units::not_a_date(s))
 }
 
-pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
     s.parse::<Timestamp>()
         .map_err(|_| format!("`{s}` is not an RFC 3339 time; write it like 2016-04-01T01:00:00Z"))
 }
 
 /// `2016-04-01` (midnight UTC) or an RFC 3339 time.
-pub fn parse_date_or_time(s: &str) -> Result<Timestamp, String> {
+pub(crate) fn parse_date_or_time(s: &str) -> Result<Timestamp, String> {
     if let Ok(date) = s.parse::<Date>() {
         return date
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
@@ -667,7 +668,7 @@ pub fn parse_date_or_time(s: &str) -> Result<Timestamp, String> {
 }
 
 /// A price in dollars per hour, above zero.
-pub fn parse_hourly_price(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_hourly_price(s: &str) -> Result<f64, String> {
     match s.trim().trim_start_matches('$').parse::<f64>() {
         Ok(p) if p.is_finite() && p > 0.0 => Ok(p),
         _ => Err(format!(

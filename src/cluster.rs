@@ -152,12 +152,10 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn is_alive(&self) -> bool {
-        ALIVE.iter().any(|s| s.as_str() == self.state)
-    }
     pub fn is_terminated(&self) -> bool {
         self.state.starts_with("TERMINAT")
     }
+
     pub fn ganglia_url(&self) -> Option<String> {
         self.master_dns
             .as_ref()

@@ -12,16 +12,16 @@ use crate::units::{Dollars, Duration, InstanceType, ReleaseLabel};
 
 /// The configuration shipped in the repository, used when no `--config` is given and
 /// `configs/dw.toml` is not in the working directory.
-pub const BUILT_IN: &str = include_str!("../configs/dw.toml");
-pub const DEFAULT_PATH: &str = "configs/dw.toml";
+pub(crate) const BUILT_IN: &str = include_str!("../configs/dw.toml");
+pub(crate) const DEFAULT_PATH: &str = "configs/dw.toml";
 
 /// The environment variable that names the configuration file (after `--config`).
-pub const CONFIG_ENV: &str = "DW_CONFIG";
+pub(crate) const CONFIG_ENV: &str = "DW_CONFIG";
 const HINT: &str = "every key is described in the configs/dw.toml shipped with dw";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub(crate) struct Config {
     /// AWS region; `--region`, then this, then the AWS profile/environment.
     pub region: Option<String>,
     /// The debate calendar, relative to this file.
@@ -41,7 +41,7 @@ pub struct Config {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ZookeeperConfig {
+pub(crate) struct ZookeeperConfig {
     pub url: String,
     /// The tarball's published checksum (see [`Checksum::parse`]); empty until set. `sha512`
     /// is the key's earlier name.
@@ -57,7 +57,7 @@ fn default_zk_port() -> u16 {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KafkaConfig {
+pub(crate) struct KafkaConfig {
     pub url: String,
     #[serde(alias = "sha512")]
     pub checksum: toml::Spanned<String>,
@@ -95,8 +95,7 @@ impl TryFrom<String> for Topic {
             Ok(Topic(s))
         } else {
             Err(format!(
-                "{:?} is not a Kafka topic name: 1 to 249 of A-Z, a-z, 0-9, `.`, `_` and `-`",
-                s
+                "{s:?} is not a Kafka topic name: 1 to 249 of A-Z, a-z, 0-9, `.`, `_` and `-`"
             ))
         }
     }
@@ -162,7 +161,7 @@ impl std::fmt::Display for Topic {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct JobsConfig {
+pub(crate) struct JobsConfig {
     /// Directory of the cluster builds of dw-ingest and dw-score, relative to this file.
     pub binaries: PathBuf,
     pub stream: Stream,
@@ -181,13 +180,13 @@ pub struct JobsConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Stream {
+pub(crate) enum Stream {
     TwitterV1,
     TwitterV2,
 }
 
 impl Stream {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Stream::TwitterV1 => "twitter-v1",
             Stream::TwitterV2 => "twitter-v2",
@@ -197,13 +196,13 @@ impl Stream {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WatchdogConfig {
+pub(crate) struct WatchdogConfig {
     pub margin: Duration,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct NodeConfig {
+pub(crate) struct NodeConfig {
     pub home: String,
     pub mnt: String,
     pub instance_json: String,
@@ -234,7 +233,7 @@ fn default_debates() -> PathBuf {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct S3Config {
+pub(crate) struct S3Config {
     /// Bucket for staged scripts and binaries, results and logs. Empty: not configured yet.
     pub bucket: String,
     #[serde(default = "default_stage_prefix")]
@@ -254,7 +253,7 @@ fn default_results_prefix() -> String {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EmrConfig {
+pub(crate) struct EmrConfig {
     pub release_label: ReleaseLabel,
     #[serde(default = "default_service_role")]
     pub service_role: String,
@@ -279,7 +278,7 @@ fn default_job_flow_role() -> String {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InstanceGroup {
+pub(crate) struct InstanceGroup {
     pub instance_type: InstanceType,
     #[serde(default = "one")]
     pub count: Count,
@@ -292,7 +291,7 @@ fn one() -> Count {
 
 /// How many dw-score members a cluster runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ScoreWorkers {
+pub(crate) enum ScoreWorkers {
     /// One per core and task node.
     #[default]
     Auto,
@@ -301,7 +300,7 @@ pub enum ScoreWorkers {
 
 impl ScoreWorkers {
     /// The members, given the nodes that score (core + task instances).
-    pub fn total(self, scoring_nodes: u32) -> u32 {
+    pub(crate) fn total(self, scoring_nodes: u32) -> u32 {
         match self {
             ScoreWorkers::Auto => scoring_nodes,
             ScoreWorkers::Exactly(n) => n.0,
@@ -362,14 +361,14 @@ impl From<Count> for i64 {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Market {
+pub(crate) enum Market {
     OnDemand,
     Spot,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SpotConfig {
+pub(crate) struct SpotConfig {
     /// Product description of the spot prices to read.
     #[serde(default = "default_product")]
     pub product: String,
@@ -431,7 +430,7 @@ impl From<Markup> for f64 {
 
 /// A tarball's checksum as Apache publishes it, normalised: the algorithm and lower-case hex.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Checksum {
+pub(crate) struct Checksum {
     pub algo: &'static str,
     pub hex: String,
 }
@@ -441,7 +440,7 @@ impl Checksum {
     /// any case, with spaces and line breaks anywhere and the `FILE:` prefix of `gpg
     /// --print-md` (Apache's `.sha512` files) or the `  FILE` suffix of `sha512sum` tolerated.
     /// `Ok(None)` when empty.
-    pub fn parse(text: &str) -> std::result::Result<Option<Checksum>, String> {
+    pub(crate) fn parse(text: &str) -> std::result::Result<Option<Checksum>, String> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Ok(None);
@@ -497,7 +496,7 @@ impl Checksum {
 
 /// A loaded configuration and where it came from.
 #[derive(Debug, Clone)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     pub config: Config,
     /// The file it was read from; `None` for the built-in configuration.
     pub path: Option<PathBuf>,
@@ -506,23 +505,23 @@ pub struct Loaded {
 }
 
 /// How errors name the built-in configuration.
-pub const BUILT_IN_NAME: &str = "<built-in configs/dw.toml>";
+pub(crate) const BUILT_IN_NAME: &str = "<built-in configs/dw.toml>";
 
 impl Loaded {
     /// The name errors give the configuration: its path, or the built-in copy's.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.path
             .as_ref()
             .map_or_else(|| BUILT_IN_NAME.to_string(), |p| p.display().to_string())
     }
 
     /// The line (1-based) of byte offset `at` in the configuration's text.
-    pub fn line_of(&self, at: usize) -> usize {
+    pub(crate) fn line_of(&self, at: usize) -> usize {
         self.text[..at.min(self.text.len())].matches('\n').count() + 1
     }
 
     /// Reads `--config FILE`; without it, `configs/dw.toml` when present, else the built-in one.
-    pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
+    pub(crate) fn load(explicit: Option<&Path>) -> Result<Loaded> {
         match Loaded::find(explicit) {
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
@@ -547,7 +546,7 @@ impl Loaded {
     /// Which file to read: `--config`, else `DW_CONFIG`, else `./configs/dw.toml`, else
     /// `$XDG_CONFIG_HOME/dw/dw.toml` (`~/.config/dw/dw.toml`); `None`: the built-in copy.
     /// A file named explicitly must exist; the others are looked for.
-    pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
+    pub(crate) fn find(explicit: Option<&Path>) -> Option<PathBuf> {
         if let Some(p) = explicit {
             return Some(p.to_path_buf());
         }
@@ -566,7 +565,7 @@ impl Loaded {
 
     /// Resolves `rel` against the config file's directory (the working directory for the
     /// built-in configuration).
-    pub fn relative(&self, rel: &Path) -> PathBuf {
+    pub(crate) fn relative(&self, rel: &Path) -> PathBuf {
         let joined = match &self.path {
             Some(p) => p.parent().unwrap_or_else(|| Path::new(".")).join(rel),
             None => PathBuf::from("configs").join(rel),
@@ -575,7 +574,7 @@ impl Loaded {
     }
 
     /// Where the debate calendar is: `debates` relative to the config file.
-    pub fn debates_path(&self) -> Option<PathBuf> {
+    pub(crate) fn debates_path(&self) -> Option<PathBuf> {
         self.path.as_ref().map(|p| {
             p.parent()
                 .unwrap_or_else(|| Path::new("."))
@@ -585,7 +584,7 @@ impl Loaded {
 }
 
 /// `configs/../data` -> `data`, without touching the file system (paths shown to people).
-pub fn lexically_normal(path: &Path) -> PathBuf {
+pub(crate) fn lexically_normal(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out: Vec<Component<'_>> = Vec::new();
     for c in path.components() {
@@ -604,7 +603,7 @@ pub fn lexically_normal(path: &Path) -> PathBuf {
     }
 }
 
-pub fn parse(path: &str, text: &str) -> Result<Config> {
+pub(crate) fn parse(path: &str, text: &str) -> Result<Config> {
     tomlfile::parse(path, text, HINT)
 }
 

@@ -15,12 +15,12 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 use crate::tomlfile;
 
-pub const BUILT_IN: &str = include_str!("../configs/debates.toml");
+pub(crate) const BUILT_IN: &str = include_str!("../configs/debates.toml");
 const HINT: &str = "see configs/debates.toml shipped with dw for the layout of a debate entry";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Tier {
+pub(crate) enum Tier {
     Undercard,
     Main,
 }
@@ -47,7 +47,7 @@ impl std::str::FromStr for Tier {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub name: String,
     pub party: String,
     /// Stream filter and attribution terms: name forms, @handle, hashtags.
@@ -115,7 +115,7 @@ struct RawDebate {
 
 /// One debate, with its candidates resolved.
 #[derive(Debug, Clone, Serialize)]
-pub struct Debate {
+pub(crate) struct Debate {
     pub date: Date,
     pub party: String,
     pub number: u32,
@@ -130,37 +130,37 @@ pub struct Debate {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CandidateRef {
+pub(crate) struct CandidateRef {
     pub key: String,
     #[serde(flatten)]
     pub candidate: Candidate,
 }
 
 #[derive(Debug, Clone)]
-pub struct Calendar {
+pub(crate) struct Calendar {
     pub debates: Vec<Debate>,
 }
 
 /// The debates of one date that one cluster covers.
 #[derive(Debug, Clone, Serialize)]
-pub struct Evening {
+pub(crate) struct Evening {
     pub date: Date,
     pub debates: Vec<Debate>,
 }
 
 impl Evening {
-    pub fn start(&self) -> Timestamp {
+    pub(crate) fn start(&self) -> Timestamp {
         self.debates
             .iter()
             .map(|d| d.start)
             .min()
             .unwrap_or_default()
     }
-    pub fn end(&self) -> Timestamp {
+    pub(crate) fn end(&self) -> Timestamp {
         self.debates.iter().map(|d| d.end).max().unwrap_or_default()
     }
     /// Every candidate on stage that evening, once, in calendar order.
-    pub fn candidates(&self) -> Vec<CandidateRef> {
+    pub(crate) fn candidates(&self) -> Vec<CandidateRef> {
         let mut seen = std::collections::BTreeSet::new();
         self.debates
             .iter()
@@ -170,13 +170,13 @@ impl Evening {
             .collect()
     }
     /// The tier label of the evening: `main`, `undercard` or `main+undercard`.
-    pub fn tiers(&self) -> String {
+    pub(crate) fn tiers(&self) -> String {
         let mut tiers: Vec<Tier> = self.debates.iter().map(|d| d.tier).collect();
         tiers.sort_by(|a, b| b.cmp(a));
         tiers.dedup();
         tiers
             .iter()
-            .map(|t| t.to_string())
+            .map(std::string::ToString::to_string)
             .collect::<Vec<_>>()
             .join("+")
     }
@@ -184,7 +184,7 @@ impl Evening {
 
 impl Calendar {
     /// Reads the calendar from `path`, or the built-in one when `path` is `None`.
-    pub fn load(path: Option<&Path>) -> Result<Calendar> {
+    pub(crate) fn load(path: Option<&Path>) -> Result<Calendar> {
         match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
@@ -198,7 +198,7 @@ impl Calendar {
     }
 
     /// Evenings in date order.
-    pub fn evenings(&self) -> Vec<Evening> {
+    pub(crate) fn evenings(&self) -> Vec<Evening> {
         let mut by_date: BTreeMap<Date, Vec<Debate>> = BTreeMap::new();
         for d in &self.debates {
             by_date.entry(d.date).or_default().push(d.clone());
@@ -213,7 +213,7 @@ impl Calendar {
     }
 
     /// The evening of `date`, narrowed to `tier` when given.
-    pub fn evening(&self, date: Date, tier: Option<Tier>) -> Result<Evening> {
+    pub(crate) fn evening(&self, date: Date, tier: Option<Tier>) -> Result<Evening> {
         let evenings = self.evenings();
         let Some(mut evening) = evenings.iter().find(|e| e.date == date).cloned() else {
             let known: Vec<String> = evenings.iter().map(|e| e.date.to_string()).collect();
@@ -236,7 +236,7 @@ impl Calendar {
     }
 }
 
-pub fn parse(path: &str, text: &str) -> Result<Calendar> {
+pub(crate) fn parse(path: &str, text: &str) -> Result<Calendar> {
     let raw: RawCalendar = tomlfile::parse(path, text, HINT)?;
     let mut debates = Vec::with_capacity(raw.debates.len());
     for d in raw.debates {

@@ -2,26 +2,26 @@
 //!
 //! `main` only calls [`run`]; every command lives in the library so it can be tested.
 
-pub mod aws;
-pub mod bootstrap;
-pub mod build_jobs;
-pub mod cli;
+pub(crate) mod aws;
+pub(crate) mod bootstrap;
+pub(crate) mod build_jobs;
+pub(crate) mod cli;
 pub mod cluster;
-pub mod config;
-pub mod debates;
-pub mod error;
-pub mod launch;
-pub mod log;
-pub mod plot;
-pub mod progress;
-pub mod replay;
-pub mod report;
-pub mod schedule;
+pub(crate) mod config;
+pub(crate) mod debates;
+pub(crate) mod error;
+pub(crate) mod launch;
+pub(crate) mod log;
+pub(crate) mod plot;
+pub(crate) mod progress;
+pub(crate) mod replay;
+pub(crate) mod report;
+pub(crate) mod schedule;
 pub mod spot;
-pub mod steps;
-pub mod tomlfile;
+pub(crate) mod steps;
+pub(crate) mod tomlfile;
 pub mod units;
-pub mod watch;
+pub(crate) mod watch;
 
 mod commands;
 

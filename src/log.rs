@@ -28,7 +28,7 @@ const SDK_TARGETS: [&str; 6] = [
 
 /// Sets the level (`-q` 0, default 1, `-v` 2, ...) and installs the subscriber. `RUST_LOG`,
 /// when set, replaces the filter the flags make.
-pub fn init(level: u8, debug: bool) {
+pub(crate) fn init(level: u8, debug: bool) {
     set_level(level);
     let mut directives = vec![match level {
         0 => "dw=error".to_string(),
@@ -51,24 +51,24 @@ pub fn init(level: u8, debug: bool) {
         .try_init();
 }
 
-pub fn set_level(level: u8) {
+pub(crate) fn set_level(level: u8) {
     LEVEL.store(level, Ordering::Relaxed);
 }
 
-pub fn info(message: &str) {
+pub(crate) fn info(message: &str) {
     tracing::info!(target: "dw", "{message}");
 }
 
 /// Something the user may want to act on.
-pub fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     tracing::warn!(target: "dw", "{message}");
 }
 
-pub fn debug(message: &str) {
+pub(crate) fn debug(message: &str) {
     tracing::debug!(target: "dw", "{message}");
 }
 
-pub fn level() -> u8 {
+pub(crate) fn level() -> u8 {
     LEVEL.load(Ordering::Relaxed)
 }
 

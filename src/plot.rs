@@ -183,7 +183,7 @@ fn legend<'a, 'b, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 // Spot prices per zone, with each policy's bid.
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ZoneLine {
+pub(crate) struct ZoneLine {
     pub zone: String,
     pub stats: Option<ZoneStats>,
     /// Each price from the time it took effect (the first from the range's start).
@@ -191,14 +191,14 @@ pub struct ZoneLine {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct BidLine {
+pub(crate) struct BidLine {
     /// Policies whose bids were the same all along share a line.
     pub policies: Vec<Policy>,
     pub bids: Vec<(Timestamp, f64)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PriceChart {
+pub(crate) struct PriceChart {
     pub instance_type: InstanceType,
     pub start: Timestamp,
     pub end: Timestamp,
@@ -209,7 +209,7 @@ pub struct PriceChart {
 
 impl PriceChart {
     /// Prices of every zone over `[start, end]`, and `bid(policy, t)` at about 200 moments.
-    pub fn build(
+    pub(crate) fn build(
         history: &History,
         start: Timestamp,
         end: Timestamp,
@@ -236,9 +236,8 @@ impl PriceChart {
             })
             .collect();
         let step = ((e - s) / 200).max(5 * 60_000);
-        let moments: Vec<Timestamp> = (0..)
+        let moments: Vec<Timestamp> = (0..=(e - s) / step)
             .map(|i| s + i * step)
-            .take_while(|t| *t <= e)
             .filter_map(|t| Timestamp::from_millisecond(t).ok())
             .collect();
         let mut bids: Vec<BidLine> = Vec::new();
@@ -265,7 +264,7 @@ impl PriceChart {
         }
     }
 
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = format!(
             "{} spot prices, {} to {} UTC ({}), $ per instance-hour; on demand ${:.4}\n\n",
             self.instance_type,
@@ -309,7 +308,7 @@ impl PriceChart {
     }
 }
 
-pub fn prices(chart: &PriceChart, path: &Path) -> Result<()> {
+pub(crate) fn prices(chart: &PriceChart, path: &Path) -> Result<()> {
     draw_to!(path, (1200, 640), draw_prices, chart)
 }
 
@@ -393,7 +392,7 @@ fn draw_prices<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &PriceChart
 // ---------------------------------------------------------------------------------------------
 // A backtest: each launch's cost per policy, and interruptions as they add up.
 
-pub fn backtest(report: &backtest::Report, path: &Path) -> Result<()> {
+pub(crate) fn backtest(report: &backtest::Report, path: &Path) -> Result<()> {
     draw_to!(path, (1200, 760), draw_backtest, report)
 }
 
@@ -524,7 +523,7 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
 // ---------------------------------------------------------------------------------------------
 // A debate: mean happiness per candidate over time.
 
-pub fn happiness(report: &crate::report::DebateReport, path: &Path) -> Result<()> {
+pub(crate) fn happiness(report: &crate::report::DebateReport, path: &Path) -> Result<()> {
     draw_to!(path, (1200, 680), draw_happiness, report)
 }
 
@@ -552,7 +551,7 @@ fn draw_happiness<DB: DrawingBackend>(
             format!(
                 "Debate {}: mean happiness (LabMT) per candidate per {}",
                 r.debate,
-                Duration::from_secs(r.bin_secs as i64)
+                Duration::from_secs(i64::from(r.bin_secs))
             ),
             (FAMILY, 22),
         )

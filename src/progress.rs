@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::log;
 
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
 }
 
@@ -18,7 +18,7 @@ fn interactive() -> bool {
 
 impl Progress {
     /// A bar of `len` steps (uploads).
-    pub fn bar(len: u64, message: &str) -> Progress {
+    pub(crate) fn bar(len: u64, message: &str) -> Progress {
         if !interactive() {
             log::info(message);
             return Progress { bar: None };
@@ -34,7 +34,7 @@ impl Progress {
     }
 
     /// A spinner for waiting.
-    pub fn spinner(message: &str) -> Progress {
+    pub(crate) fn spinner(message: &str) -> Progress {
         if !interactive() {
             log::info(message);
             return Progress { bar: None };
@@ -50,7 +50,7 @@ impl Progress {
     }
 
     /// One unit done; `line` is what a log reader sees.
-    pub fn inc(&self, line: &str) {
+    pub(crate) fn inc(&self, line: &str) {
         match &self.bar {
             Some(b) => b.inc(1),
             None => log::info(line),
@@ -58,14 +58,14 @@ impl Progress {
     }
 
     /// A changed state: the spinner's message, or one log line.
-    pub fn set(&self, message: &str) {
+    pub(crate) fn set(&self, message: &str) {
         match &self.bar {
             Some(b) => b.set_message(message.to_string()),
             None => log::info(message),
         }
     }
 
-    pub fn finish(&self, message: &str) {
+    pub(crate) fn finish(&self, message: &str) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }

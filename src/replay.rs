@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::log;
 use crate::progress::Progress;
 
-pub struct ReplayOptions<'a> {
+pub(crate) struct ReplayOptions<'a> {
     pub evening: &'a Evening,
     /// The archive's lines, already fetched (a file or S3 objects).
     pub input: Box<dyn BufRead + Send>,
@@ -37,14 +37,14 @@ pub struct ReplayOptions<'a> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Minute {
+pub(crate) struct Minute {
     pub start: Timestamp,
     pub mean: f64,
     pub scored_tweets: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CandidateSummary {
+pub(crate) struct CandidateSummary {
     pub key: String,
     pub name: String,
     pub tweets: u64,
@@ -58,10 +58,10 @@ pub struct CandidateSummary {
 }
 
 /// A window needs this many scored tweets to count as a candidate's lowest or highest minute.
-pub const MIN_SCORED: u64 = 3;
+pub(crate) const MIN_SCORED: u64 = 3;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub debate: String,
     pub input: String,
     pub windows: usize,
@@ -75,7 +75,7 @@ pub struct Summary {
 }
 
 /// Runs the replay; windows go to `<out>/<debate>/windows.jsonl`, the summary beside them.
-pub fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
+pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
     let started = Instant::now();
     let evening = opts.evening;
     let date = evening.date.to_string();
@@ -231,7 +231,10 @@ pub fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
 }
 
 /// Per candidate: totals over all windows, the extreme minutes, the tweets that stood out.
-pub fn summarize(windows: &[Window], names: &BTreeMap<String, String>) -> Vec<CandidateSummary> {
+pub(crate) fn summarize(
+    windows: &[Window],
+    names: &BTreeMap<String, String>,
+) -> Vec<CandidateSummary> {
     let mut out = Vec::new();
     for (key, name) in names {
         let mut total = dw_pipeline::window::CandidateWindow::default();
@@ -284,7 +287,7 @@ pub(crate) fn short(text: &str, n: usize) -> String {
 }
 
 impl Summary {
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = format!(
             "debate {}: {} tweets scored ({} duplicates dropped) from {}\n",
             self.debate, self.counts.tweets, self.duplicates_dropped, self.input,
@@ -296,46 +299,44 @@ impl Summary {
                 self.counts.malformed
             ));
         }
-        match (self.first_window, self.last_window) {
-            (Some(first), Some(last)) => out.push_str(&format!(
+        if let (Some(first), Some(last)) = (self.first_window, self.last_window) {
+            out.push_str(&format!(
                 "{} windows of {} to {} UTC, written to {}\n\n",
                 self.windows,
                 first.strftime("%Y-%m-%d %H:%M"),
                 last.strftime("%H:%M"),
                 self.windows_file.display()
-            )),
-            _ => {
-                out.push_str(&format!(
-                    "no window: the input held no tweet (written: an empty {})\n",
-                    self.windows_file.display()
-                ));
-                return out;
-            }
+            ));
+        } else {
+            out.push_str(&format!(
+                "no window: the input held no tweet (written: an empty {})\n",
+                self.windows_file.display()
+            ));
+            return out;
         }
         out.push_str(&format!(
             "{:<16} {:>6} {:>6}   {:<22} {:<22}\n",
             "candidate", "tweets", "mean", "lowest minute", "highest minute"
         ));
         let minute = |m: &Option<Minute>| {
-            m.as_ref()
-                .map(|m| {
+            m.as_ref().map_or_else(
+                || "-".into(),
+                |m| {
                     format!(
                         "{} {:.2} ({})",
                         m.start.strftime("%H:%M"),
                         m.mean,
                         m.scored_tweets
                     )
-                })
-                .unwrap_or_else(|| "-".into())
+                },
+            )
         };
         for c in &self.candidates {
             out.push_str(&format!(
                 "{:<16} {:>6} {:>6}   {:<22} {:<22}\n",
                 c.name,
                 c.tweets,
-                c.mean
-                    .map(|m| format!("{m:.2}"))
-                    .unwrap_or_else(|| "-".into()),
+                c.mean.map_or_else(|| "-".into(), |m| format!("{m:.2}")),
                 minute(&c.lowest_minute),
                 minute(&c.highest_minute)
             ));
@@ -367,6 +368,6 @@ impl Summary {
 }
 
 /// The archive shipped for `date`, if any.
-pub fn shipped_archive(root: &Path, date: &str) -> PathBuf {
+pub(crate) fn shipped_archive(root: &Path, date: &str) -> PathBuf {
     root.join("data/replay").join(format!("{date}.jsonl"))
 }

@@ -14,10 +14,10 @@ use crate::error::{Error, Result};
 use crate::replay::{MIN_SCORED, Minute, short};
 
 /// The plot draws this many candidates, those with the most tweets (more lines are a tangle).
-pub const PLOTTED: usize = 8;
+pub(crate) const PLOTTED: usize = 8;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Extreme {
+pub(crate) struct Extreme {
     pub start: Timestamp,
     pub mean: f64,
     pub scored_tweets: u64,
@@ -26,7 +26,7 @@ pub struct Extreme {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CandidateRow {
+pub(crate) struct CandidateRow {
     pub key: String,
     pub name: String,
     pub tweets: u64,
@@ -38,7 +38,7 @@ pub struct CandidateRow {
 
 /// One candidate's line: the minutes with enough scored tweets to mean something.
 #[derive(Debug, Clone, Serialize)]
-pub struct Line {
+pub(crate) struct Line {
     pub key: String,
     pub name: String,
     pub tweets: u64,
@@ -46,7 +46,7 @@ pub struct Line {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DebateReport {
+pub(crate) struct DebateReport {
     pub debate: String,
     pub source: String,
     /// Windows read (partial windows of several scorers count once each).
@@ -68,7 +68,7 @@ pub struct DebateReport {
 }
 
 /// Reads windows from JSON lines, or from objects that each hold one (pretty-printed) window.
-pub fn parse_windows(name: &str, bytes: &[u8]) -> Result<Vec<Window>> {
+pub(crate) fn parse_windows(name: &str, bytes: &[u8]) -> Result<Vec<Window>> {
     let mut out = Vec::new();
     for (i, w) in serde_json::Deserializer::from_slice(bytes)
         .into_iter::<Window>()
@@ -87,27 +87,26 @@ pub fn parse_windows(name: &str, bytes: &[u8]) -> Result<Vec<Window>> {
 
 /// Merges windows into bins of `bin_secs` (partials of one window, and neighbouring minutes),
 /// each window at its latest revision.
-pub fn bin(windows: Vec<Window>, bin_secs: u32) -> Vec<Window> {
+pub(crate) fn bin(windows: Vec<Window>, bin_secs: u32) -> Vec<Window> {
     let step = i64::from(bin_secs.max(1)) * 1000;
     let mut bins: BTreeMap<i64, Window> = BTreeMap::new();
     for w in dw_pipeline::window::latest(windows) {
         let key = w.start.as_millisecond().div_euclid(step) * step;
-        match bins.get_mut(&key) {
-            Some(b) => b.merge(&w),
-            None => {
-                let mut b = w;
-                b.member = None;
-                b.start = Timestamp::from_millisecond(key).unwrap_or(b.start);
-                b.length_secs = b.length_secs.max(bin_secs);
-                bins.insert(key, b);
-            }
+        if let Some(b) = bins.get_mut(&key) {
+            b.merge(&w);
+        } else {
+            let mut b = w;
+            b.member = None;
+            b.start = Timestamp::from_millisecond(key).unwrap_or(b.start);
+            b.length_secs = b.length_secs.max(bin_secs);
+            bins.insert(key, b);
         }
     }
     bins.into_values().collect()
 }
 
 /// The report of `evening` from its windows, merged into bins of `bin_secs`.
-pub fn build(
+pub(crate) fn build(
     evening: &Evening,
     source: String,
     windows: Vec<Window>,
@@ -204,7 +203,7 @@ pub fn build(
 }
 
 impl DebateReport {
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();
         let span = match (self.first_window, self.last_window) {
             (Some(f), Some(l)) => format!(

@@ -14,14 +14,14 @@ use crate::debates::Evening;
 use crate::error::{Error, Result};
 use crate::units::Duration;
 
-pub const BEGIN: &str =
+pub(crate) const BEGIN: &str =
     "# BEGIN dw schedule (managed by `dw schedule install`: edit the calendar, not these lines)";
-pub const END: &str = "# END dw schedule";
+pub(crate) const END: &str = "# END dw schedule";
 /// The debates' own time zone: their dates are Eastern dates.
-pub const DEBATE_TZ: &str = "America/New_York";
+pub(crate) const DEBATE_TZ: &str = "America/New_York";
 
 #[derive(Debug, Clone)]
-pub struct ScheduleOptions {
+pub(crate) struct ScheduleOptions {
     pub lead: Duration,
     pub tail: Duration,
     /// The time zone cron runs in (the machine's).
@@ -36,7 +36,7 @@ pub struct ScheduleOptions {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub debate: String,
     pub tiers: String,
     pub up_at: Timestamp,
@@ -47,7 +47,7 @@ pub struct Entry {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Skipped {
+pub(crate) struct Skipped {
     pub debate: String,
     pub reason: String,
 }
@@ -68,7 +68,7 @@ fn quote(p: &Path) -> String {
 }
 
 /// The entries for `evenings` whose launch is after `now`; the others are skipped with a reason.
-pub fn entries(
+pub(crate) fn entries(
     evenings: &[Evening],
     now: Timestamp,
     o: &ScheduleOptions,
@@ -115,7 +115,7 @@ pub fn entries(
 }
 
 /// The crontab block, markers included.
-pub fn block(entries: &[Entry], o: &ScheduleOptions) -> String {
+pub(crate) fn block(entries: &[Entry], o: &ScheduleOptions) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{BEGIN}");
     let _ = writeln!(out, "# times are {}, the time zone cron runs in", o.tz_name);
@@ -150,7 +150,7 @@ pub fn block(entries: &[Entry], o: &ScheduleOptions) -> String {
 /// `crontab` with dw's block replaced by `block` (removed when `None`); every other line kept.
 /// A crontab whose markers do not pair (a BEGIN without its END, an END alone, two BEGINs) is
 /// refused: dw cannot tell which lines are its own, and would delete the user's.
-pub fn edit(crontab: &str, block: Option<&str>) -> Result<String> {
+pub(crate) fn edit(crontab: &str, block: Option<&str>) -> Result<String> {
     let mut begin_at: Option<usize> = None;
     for (i, line) in crontab.lines().enumerate() {
         let n = i + 1;
@@ -170,11 +170,11 @@ pub fn edit(crontab: &str, block: Option<&str>) -> Result<String> {
             _ => None,
         };
         if let Some(why) = unpaired {
-            return Err(unpaired_markers(why));
+            return Err(unpaired_markers(&why));
         }
     }
     if let Some(open) = begin_at {
-        return Err(unpaired_markers(format!(
+        return Err(unpaired_markers(&format!(
             "line {open} opens dw's block and no `{END}` closes it"
         )));
     }
@@ -208,7 +208,7 @@ pub fn edit(crontab: &str, block: Option<&str>) -> Result<String> {
     Ok(out)
 }
 
-fn unpaired_markers(why: String) -> Error {
+fn unpaired_markers(why: &str) -> Error {
     Error::input_with_hint(
         format!("the crontab's dw markers do not pair: {why}"),
         "fix them with `crontab -e` (dw edits only the lines between its BEGIN and END \
@@ -222,7 +222,7 @@ fn cron_command(command: &str) -> String {
 }
 
 /// A line diff of two crontabs, for `--dry-run`.
-pub fn diff(before: &str, after: &str) -> String {
+pub(crate) fn diff(before: &str, after: &str) -> String {
     let old: Vec<&str> = before.lines().collect();
     let new: Vec<&str> = after.lines().collect();
     let mut out = String::new();
@@ -243,7 +243,7 @@ pub fn diff(before: &str, after: &str) -> String {
 }
 
 /// Reads the user's crontab (`crontab -l`); none yet is an empty one.
-pub fn read_crontab() -> Result<String> {
+pub(crate) fn read_crontab() -> Result<String> {
     let out = std::process::Command::new("crontab")
         .arg("-l")
         .output()
@@ -259,7 +259,7 @@ pub fn read_crontab() -> Result<String> {
     }
 }
 
-pub fn write_crontab(text: &str) -> Result<()> {
+pub(crate) fn write_crontab(text: &str) -> Result<()> {
     use std::io::Write;
     let mut child = std::process::Command::new("crontab")
         .arg("-")
@@ -285,10 +285,11 @@ pub fn write_crontab(text: &str) -> Result<()> {
 /// For `--scheduled` runs: cron lines have no year, so a line for 2016-02-13 fires again on
 /// 2017-02-13. True when `now` is the debate's date, or the day after (a teardown after
 /// midnight), in the debates' time zone.
-pub fn is_debate_day(date: jiff::civil::Date, now: Timestamp) -> bool {
-    let today = TimeZone::get(DEBATE_TZ)
-        .map(|tz| now.to_zoned_datetime(tz).date())
-        .unwrap_or_else(|_| now.to_zoned_datetime(TimeZone::UTC).date());
+pub(crate) fn is_debate_day(date: jiff::civil::Date, now: Timestamp) -> bool {
+    let today = TimeZone::get(DEBATE_TZ).map_or_else(
+        |_| now.to_zoned_datetime(TimeZone::UTC).date(),
+        |tz| now.to_zoned_datetime(tz).date(),
+    );
     today == date || date.tomorrow().is_ok_and(|d| d == today)
 }
 

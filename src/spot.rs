@@ -155,13 +155,16 @@ pub fn quote(
         .iter()
         .find(|z| z.zone == choice.zone)
         .map_or(0.0, |z| z.latest);
-    let region = region.map(str::to_string).unwrap_or_else(|| {
-        // "us-east-1a" -> "us-east-1"
-        choice
-            .zone
-            .trim_end_matches(|c: char| c.is_ascii_lowercase())
-            .to_string()
-    });
+    let region = region.map_or_else(
+        || {
+            // "us-east-1a" -> "us-east-1"
+            choice
+                .zone
+                .trim_end_matches(|c: char| c.is_ascii_lowercase())
+                .to_string()
+        },
+        str::to_string,
+    );
     let last_week = if req.record_week {
         let end = req.at.as_millisecond();
         let start = end - RECORD_WINDOW.as_secs() * 1000;

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 
 /// Parses `text` (read from `path`, shown in errors) into `T`. A bad key or value becomes
 /// [`Error::Toml`] with the line, the column and an excerpt of the source.
-pub fn parse<T: DeserializeOwned>(path: &str, text: &str, hint: &str) -> Result<T> {
+pub(crate) fn parse<T: DeserializeOwned>(path: &str, text: &str, hint: &str) -> Result<T> {
     toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim();
@@ -24,10 +24,10 @@ pub fn parse<T: DeserializeOwned>(path: &str, text: &str, hint: &str) -> Result<
 }
 
 /// Starts the error message of a value that may be a secret: its report does not echo it.
-pub const SECRET: &str = "(secret) ";
+pub(crate) const SECRET: &str = "(secret) ";
 
 /// An [`Error::Toml`] for the byte range `span` of `text`.
-pub fn located(
+pub(crate) fn located(
     path: &str,
     text: &str,
     span: std::ops::Range<usize>,

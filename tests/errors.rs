@@ -38,7 +38,7 @@ fn history_args() -> Vec<String> {
 
 fn quote_from_files(extra: &[&str], code: i32) -> String {
     let mut args: Vec<String> = vec!["spot".into(), "quote".into()];
-    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(extra.iter().map(std::string::ToString::to_string));
     args.extend(history_args());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     fails(&refs, None, code)

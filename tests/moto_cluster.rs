@@ -157,6 +157,7 @@ fn clusters_for(a: &Aws, debate: &str) -> Vec<(String, String)> {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one launch-to-teardown story: each step reads the last's state
 fn up_launches_what_the_plan_says_and_down_removes_it() {
     let Some(endpoint) = moto_endpoint() else {
         return;
@@ -240,16 +241,30 @@ fn up_launches_what_the_plan_says_and_down_removes_it() {
 
     let master = groups
         .iter()
-        .find(|g| g.instance_group_type().map(|t| t.as_str()) == Some("MASTER"))
+        .find(|g| {
+            g.instance_group_type()
+                .map(aws_sdk_emr::types::InstanceGroupType::as_str)
+                == Some("MASTER")
+        })
         .unwrap();
     let core = groups
         .iter()
-        .find(|g| g.instance_group_type().map(|t| t.as_str()) == Some("CORE"))
+        .find(|g| {
+            g.instance_group_type()
+                .map(aws_sdk_emr::types::InstanceGroupType::as_str)
+                == Some("CORE")
+        })
         .unwrap();
-    assert_eq!(master.market().map(|m| m.as_str()), Some("ON_DEMAND"));
+    assert_eq!(
+        master.market().map(aws_sdk_emr::types::MarketType::as_str),
+        Some("ON_DEMAND")
+    );
     // The dw policy bids m3.large's on-demand price ($0.133, above the debate-night floor).
     assert_eq!(
-        (core.market().map(|m| m.as_str()), core.bid_price()),
+        (
+            core.market().map(aws_sdk_emr::types::MarketType::as_str),
+            core.bid_price()
+        ),
         (Some("SPOT"), Some("0.1330"))
     );
     assert_eq!(
@@ -327,7 +342,9 @@ fn up_launches_what_the_plan_says_and_down_removes_it() {
     assert_eq!(step_args[1].0, "Start ingest");
     assert_eq!(step_args[1].2[1], "/home/hadoop/dw/steps/start-ingest.sh");
     assert_eq!(
-        steps[0].action_on_failure().map(|a| a.as_str()),
+        steps[0]
+            .action_on_failure()
+            .map(aws_sdk_emr::types::ActionOnFailure::as_str),
         Some("TERMINATE_CLUSTER")
     );
 
@@ -922,12 +939,12 @@ fn tiers_are_matched_and_down_takes_every_cluster_of_the_debate() {
         .iter()
         .map(|g| g["cluster_id"].as_str().unwrap())
         .collect();
-    ids.sort();
+    ids.sort_unstable();
     let mut want = [
         main["cluster_id"].as_str().unwrap(),
         undercard["cluster_id"].as_str().unwrap(),
     ];
-    want.sort();
+    want.sort_unstable();
     assert_eq!(ids, want);
     assert!(gone.iter().all(|g| g["state"] == "TERMINATED"), "{gone:?}");
     let a = aws(&endpoint);
@@ -1055,7 +1072,7 @@ fn a_spot_group_left_unfulfilled_gets_an_on_demand_task_group() {
     for g in snap.groups.iter_mut().filter(|g| g.market == "SPOT") {
         g.running = 0;
     }
-    let after = std::time::Duration::from_secs(600);
+    let after = std::time::Duration::from_mins(10);
 
     let mut off = dw::cluster::fallback::Fallback::new(after, false);
     a.rt.block_on(off.check(&a.emr, &snap, after)).unwrap();
@@ -1081,8 +1098,15 @@ fn a_spot_group_left_unfulfilled_gets_an_on_demand_task_group() {
     let g = added[0];
     // moto answers AddInstanceGroups without `InstanceGroupIds` (EMR sends them).
     assert!(on.added[0].1.is_empty() || g.id() == Some(on.added[0].1.as_str()));
-    assert_eq!(g.market().map(|m| m.as_str()), Some("ON_DEMAND"));
-    assert_eq!(g.instance_group_type().map(|t| t.as_str()), Some("TASK"));
+    assert_eq!(
+        g.market().map(aws_sdk_emr::types::MarketType::as_str),
+        Some("ON_DEMAND")
+    );
+    assert_eq!(
+        g.instance_group_type()
+            .map(aws_sdk_emr::types::InstanceGroupType::as_str),
+        Some("TASK")
+    );
     assert_eq!(g.instance_type(), Some("m3.large"));
     assert_eq!(g.requested_instance_count(), Some(2));
 }

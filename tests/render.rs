@@ -196,7 +196,7 @@ fn config_in(dir: &Path, edit: impl Fn(String) -> String) -> std::path::PathBuf 
     path
 }
 
-fn with_fixture_binaries(config: String) -> String {
+fn with_fixture_binaries(config: &str) -> String {
     config.replace(
         "binaries = \"bin\"",
         &format!("binaries = \"{}\"", fixture("render/bin")),
@@ -208,7 +208,7 @@ fn unset_checksums_are_refused_with_where_to_find_them() {
     let dir = tempfile::tempdir().unwrap();
     // Both missing, or one malformed: every problem is reported at once, each at its line.
     let path = config_in(dir.path(), |c| {
-        with_fixture_binaries(c)
+        with_fixture_binaries(&c)
             .replace(&"ab".repeat(64), "")
             .replace(&"cd".repeat(64), "sha512:not-hex")
     });
@@ -242,7 +242,7 @@ fn missing_job_binaries_say_how_to_build_them() {
 fn scorers_that_do_not_spread_evenly_over_the_nodes_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = config_in(dir.path(), |c| {
-        with_fixture_binaries(c).replace("score_workers = \"auto\"", "score_workers = 3")
+        with_fixture_binaries(&c).replace("score_workers = \"auto\"", "score_workers = 3")
     });
     let r = render_with(&path, dir.path());
     assert_eq!(r.code, 2);
@@ -257,7 +257,7 @@ fn scorers_that_do_not_spread_evenly_over_the_nodes_are_refused() {
 fn no_scorer_at_all_is_bad_input_at_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = config_in(dir.path(), |c| {
-        with_fixture_binaries(c).replace("score_workers = \"auto\"", "score_workers = 0")
+        with_fixture_binaries(&c).replace("score_workers = \"auto\"", "score_workers = 0")
     });
     let r = render_with(&path, dir.path());
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -276,7 +276,7 @@ fn no_scorer_at_all_is_bad_input_at_its_line() {
 fn more_scorers_than_partitions_are_a_warning_that_counts_the_idle_ones() {
     let dir = tempfile::tempdir().unwrap();
     let path = config_in(dir.path(), |c| {
-        with_fixture_binaries(c).replace("score_workers = \"auto\"", "score_workers = 8")
+        with_fixture_binaries(&c).replace("score_workers = \"auto\"", "score_workers = 8")
     });
     let r = render_with(&path, dir.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -306,7 +306,7 @@ fn checksums_reach_the_scripts_normalised() {
     let print_md = format!("kafka_2.11-1.1.1.tgz: {}", upper.join(" "));
     let sha1 = "0123456789ABCDEF0123456789ABCDEF01234567";
     let path = config_in(dir.path(), |c| {
-        with_fixture_binaries(c)
+        with_fixture_binaries(&c)
             .replace(
                 &format!("sha512 = \"{}\"", "cd".repeat(64)),
                 &format!("checksum = \"{print_md}\""),
@@ -336,7 +336,7 @@ fn checksums_reach_the_scripts_normalised() {
 fn every_spot_group_is_quoted_in_the_cluster_zone() {
     let dir = tempfile::tempdir().unwrap();
     let path = config_in(dir.path(), |c| {
-        with_fixture_binaries(c).replace(
+        with_fixture_binaries(&c).replace(
             "[spot]\n",
             "[emr.task]\ninstance_type = \"m3.medium\"\ncount = 2\nmarket = \"spot\"\n\n[spot]\n",
         )
@@ -369,7 +369,7 @@ fn every_spot_group_is_quoted_in_the_cluster_zone() {
 #[test]
 fn render_does_not_write_through_a_symlink() {
     let dir = tempfile::tempdir().unwrap();
-    let path = config_in(dir.path(), with_fixture_binaries);
+    let path = config_in(dir.path(), |c| with_fixture_binaries(&c));
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let target = dir.path().join("elsewhere.txt");

@@ -82,6 +82,7 @@ fn past_debates_are_left_out() {
 
 /// A stand-in `crontab` that keeps the table in $CRONTAB_FILE.
 fn fake_crontab(dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let script = bin.join("crontab");
@@ -95,7 +96,6 @@ fn fake_crontab(dir: &Path) -> String {
          esac\n",
     )
     .unwrap();
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     format!(
         "{}:{}",

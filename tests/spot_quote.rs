@@ -49,7 +49,7 @@ fn per_zone_means_match_a_hand_computation() {
     // 1a: (0.019 x 3294 s + 0.0189 x 306 s) / 3600 s
     let a = zone(&q, "us-east-1a");
     close(&a["mean"], (0.019 * 3294.0 + 0.0189 * 306.0) / 3600.0);
-    close(&a["mean"], 0.0189915);
+    close(&a["mean"], 0.018_991_5);
     close(&a["min"], 0.0189);
     close(&a["max"], 0.019);
     close(&a["latest"], 0.0189);
@@ -66,7 +66,7 @@ fn per_zone_means_match_a_hand_computation() {
         + 0.0191 * 1528.0)
         / 3600.0;
     close(&b["mean"], b_mean);
-    close(&b["mean"], 0.019106583333333333);
+    close(&b["mean"], 0.019_106_583_333_333_333);
     close(&b["min"], 0.0189);
     close(&b["max"], 0.0192);
     close(&b["latest"], 0.0191);

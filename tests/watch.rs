@@ -124,19 +124,16 @@ fn aws(moto: &str, args: &[&str]) -> bool {
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .stdout(std::process::Stdio::null())
         .status();
-    match status {
-        Ok(s) => {
-            assert!(s.success(), "aws {args:?} failed");
-            true
-        }
-        Err(_) => {
-            assert!(
-                std::env::var_os("DW_REQUIRE_PEERS").is_none(),
-                "the AWS CLI is missing (scripts/test puts it on PATH)"
-            );
-            eprintln!("skipped: no AWS CLI");
-            false
-        }
+    if let Ok(s) = status {
+        assert!(s.success(), "aws {args:?} failed");
+        true
+    } else {
+        assert!(
+            std::env::var_os("DW_REQUIRE_PEERS").is_none(),
+            "the AWS CLI is missing (scripts/test puts it on PATH)"
+        );
+        eprintln!("skipped: no AWS CLI");
+        false
     }
 }
 
@@ -208,7 +205,7 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
     browser.run(
         "const s = document.getElementById('bin'); s.value = '900';
          s.dispatchEvent(new Event('change'));",
-        json!([]),
+        &json!([]),
     );
     browser.wait_for(
         "document.querySelectorAll('#happiness path.line').length > 0",
@@ -217,7 +214,7 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
     // Every candidate shown has its line (or its points where bins stand alone).
     let shown = browser.run(
         "return [...document.querySelectorAll('#candidates input:checked')].map(i => i.dataset.key)",
-        json!([]),
+        &json!([]),
     );
     let shown: Vec<String> = serde_json::from_value(shown).unwrap();
     assert!(!shown.is_empty() && shown.len() <= 6, "{shown:?}");
@@ -228,31 +225,31 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
     for key in &shown {
         let marks = browser.run(
             "return document.querySelectorAll(`#happiness [data-key=\"${arguments[0]}\"]`).length",
-            json!([key]),
+            &json!([key]),
         );
         assert!(marks.as_u64().unwrap() > 0, "no line for {key}");
     }
     // The axis is in Eastern time; both debates are shaded.
     let zone = browser.run(
         "return document.querySelector('#happiness text.zone').textContent",
-        json!([]),
+        &json!([]),
     );
     assert_eq!(zone, "ET");
     let debates = browser.run(
         "return [...document.querySelectorAll('#happiness rect.debate')].map(r => r.getAttribute('class'))",
-        json!([]),
+        &json!([]),
     );
     assert_eq!(debates, json!(["debate undercard", "debate main"]));
     // Eastern (EDT in August): the UTC toggle moves every label four hours on.
     let ticks =
         "return [...document.querySelectorAll('#happiness text.tick')].map(t => t.textContent)";
-    let eastern = browser.run(ticks, json!([]));
+    let eastern = browser.run(ticks, &json!([]));
     browser.click("#tz");
     browser.wait_for(
         "document.querySelector('#happiness text.zone').textContent === 'UTC'",
         Duration::from_secs(5),
     );
-    let utc = browser.run(ticks, json!([]));
+    let utc = browser.run(ticks, &json!([]));
     let hour = |v: &serde_json::Value| -> u32 { v.as_str().unwrap()[..2].parse().unwrap() };
     assert_eq!(
         eastern.as_array().unwrap().len(),
@@ -274,7 +271,8 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
 
     // The bin with the most Trump tweets: its standouts are the windows' best and worst.
     let bin_ms = 900_000;
-    let mut by_bin: std::collections::BTreeMap<i64, Vec<&Window>> = Default::default();
+    let mut by_bin: std::collections::BTreeMap<i64, Vec<&Window>> =
+        std::collections::BTreeMap::new();
     for w in &windows {
         let ms = w.start.as_millisecond();
         by_bin
@@ -314,7 +312,7 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
     assert_eq!(shown_text, json!(expected));
     let link = browser.run(
         "return document.querySelector('#detail tr[data-key=\"trump\"] .positive a').href",
-        json!([]),
+        &json!([]),
     );
     assert!(link.as_str().unwrap().ends_with(&best.id), "{link}");
     browser.screenshot(&screenshots().join("watch-2015-08-06.png"));
@@ -323,7 +321,7 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
     // stops following the newest bin; a double-click gives the whole evening back.
     let whole = browser.run(
         "return document.getElementById('range').textContent",
-        json!([]),
+        &json!([]),
     );
     browser.run(
         "const svg = document.getElementById('overview');
@@ -331,7 +329,7 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
          const at = (f) => ({ clientX: r.left + r.width * f, clientY: r.top + r.height / 2, bubbles: true });
          svg.dispatchEvent(new MouseEvent('mousedown', at(0.30)));
          window.dispatchEvent(new MouseEvent('mouseup', at(0.45)));",
-        json!([]),
+        &json!([]),
     );
     let narrowed = browser.wait_for(
         &format!(
@@ -344,7 +342,7 @@ fn the_replayed_sample_renders_with_lines_debates_and_a_bins_standout_tweets() {
     assert_ne!(narrowed, whole);
     browser.run(
         "document.getElementById('overview').dispatchEvent(new MouseEvent('dblclick', { bubbles: true }))",
-        json!([]),
+        &json!([]),
     );
     browser.wait_for(
         &format!("document.getElementById('range').textContent === {whole}"),
@@ -365,7 +363,7 @@ fn a_window_written_after_the_page_opened_shows_up_without_a_reload() {
         "document.body.dataset.windows === '2'",
         Duration::from_secs(15),
     );
-    browser.run("window.__sameDocument = true;", json!([]));
+    browser.run("window.__sameDocument = true;", &json!([]));
     append(&file, &line(&window(2, 14, "third")));
     browser.wait_for(
         "document.body.dataset.windows === '3'",
@@ -381,7 +379,7 @@ fn a_window_written_after_the_page_opened_shows_up_without_a_reload() {
         Duration::from_secs(5),
     );
     assert_eq!(
-        browser.run("return window.__sameDocument === true", json!([])),
+        browser.run("return window.__sameDocument === true", &json!([])),
         json!(true)
     );
     // The band is drawn from the v3 sums.
@@ -389,7 +387,7 @@ fn a_window_written_after_the_page_opened_shows_up_without_a_reload() {
         browser
             .run(
                 "return document.querySelectorAll('#happiness polygon.band').length",
-                json!([])
+                &json!([])
             )
             .as_u64()
             .unwrap()
@@ -424,7 +422,7 @@ fn tweet_text_is_shown_literally_and_nothing_in_it_runs() {
     );
     let ran = browser.run(
         "return [window.__xss === undefined, document.querySelectorAll('#detail img, #detail script').length]",
-        json!([]),
+        &json!([]),
     );
     assert_eq!(ran, json!([true, 0]));
 }
@@ -503,7 +501,7 @@ fn s3_windows_appear_live_on_the_page() {
     );
     let merged = browser.run(
         "return fetch('api/windows').then(r => r.json()).then(s => s.windows[0].tweets)",
-        json!([]),
+        &json!([]),
     );
     assert_eq!(merged, json!(12), "the two parts of minute 0, merged");
     put(&window(2, 6, "new"));
@@ -694,7 +692,7 @@ fn a_page_published_from_s3_reads_the_results_prefix_while_the_scorers_write() {
     let fetched = browser.run(
         "return performance.getEntriesByType('resource')
              .filter(e => e.name.includes('/windows/') && !e.name.includes('list-type')).length",
-        json!([]),
+        &json!([]),
     );
     assert_eq!(fetched, json!(2));
 }

@@ -4,7 +4,7 @@ use crate::units::ReleaseLabel;
 
 /// A bootstrap action: the template it is rendered from and the name it is staged under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BootstrapAction {
+pub(crate) struct BootstrapAction {
     pub name: &'static str,
     pub template: &'static str,
     pub description: &'static str,
@@ -43,7 +43,7 @@ const WATCHDOG: BootstrapAction = BootstrapAction {
 
 /// The bootstrap actions for `release`: Ganglia is an EMR application from emr-4.2.0 and a
 /// bootstrap action before it.
-pub fn actions(release: ReleaseLabel) -> Vec<BootstrapAction> {
+pub(crate) fn actions(release: ReleaseLabel) -> Vec<BootstrapAction> {
     let mut out = vec![INSTALL_DW, ZOOKEEPER, KAFKA, SCORERS];
     if !release.has_ganglia_application() {
         out.push(GANGLIA);

@@ -46,7 +46,7 @@ pub fn first_line_problem(name: &str, head: &[u8]) -> Option<String> {
     }
     let Some(line) = text
         .split(|&b| b == b'\n')
-        .map(|l| l.trim_ascii())
+        .map(<[u8]>::trim_ascii)
         .find(|l| !l.is_empty())
     else {
         return Some("it holds no line".into());

@@ -78,7 +78,12 @@ async fn read_gz(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Opt
             }
             Ok(Some(text))
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key) =>
+        {
+            Ok(None)
+        }
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
         Err(e) => Err(sdk_error("GetObject", e)),
     }
@@ -158,12 +163,11 @@ pub async fn diagnose(
     };
     let start = Instant::now();
     loop {
-        let key = match kind {
-            "step" => Some(format!("{prefix}/{}/steps/{what}/stderr.gz", snap.id)),
-            _ => {
-                let n: u32 = what.parse().unwrap_or(0);
-                find_bootstrap_log(s3, &bucket, &prefix, &snap.id, n, instance.as_deref()).await?
-            }
+        let key = if kind == "step" {
+            Some(format!("{prefix}/{}/steps/{what}/stderr.gz", snap.id))
+        } else {
+            let n: u32 = what.parse().unwrap_or(0);
+            find_bootstrap_log(s3, &bucket, &prefix, &snap.id, n, instance.as_deref()).await?
         };
         if let Some(key) = key {
             let key = key.trim_start_matches('/').to_string();

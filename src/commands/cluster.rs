@@ -10,6 +10,8 @@ use super::Context;
 use super::spot::{QuoteWindow, plan_quotes};
 use crate::cli::{DownArgs, UpArgs, WhichCluster};
 use crate::cluster::{self, Snapshot, Waited, diagnose};
+use crate::config::Loaded;
+use crate::debates::Evening;
 use crate::error::{Error, Result};
 use crate::launch::{plan, request, stage};
 use crate::spot::prices;
@@ -169,32 +171,57 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     let sdk = ctx.sdk().await?;
     let (emr, s3) = (aws::emr(sdk), aws::s3(sdk));
 
-    // Idempotent: a live cluster for this debate that tracks these tiers is the answer, never a
-    // second one (a main-tier cluster does not track the undercard).
+    if let Some(result) = already_up(&emr, loaded, &evening).await? {
+        return ctx.print(&result.to_text(), &result);
+    }
+    // dw's own time, phase by phase (`-v`): EMR's time to start the cluster is not counted.
+    let started = std::time::Instant::now();
+    let plan = make_plan().await?;
+    let id = launch(args, loaded, (&emr, &s3), &plan, started.elapsed()).await?;
+    wait_for(ctx, args, (&emr, &s3), &plan, id).await
+}
+
+/// Idempotence: a live cluster for this debate that tracks these tiers is the answer, never a
+/// second one (a main-tier cluster does not track the undercard).
+async fn already_up(
+    emr: &aws_sdk_emr::Client,
+    loaded: &Loaded,
+    evening: &Evening,
+) -> Result<Option<UpResult>> {
     let tiers = evening.tiers();
-    if let Some(found) = cluster::find(&emr, Some(evening.date), true)
+    let Some(found) = cluster::find(emr, Some(evening.date), true)
         .await?
         .into_iter()
         .find(|f| cluster::covers(f.tier.as_deref(), &tiers))
-    {
-        let snap = cluster::snapshot(&emr, &found.id).await?;
-        log::info(&format!(
-            "{} is already up for {date} ({})",
-            found.id, found.state
-        ));
-        let result = UpResult {
-            cluster_id: found.id,
-            name: found.name,
-            state: found.state,
-            already_running: true,
-            ganglia_url: snap.ganglia_url(),
-            master_dns: snap.master_dns,
-            results: results_uri(loaded, &date),
-        };
-        return ctx.print(&result.to_text(), &result);
-    }
+    else {
+        return Ok(None);
+    };
+    let snap = cluster::snapshot(emr, &found.id).await?;
+    let date = evening.date.to_string();
+    log::info(&format!(
+        "{} is already up for {date} ({})",
+        found.id, found.state
+    ));
+    Ok(Some(UpResult {
+        cluster_id: found.id,
+        name: found.name,
+        state: found.state,
+        already_running: true,
+        ganglia_url: snap.ganglia_url(),
+        master_dns: snap.master_dns,
+        results: results_uri(loaded, &date),
+    }))
+}
 
-    // dw's own time, phase by phase (`-v`): EMR's time to start the cluster is not counted.
+/// Checks the binaries, stages what is missing and sends RunJobFlow; the cluster's id. Logs
+/// (`-v`) dw's own time per phase, `planned` being the quotes' and plan's.
+async fn launch(
+    args: &UpArgs,
+    loaded: &Loaded,
+    (emr, s3): (&aws_sdk_emr::Client, &aws_sdk_s3::Client),
+    plan: &plan::ClusterPlan,
+    planned: StdDuration,
+) -> Result<String> {
     let mut clock = std::time::Instant::now();
     let mut lap = || {
         let now = std::time::Instant::now();
@@ -202,16 +229,14 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
         clock = now;
         took
     };
-    let plan = make_plan().await?;
-    let request = request::from_plan(&plan)?;
-    let planned = lap();
+    let request = request::from_plan(plan)?;
     if !args.unchecked_binaries {
-        check_job_binaries(&plan)?;
+        check_job_binaries(plan)?;
     }
     let checked = lap();
-    let staged = stage::stage(&s3, &loaded.config.s3.bucket, &plan.staged).await?;
+    let staged = stage::stage(s3, &loaded.config.s3.bucket, &plan.staged).await?;
     let staging = lap();
-    let id = request::send(&emr, &request).await?;
+    let id = request::send(emr, &request).await?;
     let launched = lap();
     log::info(&format!("launched {id} ({})", plan.name));
     for uri in &staged.uploaded {
@@ -228,7 +253,18 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
         staged.already_there.len(),
         launched.as_secs_f64()
     ));
+    Ok(id)
+}
 
+/// Waits until the cluster is ready (adding on-demand capacity for spot that does not come),
+/// prints the result, and explains a failure or a timeout.
+async fn wait_for(
+    ctx: &Context<'_>,
+    args: &UpArgs,
+    (emr, s3): (&aws_sdk_emr::Client, &aws_sdk_s3::Client),
+    plan: &plan::ClusterPlan,
+    id: String,
+) -> Result<()> {
     let finish = |snap: &Snapshot| UpResult {
         cluster_id: id.clone(),
         name: plan.name.clone(),
@@ -239,7 +275,7 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
         results: plan.results.clone(),
     };
     if args.no_wait {
-        let snap = cluster::snapshot(&emr, &id).await?;
+        let snap = cluster::snapshot(emr, &id).await?;
         let result = finish(&snap);
         return ctx.print(&result.to_text(), &result);
     }
@@ -247,21 +283,21 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
         std_duration(ctx.config()?.config.spot.fallback_after),
         !args.no_fallback,
     );
-    match cluster::wait_ready(
-        &emr,
+    let waited = cluster::wait_ready(
+        emr,
         &id,
         std_duration(args.timeout),
         std_duration(args.poll),
         &mut fallback,
     )
-    .await?
-    {
+    .await?;
+    match waited {
         Waited::Ready(snap) => {
             let result = finish(&snap);
             ctx.print(&result.to_text(), &result)
         }
         Waited::Failed(snap) => {
-            let d = diagnose::diagnose(&s3, &snap, std_duration(args.log_wait)).await?;
+            let d = diagnose::diagnose(s3, &snap, std_duration(args.log_wait)).await?;
             eprint!("{}", d.to_text());
             Err(Error::Failed(format!(
                 "the cluster {id} failed{}",
@@ -274,7 +310,7 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
             ctx.print(&result.to_text(), &result)?;
             let waiting = cluster::still_waiting_for(&snap);
             if args.terminate_on_timeout {
-                terminate(&emr, &id).await?;
+                terminate(emr, &id).await?;
                 log::info(&format!("terminating {id} (--terminate-on-timeout)"));
             }
             Err(Error::Failed(format!(

@@ -47,29 +47,26 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &PublishArgs) -> Result<()>
         });
     }
     let files = watch::site(&info, &board)?;
-    let to = match &args.to {
-        Some(uri) => {
-            let (bucket, prefix) = split_s3(uri)?;
-            if !args.dry_run {
-                let client = s3.ok_or_else(|| Error::Failed("no S3 client".into()))?;
-                for f in &files {
-                    put(&client, &bucket, &join(&prefix, f.path), f).await?;
-                }
+    let to = if let Some(uri) = &args.to {
+        let (bucket, prefix) = split_s3(uri)?;
+        if !args.dry_run {
+            let client = s3.ok_or_else(|| Error::Failed("no S3 client".into()))?;
+            for f in &files {
+                put(&client, &bucket, &join(&prefix, f.path), f).await?;
             }
-            format!("s3://{bucket}/{prefix}")
         }
-        None => {
-            let dir = args
-                .out
-                .clone()
-                .unwrap_or_else(|| std::path::PathBuf::from("site").join(&date));
-            if !args.dry_run {
-                for f in &files {
-                    write_file(&dir.join(f.path), &f.body)?;
-                }
+        format!("s3://{bucket}/{prefix}")
+    } else {
+        let dir = args
+            .out
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("site").join(&date));
+        if !args.dry_run {
+            for f in &files {
+                write_file(&dir.join(f.path), &f.body)?;
             }
-            dir.display().to_string()
         }
+        dir.display().to_string()
     };
     let published = Published {
         to: to.clone(),
@@ -116,8 +113,7 @@ async fn bucket_url(ctx: &Context<'_>, bucket: &str) -> Result<String> {
         .sdk()
         .await?
         .region()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|| "us-east-1".into());
+        .map_or_else(|| "us-east-1".into(), std::string::ToString::to_string);
     Ok(format!("https://{bucket}.s3.{region}.amazonaws.com"))
 }
 

@@ -10,7 +10,7 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &RenderArgs) -> Result<()> 
     let loaded = ctx.config()?;
     let evening = ctx.calendar()?.evening(args.debate, args.tier)?;
     let quotes = if args.history.is_empty() {
-        Default::default()
+        std::collections::BTreeMap::default()
     } else {
         let window = QuoteWindow {
             at: args.at,

@@ -23,33 +23,29 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &ReplayArgs) -> Result<()> 
                 })?,
         ),
     };
-    let source = match &args.from {
-        Some(s) => s
-            .parse::<dw_pipeline::endpoint::Endpoint>()
-            .map_err(Error::input)?,
-        None => {
-            // The repository's data/, beside configs/ (the working directory for the built-in
-            // configuration).
-            let root = match &loaded.path {
-                Some(_) => loaded.relative(std::path::Path::new("..")),
-                None => std::path::PathBuf::new(),
-            };
-            let path = config::lexically_normal(&replay::shipped_archive(
-                &root,
-                &evening.date.to_string(),
+    let source = if let Some(s) = &args.from {
+        s.parse::<dw_pipeline::endpoint::Endpoint>()
+            .map_err(Error::input)?
+    } else {
+        // The repository's data/, beside configs/ (the working directory for the built-in
+        // configuration).
+        let root = match &loaded.path {
+            Some(_) => loaded.relative(std::path::Path::new("..")),
+            None => std::path::PathBuf::new(),
+        };
+        let path =
+            config::lexically_normal(&replay::shipped_archive(&root, &evening.date.to_string()));
+        if !path.is_file() {
+            return Err(Error::input_with_hint(
+                format!(
+                    "no archive of {} is shipped ({} is missing)",
+                    evening.date,
+                    path.display()
+                ),
+                "pass --from file:PATH or --from s3://BUCKET/PREFIX with the debate's tweets",
             ));
-            if !path.is_file() {
-                return Err(Error::input_with_hint(
-                    format!(
-                        "no archive of {} is shipped ({} is missing)",
-                        evening.date,
-                        path.display()
-                    ),
-                    "pass --from file:PATH or --from s3://BUCKET/PREFIX with the debate's tweets",
-                ));
-            }
-            dw_pipeline::endpoint::Endpoint::File(path)
         }
+        dw_pipeline::endpoint::Endpoint::File(path)
     };
     // Streamed, never whole in memory: a file as it is, S3 objects through temporary files.
     let (input, input_name): (Box<dyn std::io::BufRead + Send>, String) = match &source {

@@ -28,26 +28,26 @@ fn schedule_options(
         })?,
         None => std::env::current_exe().map_err(|e| Error::Failed(e.to_string()))?,
     };
-    let (tz, tz_name) = match &args.tz {
-        Some(name) => (
+    let (tz, tz_name) = if let Some(name) = &args.tz {
+        (
             jiff::tz::TimeZone::get(name).map_err(|_| {
                 Error::input(format!(
                     "`{name}` is not a time zone (e.g. America/New_York)"
                 ))
             })?,
             name.clone(),
-        ),
-        None => {
-            let tz = jiff::tz::TimeZone::system();
-            let name = tz.iana_name().unwrap_or("the system's").to_string();
-            (tz, name)
-        }
+        )
+    } else {
+        let tz = jiff::tz::TimeZone::system();
+        let name = tz.iana_name().unwrap_or("the system's").to_string();
+        (tz, name)
     };
     let log_dir = match &args.log_dir {
         Some(d) => d.clone(),
-        None => std::env::var_os("HOME")
-            .map(|h| std::path::PathBuf::from(h).join(".local/state/dw/logs"))
-            .unwrap_or_else(|| std::path::PathBuf::from("/tmp/dw-logs")),
+        None => std::env::var_os("HOME").map_or_else(
+            || std::path::PathBuf::from("/tmp/dw-logs"),
+            |h| std::path::PathBuf::from(h).join(".local/state/dw/logs"),
+        ),
     };
     Ok(schedule::ScheduleOptions {
         lead: args.lead,

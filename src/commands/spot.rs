@@ -41,7 +41,7 @@ pub(super) async fn quote(ctx: &Context<'_>, args: &QuoteArgs) -> Result<()> {
 
 /// The window and zones of a quote, as the command line gives them (config defaults otherwise).
 #[derive(Debug, Clone, Default)]
-pub struct QuoteWindow {
+pub(super) struct QuoteWindow {
     pub at: Option<Timestamp>,
     pub lookback: Option<units::Duration>,
     pub product: Option<String>,
@@ -101,7 +101,12 @@ async fn make_quote(
 ) -> Result<spot::Quote> {
     if history.is_empty() {
         let sdk = ctx.sdk().await?;
-        quote_from_ec2(&aws::ec2(sdk), sdk.region().map(|r| r.to_string()), req).await
+        quote_from_ec2(
+            &aws::ec2(sdk),
+            sdk.region().map(std::string::ToString::to_string),
+            req,
+        )
+        .await
     } else {
         quote_from_files(req, history)
     }

@@ -32,20 +32,19 @@ pub(super) fn resolve_source(
     evening: &Evening,
 ) -> Result<Source> {
     let date = evening.date.to_string();
-    let from = match from {
-        Some(f) => f.to_string(),
-        None => {
-            let loaded = ctx.config()?;
-            let s3 = &loaded.config.s3;
-            if loaded.path.is_some() && !s3.bucket.is_empty() {
-                format!(
-                    "s3://{}/{}/",
-                    s3.bucket,
-                    s3.results_prefix.trim_matches('/')
-                )
-            } else {
-                "out".to_string()
-            }
+    let from = if let Some(f) = from {
+        f.to_string()
+    } else {
+        let loaded = ctx.config()?;
+        let s3 = &loaded.config.s3;
+        if loaded.path.is_some() && !s3.bucket.is_empty() {
+            format!(
+                "s3://{}/{}/",
+                s3.bucket,
+                s3.results_prefix.trim_matches('/')
+            )
+        } else {
+            "out".to_string()
         }
     };
     Source::resolve(&from, &date)
@@ -117,14 +116,12 @@ pub(super) async fn stopped() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = interrupt.await;
+            return;
+        };
         tokio::select! {
             _ = interrupt => {}
             _ = term.recv() => {}

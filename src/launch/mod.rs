@@ -5,8 +5,8 @@
 //! lifecycle afterwards are in `crate::cluster`.
 
 pub(crate) mod artifacts;
-pub mod plan;
-pub mod render;
-pub mod request;
+pub(crate) mod plan;
+pub(crate) mod render;
+pub(crate) mod request;
 mod scripts;
-pub mod stage;
+pub(crate) mod stage;

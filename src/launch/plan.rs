@@ -16,10 +16,10 @@ use crate::launch::scripts::Scripts;
 use crate::spot::Quote;
 use crate::steps;
 
-pub const JOB_BINARIES: [&str; 2] = ["dw-ingest", "dw-score"];
+pub(crate) const JOB_BINARIES: [&str; 2] = ["dw-ingest", "dw-score"];
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ClusterPlan {
+pub(crate) struct ClusterPlan {
     pub name: String,
     pub debate: DebateSummary,
     pub release_label: String,
@@ -49,7 +49,7 @@ pub struct ClusterPlan {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DebateSummary {
+pub(crate) struct DebateSummary {
     pub date: String,
     pub tiers: String,
     pub start: Timestamp,
@@ -58,7 +58,7 @@ pub struct DebateSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Placement {
+pub(crate) struct Placement {
     pub zone: String,
     pub subnet: Option<String>,
 }
@@ -66,7 +66,7 @@ pub struct Placement {
 /// An instance group's role, as EMR names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Role {
+pub(crate) enum Role {
     Master,
     Core,
     Task,
@@ -75,7 +75,7 @@ pub enum Role {
 /// How an instance group is bought, as EMR names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Purchase {
+pub(crate) enum Purchase {
     OnDemand,
     Spot,
 }
@@ -83,7 +83,7 @@ pub enum Purchase {
 /// What EMR does when a step fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum OnFailure {
+pub(crate) enum OnFailure {
     /// `--keep-on-failure`: leave the cluster up to look at it.
     Continue,
     TerminateCluster,
@@ -92,7 +92,7 @@ pub enum OnFailure {
 /// What a staged object is; also the folder `dw render` writes it into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum StagedKind {
+pub(crate) enum StagedKind {
     Bin,
     Bootstrap,
     Steps,
@@ -102,7 +102,7 @@ macro_rules! emr_names {
     ($($t:ty { $($v:ident => $s:literal),+ })+) => {$(
         impl $t {
             /// The name EMR (and the plan's JSON) uses.
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self { $(Self::$v => $s),+ }
             }
         }
@@ -122,7 +122,7 @@ emr_names! {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct GroupPlan {
+pub(crate) struct GroupPlan {
     pub name: String,
     pub role: Role,
     pub instance_type: String,
@@ -138,14 +138,14 @@ pub struct GroupPlan {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ActionPlan {
+pub(crate) struct ActionPlan {
     pub name: String,
     pub description: String,
     pub script: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StepPlan {
+pub(crate) struct StepPlan {
     pub name: String,
     /// command-runner.jar arguments.
     pub args: Vec<String>,
@@ -153,7 +153,7 @@ pub struct StepPlan {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Staged {
+pub(crate) struct Staged {
     pub kind: StagedKind,
     /// File name (the template's output, or the binary).
     pub name: String,
@@ -166,14 +166,14 @@ pub struct Staged {
 }
 
 #[derive(Debug, Clone)]
-pub enum Content {
+pub(crate) enum Content {
     Rendered(String),
     File(PathBuf),
 }
 
 /// What `up` passes beside the configuration and the evening.
 #[derive(Debug, Clone, Default)]
-pub struct PlanOptions {
+pub(crate) struct PlanOptions {
     /// Quotes by instance type, for every spot group; the core group's quote picks the zone.
     pub quotes: BTreeMap<String, Quote>,
     /// Steps do not terminate the cluster when they fail.
@@ -188,7 +188,11 @@ pub struct PlanOptions {
 
 /// Builds the plan: named steps over config + evening + quotes. Touches no network: binaries
 /// are hashed from disk, scripts rendered.
-pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Result<ClusterPlan> {
+pub(crate) fn build(
+    loaded: &Loaded,
+    evening: &Evening,
+    options: &PlanOptions,
+) -> Result<ClusterPlan> {
     let config = &loaded.config;
     check_bucket(config)?;
     let per_node = scorers_per_node(config)?;
@@ -220,7 +224,7 @@ pub fn build(loaded: &Loaded, evening: &Evening, options: &PlanOptions) -> Resul
         config.emr.release_label,
         &binaries,
         &step_scripts,
-        json!({
+        &json!({
             "job": steps::scorer(config, evening, options.archive.is_some()),
             "per_node": per_node,
         }),
@@ -473,7 +477,7 @@ fn tags(date: &str, tiers: &str, deadline: Timestamp) -> BTreeMap<String, String
 
 impl ClusterPlan {
     /// The plan for people: what will be launched, where, at what bid, and what runs on it.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
         let _ = writeln!(out, "cluster      {}", self.name);

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// Every template, embedded at build time: (name, source).
-pub const TEMPLATES: &[(&str, &str)] = &[
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("common", include_str!("../../templates/common.sh.hbs")),
     (
         "bootstrap/install-dw.sh",
@@ -55,7 +55,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// Quotes a value for bash: `it's` becomes `'it'\''s'`, and a control character (a newline,
 /// a tab, ...) is written as `$'\xHH'`, so the value stays on its line (a comment cannot be
 /// ended by it) and is never interpreted. Values of safe characters stay as they are.
-pub fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c))
@@ -121,18 +121,18 @@ fn sh_helper(
     Ok(())
 }
 
-pub struct Renderer {
+pub(crate) struct Renderer {
     registry: Handlebars<'static>,
 }
 
 impl Renderer {
     /// The registry with dw's templates.
-    pub fn new() -> Result<Renderer> {
+    pub(crate) fn new() -> Result<Renderer> {
         Renderer::with_templates(TEMPLATES)
     }
 
     /// A registry with other templates (tests use it to show how errors read).
-    pub fn with_templates(templates: &[(&str, &str)]) -> Result<Renderer> {
+    pub(crate) fn with_templates(templates: &[(&str, &str)]) -> Result<Renderer> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         // Every `{{value}}` is quoted for the shell, in commands and comments alike: no value
@@ -148,7 +148,7 @@ impl Renderer {
     }
 
     /// Renders template `name` with `data`.
-    pub fn render<T: Serialize>(&self, name: &str, data: &T) -> Result<String> {
+    pub(crate) fn render<T: Serialize>(&self, name: &str, data: &T) -> Result<String> {
         self.registry
             .render(name, data)
             .map_err(|e| render_error(name, &e))

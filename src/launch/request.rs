@@ -13,7 +13,7 @@ use crate::launch::plan::{ClusterPlan, Purchase};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct RunJobFlow {
+pub(crate) struct RunJobFlow {
     pub name: String,
     pub release_label: String,
     pub log_uri: String,
@@ -29,13 +29,13 @@ pub struct RunJobFlow {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Named {
+pub(crate) struct Named {
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Instances {
+pub(crate) struct Instances {
     pub instance_groups: Vec<Group>,
     pub keep_job_flow_alive_when_no_steps: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,13 +48,13 @@ pub struct Instances {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Zone {
+pub(crate) struct Zone {
     pub availability_zone: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Group {
+pub(crate) struct Group {
     pub name: String,
     pub instance_role: String,
     pub market: String,
@@ -66,21 +66,22 @@ pub struct Group {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct BootstrapAction {
+pub(crate) struct BootstrapAction {
     pub name: String,
     pub script_bootstrap_action: Script,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Script {
+pub(crate) struct Script {
     pub path: String,
     pub args: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Step {
+#[allow(clippy::struct_field_names)] // EMR's own names: ActionOnFailure of a Step
+pub(crate) struct Step {
     pub name: String,
     pub action_on_failure: String,
     pub hadoop_jar_step: JarStep,
@@ -88,20 +89,20 @@ pub struct Step {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct JarStep {
+pub(crate) struct JarStep {
     pub jar: String,
     pub args: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct KeyValue {
+pub(crate) struct KeyValue {
     pub key: String,
     pub value: String,
 }
 
 /// The request for `plan`. Spot groups need their bid (the plan must have been quoted).
-pub fn from_plan(plan: &ClusterPlan) -> Result<RunJobFlow> {
+pub(crate) fn from_plan(plan: &ClusterPlan) -> Result<RunJobFlow> {
     let mut groups = Vec::new();
     for g in &plan.instance_groups {
         if g.market == Purchase::Spot && g.bid.is_none() {
@@ -177,7 +178,7 @@ pub fn from_plan(plan: &ClusterPlan) -> Result<RunJobFlow> {
 }
 
 /// Sends `req` through the SDK; returns the new cluster's id.
-pub async fn send(emr: &aws_sdk_emr::Client, req: &RunJobFlow) -> Result<String> {
+pub(crate) async fn send(emr: &aws_sdk_emr::Client, req: &RunJobFlow) -> Result<String> {
     let mut instances = JobFlowInstancesConfig::builder()
         .keep_job_flow_alive_when_no_steps(req.instances.keep_job_flow_alive_when_no_steps)
         .set_ec2_subnet_id(req.instances.ec2_subnet_id.clone())

@@ -55,7 +55,7 @@ impl Scripts {
         release: ReleaseLabel,
         binaries: &[Staged],
         step_scripts: &[Staged],
-        score: Value,
+        score: &Value,
     ) -> Result<Vec<ActionPlan>> {
         let entries = |items: &[Staged]| -> Vec<Value> {
             items

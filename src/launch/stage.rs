@@ -15,7 +15,7 @@ use crate::launch::plan::{Content, Staged, StagedKind};
 use crate::progress::Progress;
 
 #[derive(Debug, Default, Clone, Serialize)]
-pub struct StageReport {
+pub(crate) struct StageReport {
     pub uploaded: Vec<String>,
     pub already_there: Vec<String>,
     pub bytes_uploaded: u64,
@@ -24,11 +24,13 @@ pub struct StageReport {
 /// Uploads at most this many objects at once.
 const PARALLEL: usize = 4;
 
-pub async fn check_bucket(s3: &Client, bucket: &str) -> Result<()> {
+pub(crate) async fn check_bucket(s3: &Client, bucket: &str) -> Result<()> {
     match s3.head_bucket().bucket(bucket).send().await {
         Ok(_) => Ok(()),
         Err(e) => {
-            let missing = e.as_service_error().is_some_and(|s| s.is_not_found())
+            let missing = e
+                .as_service_error()
+                .is_some_and(aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found)
                 || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
             if missing {
                 Err(Error::input_with_hint(
@@ -49,7 +51,12 @@ async fn already_there(s3: &Client, bucket: &str, s: &Staged) -> Result<bool> {
             .metadata()
             .and_then(|m| m.get("sha256"))
             .is_some_and(|v| v == &s.sha256)),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found) =>
+        {
+            Ok(false)
+        }
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
         Err(e) => Err(sdk_error("HeadObject", e)),
     }
@@ -79,7 +86,7 @@ async fn upload(s3: &Client, bucket: &str, s: &Staged) -> Result<()> {
 }
 
 /// Stages every object of `staged` in `bucket`. On failure, says what was and was not staged.
-pub async fn stage(s3: &Client, bucket: &str, staged: &[Staged]) -> Result<StageReport> {
+pub(crate) async fn stage(s3: &Client, bucket: &str, staged: &[Staged]) -> Result<StageReport> {
     check_bucket(s3, bucket).await?;
     let progress = Arc::new(Progress::bar(
         staged.len() as u64,

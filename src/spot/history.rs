@@ -241,7 +241,7 @@ pub mod ec2 {
     use aws_sdk_ec2::primitives::DateTime;
     use aws_sdk_ec2::types::{Filter, LocationType};
 
-    use super::*;
+    use super::{Error, InstanceType, PriceRecord, Query, Result, Timestamp, parse_price};
     use crate::aws::sdk_error;
 
     /// The zones of the region that offer `instance_type`. Empty: the region does not offer it.

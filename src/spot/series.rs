@@ -109,7 +109,7 @@ impl ZoneSeries {
     pub fn cost(&self, start: i64, end: i64) -> f64 {
         let sum: i128 = self
             .pieces(start, end)
-            .map(|p| p.price as i128 * (p.until - p.from) as i128)
+            .map(|p| i128::from(p.price) * i128::from(p.until - p.from))
             .sum();
         sum as f64 / 1e6 / 3_600_000.0
     }
@@ -149,7 +149,9 @@ impl ZoneSeries {
         }
         if held.iter().all(|(_, d)| *d == 0) {
             // An empty window: every price in effect counts the same.
-            held.iter_mut().for_each(|(_, d)| *d = 1);
+            for (_, d) in &mut held {
+                *d = 1;
+            }
         }
         held.sort_unstable_by_key(|(price, _)| *price);
         let total: i64 = held.iter().map(|(_, d)| d).sum();
@@ -181,7 +183,7 @@ impl History {
         zones: &[String],
     ) -> History {
         let mut by_zone: std::collections::BTreeMap<&str, Vec<(Timestamp, Micros)>> =
-            Default::default();
+            std::collections::BTreeMap::new();
         for r in records.iter().filter(|r| {
             r.instance_type == instance_type.as_str()
                 && product.is_none_or(|p| r.product == p)

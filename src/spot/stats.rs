@@ -28,14 +28,14 @@ pub struct ZoneStats {
 /// any point of the window.
 pub fn zone_stats(series: &ZoneSeries, start: Timestamp, end: Timestamp) -> Option<ZoneStats> {
     let (start, end) = (start.as_millisecond(), end.as_millisecond());
-    let window_ms = (end - start).max(0) as i128;
+    let window_ms = i128::from((end - start).max(0));
     let mut weighted: i128 = 0; // micro-dollars x milliseconds
     let mut covered_ms: i128 = 0;
     let (mut min, mut max): (Micros, Micros) = (Micros::MAX, 0);
     let mut latest = None;
     for p in series.pieces(start, end) {
-        let held = (p.until - p.from) as i128;
-        weighted += p.price as i128 * held;
+        let held = i128::from(p.until - p.from);
+        weighted += i128::from(p.price) * held;
         covered_ms += held;
         min = min.min(p.price);
         max = max.max(p.price);

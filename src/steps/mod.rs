@@ -11,7 +11,7 @@ use crate::debates::Evening;
 
 /// A step: a script rendered from a template, run by command-runner.jar on the master.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Step {
+pub(crate) struct Step {
     pub name: String,
     /// Staged file name (also its name under `<home>/dw/steps/` on the node).
     pub script: String,
@@ -22,7 +22,7 @@ pub struct Step {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Job {
+pub(crate) struct Job {
     /// Names its pid, log and heartbeat files on the node.
     pub name: String,
     /// The installed binary it runs.
@@ -32,7 +32,7 @@ pub struct Job {
 }
 
 /// The placeholder the start step replaces with the master's broker address.
-pub const KAFKA_HOST: &str = "@KAFKA_HOST@";
+pub(crate) const KAFKA_HOST: &str = "@KAFKA_HOST@";
 
 fn kafka_url(config: &Config) -> String {
     format!(
@@ -51,11 +51,11 @@ fn results(config: &Config) -> String {
 }
 
 /// The placeholder the replay's last step replaces with dw-ingest's heartbeat file.
-pub const INGEST_STATUS: &str = "@INGEST_STATUS@";
+pub(crate) const INGEST_STATUS: &str = "@INGEST_STATUS@";
 
 /// A scorer's command line (each member adds its `--member` name and `--status` file). In a
 /// replay it stops a minute after its input is spent.
-pub fn scorer(config: &Config, evening: &Evening, replay: bool) -> Job {
+pub(crate) fn scorer(config: &Config, evening: &Evening, replay: bool) -> Job {
     let mut args = vec![
         "--from".into(),
         format!("{}?group=dw-score", kafka_url(config)),
@@ -77,7 +77,12 @@ pub fn scorer(config: &Config, evening: &Evening, replay: bool) -> Job {
     }
     for c in evening.candidates() {
         args.push("--candidate".into());
-        let terms: Vec<&str> = c.candidate.terms.iter().map(|t| t.as_str()).collect();
+        let terms: Vec<&str> = c
+            .candidate
+            .terms
+            .iter()
+            .map(super::debates::Term::as_str)
+            .collect();
         args.push(format!("{}={}", c.key, terms.join(",")));
     }
     Job {
@@ -90,7 +95,7 @@ pub fn scorer(config: &Config, evening: &Evening, replay: bool) -> Job {
 
 /// The steps: the topic, dw-ingest (the stream, or a replay's `archive` at full speed), and the
 /// merger (a replay's merges until the archive is scored, and its end ends the cluster).
-pub fn steps(config: &Config, evening: &Evening, archive: Option<&str>) -> Vec<Step> {
+pub(crate) fn steps(config: &Config, evening: &Evening, archive: Option<&str>) -> Vec<Step> {
     let kafka = kafka_url(config);
     let candidates = evening.candidates();
     let terms: Vec<&str> = candidates

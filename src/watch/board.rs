@@ -14,7 +14,7 @@ const KEPT_WARNINGS: usize = 50;
 type PartKey = (Timestamp, Option<String>);
 
 #[derive(Debug, Default)]
-pub struct Board {
+pub(crate) struct Board {
     debate: String,
     /// The window length of the first window read; windows of another length are refused (two
     /// lengths would count tweets twice in a bin).
@@ -28,25 +28,25 @@ pub struct Board {
 
 /// Everything a page needs to draw from scratch.
 #[derive(Debug, Clone, Serialize)]
-pub struct Snapshot<'a> {
+pub(crate) struct Snapshot<'a> {
     pub windows: Vec<&'a Window>,
     pub warnings: &'a [String],
     pub last_change: Option<Timestamp>,
 }
 
 impl Board {
-    pub fn new(debate: &str) -> Self {
+    pub(crate) fn new(debate: &str) -> Self {
         Board {
             debate: debate.to_string(),
             ..Board::default()
         }
     }
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         *self = Board::new(&self.debate);
     }
 
-    pub fn warn(&mut self, warning: String) {
+    pub(crate) fn warn(&mut self, warning: String) {
         self.warnings.push(warning);
         if self.warnings.len() > KEPT_WARNINGS {
             self.warnings.remove(0);
@@ -55,7 +55,7 @@ impl Board {
 
     /// Applies windows read from the source; returns the merged windows that changed, and the
     /// warnings for those it refused.
-    pub fn apply(&mut self, windows: Vec<Window>) -> (Vec<Window>, Vec<String>) {
+    pub(crate) fn apply(&mut self, windows: Vec<Window>) -> (Vec<Window>, Vec<String>) {
         let mut touched = std::collections::BTreeSet::new();
         let mut refused = Vec::new();
         for w in windows {
@@ -118,7 +118,7 @@ impl Board {
     /// Every scorer's part of every window as read (the latest revision of each), unmerged: a
     /// published page that goes on reading the parts itself starts from these, so that a part
     /// it fetches again replaces its own earlier copy instead of adding to a merged window.
-    pub fn snapshot_parts(&self) -> Snapshot<'_> {
+    pub(crate) fn snapshot_parts(&self) -> Snapshot<'_> {
         Snapshot {
             windows: self.parts.values().collect(),
             warnings: &self.warnings,
@@ -126,7 +126,7 @@ impl Board {
         }
     }
 
-    pub fn snapshot(&self) -> Snapshot<'_> {
+    pub(crate) fn snapshot(&self) -> Snapshot<'_> {
         Snapshot {
             windows: self.merged.values().collect(),
             warnings: &self.warnings,
@@ -134,15 +134,15 @@ impl Board {
         }
     }
 
-    pub fn last_change(&self) -> Option<Timestamp> {
+    pub(crate) fn last_change(&self) -> Option<Timestamp> {
         self.last_change
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.merged.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.merged.is_empty()
     }
 }

@@ -6,9 +6,9 @@
 //! cost a hundred idle connections, not a hundred pollers. A page that falls behind the channel
 //! gets the whole board again.
 
-pub mod board;
-pub mod page;
-pub mod source;
+pub(crate) mod board;
+pub(crate) mod page;
+pub(crate) mod source;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -26,7 +26,7 @@ use futures_util::Stream;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-pub use board::Board;
+pub(crate) use board::Board;
 use source::{FileReader, Found, S3Reader, Source};
 
 use crate::debates::Evening;
@@ -34,14 +34,14 @@ use crate::error::{Error, Result};
 use crate::log;
 
 /// A source with no new window for this long is flagged stale on the page.
-pub const STALE_AFTER: Duration = Duration::from_secs(90);
+pub(crate) const STALE_AFTER: Duration = Duration::from_secs(90);
 
 /// How often each page hears the server's clock and the source's last change (its stale flag).
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 /// What the page learns once: the evening, how it is read, the thresholds it draws with.
 #[derive(Debug, Clone, Serialize)]
-pub struct PageInfo {
+pub(crate) struct PageInfo {
     pub evening: Evening,
     pub source: String,
     /// A bin with fewer scored tweets than this is a gap, not a point.
@@ -56,7 +56,7 @@ pub struct PageInfo {
 
 /// Where a published page lists and reads window objects (S3's REST interface, public read).
 #[derive(Debug, Clone, Serialize)]
-pub struct ResultsFeed {
+pub(crate) struct ResultsFeed {
     /// The bucket's URL, no trailing slash: `https://BUCKET.s3.REGION.amazonaws.com`, or
     /// `ENDPOINT/BUCKET` path-style.
     pub url: String,
@@ -68,19 +68,8 @@ pub struct ResultsFeed {
     pub known: std::collections::BTreeMap<String, String>,
 }
 
-impl ResultsFeed {
-    /// The scheme, host and port the page must be allowed to fetch from.
-    pub fn origin(&self) -> &str {
-        let after_scheme = self.url.find("://").map_or(0, |i| i + 3);
-        match self.url[after_scheme..].find('/') {
-            Some(i) => &self.url[..after_scheme + i],
-            None => &self.url,
-        }
-    }
-}
-
 impl PageInfo {
-    pub fn new(evening: Evening, source: String, mode: &'static str) -> Self {
+    pub(crate) fn new(evening: Evening, source: String, mode: &'static str) -> Self {
         PageInfo {
             evening,
             source,
@@ -93,21 +82,21 @@ impl PageInfo {
 }
 
 /// A reader of one source.
-pub enum Reader {
+pub(crate) enum Reader {
     File(FileReader),
     S3(Box<S3Reader>),
 }
 
 impl Reader {
     /// The S3 objects read so far (key -> ETag); none for a file.
-    pub fn known(&self) -> std::collections::BTreeMap<String, String> {
+    pub(crate) fn known(&self) -> std::collections::BTreeMap<String, String> {
         match self {
-            Reader::File(_) => Default::default(),
+            Reader::File(_) => std::collections::BTreeMap::default(),
             Reader::S3(r) => r.known().clone(),
         }
     }
 
-    pub fn new(source: &Source, s3: Option<aws_sdk_s3::Client>) -> Result<Reader> {
+    pub(crate) fn new(source: &Source, s3: Option<aws_sdk_s3::Client>) -> Result<Reader> {
         match (source, s3) {
             (Source::File(path), _) => Ok(Reader::File(FileReader::new(path.clone()))),
             (Source::S3 { bucket, prefix }, Some(client)) => Ok(Reader::S3(Box::new(
@@ -117,7 +106,7 @@ impl Reader {
         }
     }
 
-    pub async fn poll(&mut self) -> Result<Found> {
+    pub(crate) async fn poll(&mut self) -> Result<Found> {
         match self {
             Reader::File(r) => tokio::task::block_in_place(|| r.poll()),
             Reader::S3(r) => r.poll().await,
@@ -151,7 +140,9 @@ struct Shared {
 impl Shared {
     fn board(&self) -> std::sync::MutexGuard<'_, Board> {
         // A panic while holding the lock leaves a board still worth showing.
-        self.board.lock().unwrap_or_else(|e| e.into_inner())
+        self.board
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn snapshot_json(&self) -> String {
@@ -183,7 +174,7 @@ impl Shared {
 }
 
 /// A bound server, not yet serving: its address is known (`--bind 127.0.0.1:0` picks a port).
-pub struct Server {
+pub(crate) struct Server {
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     reader: Reader,
@@ -192,7 +183,11 @@ pub struct Server {
 impl Server {
     /// Binds the address and reads the source once, so that a source that cannot be read or a
     /// port in use fails here, before anything is served.
-    pub async fn bind(info: PageInfo, mut reader: Reader, bind: SocketAddr) -> Result<Server> {
+    pub(crate) async fn bind(
+        info: PageInfo,
+        mut reader: Reader,
+        bind: SocketAddr,
+    ) -> Result<Server> {
         let board = Board::new(&info.evening.date.to_string());
         let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
             let hint = match e.kind() {
@@ -225,14 +220,14 @@ impl Server {
         })
     }
 
-    pub fn local_addr(&self) -> Result<SocketAddr> {
+    pub(crate) fn local_addr(&self) -> Result<SocketAddr> {
         self.listener
             .local_addr()
             .map_err(|e| Error::Failed(e.to_string()))
     }
 
     /// Serves until `stop` completes; the reader polls meanwhile.
-    pub async fn run(
+    pub(crate) async fn run(
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
@@ -381,7 +376,7 @@ async fn events(
 
 /// One file of the published site.
 #[derive(Debug, Clone, Serialize)]
-pub struct SiteFile {
+pub(crate) struct SiteFile {
     pub path: &'static str,
     pub content_type: &'static str,
     #[serde(skip)]
@@ -391,7 +386,7 @@ pub struct SiteFile {
 
 /// The page as a static site: the same page, with the API's two answers stored as files where
 /// the page asks for them (`api/info`, `api/windows`), so any file server serves it.
-pub fn site(info: &PageInfo, board: &Board) -> Result<Vec<SiteFile>> {
+pub(crate) fn site(info: &PageInfo, board: &Board) -> Result<Vec<SiteFile>> {
     let files = [
         (
             "index.html",
@@ -431,7 +426,7 @@ fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 }
 
 /// Reads a whole source once, as `dw publish` needs it.
-pub async fn read_board(reader: &mut Reader, debate: &str) -> Result<Board> {
+pub(crate) async fn read_board(reader: &mut Reader, debate: &str) -> Result<Board> {
     let mut board = Board::new(debate);
     let found = reader.poll().await?;
     let (_, refused) = board.apply(found.windows);

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// A source as the user named it, resolved to what is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A JSON-lines file of windows.
     File(PathBuf),
     /// Objects under `s3://bucket/prefix` (the debate's `windows/` folder).
@@ -32,7 +32,7 @@ impl std::fmt::Display for Source {
 impl Source {
     /// Resolves `--from`: `s3://BUCKET/PREFIX` (a results prefix, or the debate's folder under
     /// it), a directory (`out/`, or `out/<date>/`) or a windows file, `file:` optional.
-    pub fn resolve(from: &str, date: &str) -> Result<Source> {
+    pub(crate) fn resolve(from: &str, date: &str) -> Result<Source> {
         if let Some(rest) = from.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
@@ -77,7 +77,7 @@ impl Source {
 
 /// What one poll found: windows new or changed since the last poll, and what could not be read.
 #[derive(Debug, Default)]
-pub struct Found {
+pub(crate) struct Found {
     pub windows: Vec<Window>,
     pub warnings: Vec<String>,
     /// The source started over (a file rewritten from the start): forget what was read.
@@ -87,7 +87,7 @@ pub struct Found {
 /// Reads a growing JSON-lines file from where the last poll stopped; a line still being
 /// written (no newline yet) waits for the next poll.
 #[derive(Debug)]
-pub struct FileReader {
+pub(crate) struct FileReader {
     path: PathBuf,
     offset: u64,
     line: u64,
@@ -95,7 +95,7 @@ pub struct FileReader {
 }
 
 impl FileReader {
-    pub fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         FileReader {
             path,
             offset: 0,
@@ -104,7 +104,7 @@ impl FileReader {
         }
     }
 
-    pub fn poll(&mut self) -> Result<Found> {
+    pub(crate) fn poll(&mut self) -> Result<Found> {
         let mut found = Found::default();
         let path = self.path.clone();
         let read_err = |source| Error::Read {
@@ -154,7 +154,7 @@ impl FileReader {
 /// Lists the prefix on every poll and fetches the objects that are new or whose ETag changed (a
 /// window written again with a later revision).
 #[derive(Debug)]
-pub struct S3Reader {
+pub(crate) struct S3Reader {
     client: aws_sdk_s3::Client,
     bucket: String,
     prefix: String,
@@ -162,7 +162,7 @@ pub struct S3Reader {
 }
 
 impl S3Reader {
-    pub fn new(client: aws_sdk_s3::Client, bucket: String, prefix: String) -> Self {
+    pub(crate) fn new(client: aws_sdk_s3::Client, bucket: String, prefix: String) -> Self {
         S3Reader {
             client,
             bucket,
@@ -172,11 +172,11 @@ impl S3Reader {
     }
 
     /// The objects read so far, by key, with the ETag read.
-    pub fn known(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn known(&self) -> &BTreeMap<String, String> {
         &self.seen
     }
 
-    pub async fn poll(&mut self) -> Result<Found> {
+    pub(crate) async fn poll(&mut self) -> Result<Found> {
         let mut found = Found::default();
         let mut changed = Vec::new();
         let mut pages = self
@@ -230,7 +230,7 @@ mod tests {
     fn an_s3_source_is_the_debates_windows_folder_however_it_is_named() {
         let s3 = |from: &str| match Source::resolve(from, "2015-08-06").unwrap() {
             Source::S3 { bucket, prefix } => format!("{bucket} {prefix}"),
-            other => panic!("{other:?}"),
+            other @ Source::File(_) => panic!("{other:?}"),
         };
         assert_eq!(s3("s3://b/dw/results"), "b dw/results/2015-08-06/windows/");
         assert_eq!(s3("s3://b/dw/results/"), "b dw/results/2015-08-06/windows/");

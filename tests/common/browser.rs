@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-pub struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     port: u16,
     session: String,
@@ -28,10 +28,12 @@ fn free_port() -> u16 {
 
 /// One request with `Connection: close`; the body parsed as JSON.
 fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let body = body
+        .map(std::string::ToString::to_string)
+        .unwrap_or_default();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("chromedriver reachable");
     stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
+        .set_read_timeout(Some(Duration::from_mins(1)))
         .expect("timeout set");
     write!(
         stream,
@@ -53,25 +55,22 @@ fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
         raw.push(byte[0]);
     }
     let head = String::from_utf8_lossy(&raw).to_ascii_lowercase();
-    let body = match head
+    let body = if let Some(len) = head
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))
         .and_then(|n| n.trim().parse::<usize>().ok())
     {
-        Some(len) => {
-            let mut body = vec![0u8; len];
-            stream.read_exact(&mut body).expect("response body read");
-            String::from_utf8_lossy(&body).into_owned()
-        }
-        None => {
-            let mut rest = Vec::new();
-            stream.read_to_end(&mut rest).expect("response body read");
-            let rest = String::from_utf8_lossy(&rest).into_owned();
-            if head.contains("transfer-encoding: chunked") {
-                dechunk(&rest)
-            } else {
-                rest
-            }
+        let mut body = vec![0u8; len];
+        stream.read_exact(&mut body).expect("response body read");
+        String::from_utf8_lossy(&body).into_owned()
+    } else {
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).expect("response body read");
+        let rest = String::from_utf8_lossy(&rest).into_owned();
+        if head.contains("transfer-encoding: chunked") {
+            dechunk(&rest)
+        } else {
+            rest
         }
     };
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{method} {path}: {e}: {body}"))
@@ -93,7 +92,7 @@ fn dechunk(mut body: &str) -> String {
 impl Browser {
     /// A headless Chromium, or `None` when it is not installed (a failure under
     /// DW_REQUIRE_PEERS, which scripts/test sets after installing it).
-    pub fn start() -> Option<Browser> {
+    pub(crate) fn start() -> Option<Browser> {
         if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
             assert!(
                 std::env::var_os("DW_REQUIRE_PEERS").is_none(),
@@ -156,12 +155,12 @@ impl Browser {
         v["value"].clone()
     }
 
-    pub fn goto(&self, url: &str) {
+    pub(crate) fn goto(&self, url: &str) {
         self.call("POST", "/url", Some(&json!({ "url": url })));
     }
 
     /// Runs `script` (a function body; `arguments` are `args`) in the page; its return value.
-    pub fn run(&self, script: &str, args: Value) -> Value {
+    pub(crate) fn run(&self, script: &str, args: &Value) -> Value {
         self.call(
             "POST",
             "/execute/sync",
@@ -171,10 +170,10 @@ impl Browser {
 
     /// Waits until `expr` (a JavaScript expression) is truthy; its value, or a panic saying
     /// what was awaited.
-    pub fn wait_for(&self, expr: &str, within: Duration) -> Value {
+    pub(crate) fn wait_for(&self, expr: &str, within: Duration) -> Value {
         let deadline = Instant::now() + within;
         loop {
-            let v = self.run(&format!("return ({expr}) || null;"), json!([]));
+            let v = self.run(&format!("return ({expr}) || null;"), &json!([]));
             if !v.is_null() && v != json!(false) {
                 return v;
             }
@@ -184,7 +183,7 @@ impl Browser {
                 self.run(
                     "return location.href + ': ' + (document.getElementById('status')?.textContent \
                      ?? (document.body ? document.body.innerText.slice(0, 300) : ''))",
-                    json!([])
+                    &json!([])
                 )
             );
             std::thread::sleep(Duration::from_millis(100));
@@ -193,7 +192,7 @@ impl Browser {
 
     /// Clicks the first element matching a CSS selector, as a user would (WebDriver's click).
     /// An element the page redrew between finding and clicking is found again.
-    pub fn click(&self, css: &str) {
+    pub(crate) fn click(&self, css: &str) {
         for attempt in 0.. {
             let found = self.call(
                 "POST",
@@ -214,13 +213,13 @@ impl Browser {
             );
             match clicked["value"]["error"].as_str() {
                 None => return,
-                Some("stale element reference") if attempt < 5 => continue,
+                Some("stale element reference") if attempt < 5 => {}
                 Some(_) => panic!("clicking {css}: {clicked}"),
             }
         }
     }
 
-    pub fn screenshot(&self, path: &Path) {
+    pub(crate) fn screenshot(&self, path: &Path) {
         use base64::Engine as _;
         let png = self.call("GET", "/screenshot", None);
         let bytes = base64::engine::general_purpose::STANDARD

@@ -1,16 +1,16 @@
 //! Running the real `dw` binary in tests, with an environment that cannot reach real AWS.
 #![allow(dead_code)]
 
-pub mod browser;
+pub(crate) mod browser;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn fixture(rel: &str) -> String {
+pub(crate) fn fixture(rel: &str) -> String {
     repo()
         .join("tests/fixtures")
         .join(rel)
@@ -20,7 +20,7 @@ pub fn fixture(rel: &str) -> String {
 
 /// `dw` in the repository root, with no AWS settings inherited from the machine: no profile, no
 /// credentials, no instance metadata (nothing may leave this machine).
-pub fn dw() -> Command {
+pub(crate) fn dw() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dw"));
     cmd.current_dir(repo());
     for (key, _) in std::env::vars() {
@@ -42,7 +42,7 @@ pub fn dw() -> Command {
 }
 
 /// `dw` with dummy credentials for an AWS stand-in at `endpoint`.
-pub fn dw_at(endpoint: &str) -> Command {
+pub(crate) fn dw_at(endpoint: &str) -> Command {
     let mut cmd = dw();
     cmd.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -50,13 +50,13 @@ pub fn dw_at(endpoint: &str) -> Command {
     cmd
 }
 
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
-pub fn run(cmd: &mut Command) -> Run {
+pub(crate) fn run(cmd: &mut Command) -> Run {
     let Output {
         status,
         stdout,
@@ -69,7 +69,7 @@ pub fn run(cmd: &mut Command) -> Run {
     }
 }
 
-pub fn m3_large_history() -> Vec<String> {
+pub(crate) fn m3_large_history() -> Vec<String> {
     ["a", "b", "c"]
         .iter()
         .map(|z| {
@@ -80,7 +80,7 @@ pub fn m3_large_history() -> Vec<String> {
         .collect()
 }
 
-pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).expect("write fixture");
     p
@@ -88,15 +88,15 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// The endpoint of the moto harness that scripts/test started, or `None` when the tests run
 /// without it (a failure under DW_REQUIRE_PEERS).
-pub fn moto_endpoint() -> Option<String> {
+pub(crate) fn moto_endpoint() -> Option<String> {
     dw_pipeline::testkit::moto()
 }
 
 #[allow(unused_imports)] // not every test binary uses it
-pub use dw_pipeline::testkit::s3_put;
+pub(crate) use dw_pipeline::testkit::s3_put;
 
 /// A plain HTTP/1.1 POST to the harness's control endpoint; returns the response body.
-pub fn http_post(endpoint: &str, path: &str, body: &str) -> String {
+pub(crate) fn http_post(endpoint: &str, path: &str, body: &str) -> String {
     use std::io::{Read, Write};
     let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(addr).expect("harness reachable");
@@ -121,14 +121,14 @@ pub fn http_post(endpoint: &str, path: &str, body: &str) -> String {
 
 /// A `dw` that serves (watch, replay --watch) until dropped: its URL is the first line it
 /// prints; its stderr is kept in a file for the test to read.
-pub struct Served {
+pub(crate) struct Served {
     child: std::process::Child,
     pub url: String,
     log: PathBuf,
 }
 
 impl Served {
-    pub fn start(mut cmd: Command, log_dir: &Path) -> Served {
+    pub(crate) fn start(mut cmd: Command, log_dir: &Path) -> Served {
         use std::io::BufRead;
         static SERVED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -152,7 +152,7 @@ impl Served {
         Served { child, url, log }
     }
 
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }

@@ -7,13 +7,13 @@
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     Network,
     Http(u16),
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     network_tries: u32,
     http_wait: Option<Duration>,
     rate_wait: Option<Duration>,
@@ -23,12 +23,12 @@ const NETWORK_STEP: Duration = Duration::from_millis(250);
 const NETWORK_MAX: Duration = Duration::from_secs(16);
 const HTTP_FIRST: Duration = Duration::from_secs(5);
 const HTTP_MAX: Duration = Duration::from_secs(320);
-const RATE_FIRST: Duration = Duration::from_secs(60);
-const RATE_MAX: Duration = Duration::from_secs(900);
+const RATE_FIRST: Duration = Duration::from_mins(1);
+const RATE_MAX: Duration = Duration::from_mins(15);
 
 impl Backoff {
     /// How long to wait before the next connection after `failure`.
-    pub fn next(&mut self, failure: Failure) -> Duration {
+    pub(crate) fn next(&mut self, failure: Failure) -> Duration {
         match failure {
             Failure::Network => {
                 self.network_tries += 1;
@@ -48,7 +48,7 @@ impl Backoff {
     }
 
     /// A connection delivered data: the next failure starts over.
-    pub fn healthy(&mut self) {
+    pub(crate) fn healthy(&mut self) {
         *self = Backoff::default();
     }
 }

@@ -15,7 +15,7 @@ struct Stored {
     bearer_token: Option<String>,
 }
 
-pub enum Auth {
+pub(crate) enum Auth {
     OAuth1(oauth::Credentials),
     Bearer(String),
 }
@@ -50,7 +50,7 @@ fn from_stored(s: Stored, v2: bool, origin: &str) -> Result<Auth, String> {
 }
 
 /// `env` (TWITTER_CONSUMER_KEY, ... / TWITTER_BEARER_TOKEN), `ssm:/path` or `s3://bucket/key`.
-pub async fn load(source: &str, v2: bool) -> Result<Auth, String> {
+pub(crate) async fn load(source: &str, v2: bool) -> Result<Auth, String> {
     if source == "env" {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let stored = Stored {

@@ -3,7 +3,7 @@
 //! archives are newline-delimited. CRLF or LF, across any chunking.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
+pub(crate) enum Framing {
     /// `<length>\r\n<message of length bytes>`
     Length,
     /// One message per line.
@@ -11,7 +11,7 @@ pub enum Framing {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Frame {
+pub(crate) enum Frame {
     Message(Vec<u8>),
     KeepAlive,
     /// Bytes that break the framing (a length that is not a number, or too large).
@@ -19,10 +19,10 @@ pub enum Frame {
 }
 
 /// The largest message accepted: far above any tweet.
-pub const MAX_MESSAGE: usize = 1 << 20;
+pub(crate) const MAX_MESSAGE: usize = 1 << 20;
 
 #[derive(Debug)]
-pub struct Framer {
+pub(crate) struct Framer {
     framing: Framing,
     buf: Vec<u8>,
     /// Length-delimited: the length announced for the message being read.
@@ -30,7 +30,7 @@ pub struct Framer {
 }
 
 impl Framer {
-    pub fn new(framing: Framing) -> Framer {
+    pub(crate) fn new(framing: Framing) -> Framer {
         Framer {
             framing,
             buf: Vec::new(),
@@ -42,12 +42,12 @@ impl Framer {
     /// them: the framer goes with the connection, and the message comes again after
     /// reconnecting).
     #[cfg(test)]
-    pub fn partial(&self) -> usize {
+    pub(crate) fn partial(&self) -> usize {
         self.buf.len()
     }
 
     /// Adds received bytes and returns the frames they complete.
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<Frame> {
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Vec<Frame> {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
         loop {
@@ -57,7 +57,7 @@ impl Framer {
                 }
                 let message: Vec<u8> = self.buf.drain(..len).collect();
                 self.pending = None;
-                out.push(trimmed(message));
+                out.push(trimmed(&message));
                 continue;
             }
             let Some(nl) = self.buf.iter().position(|&b| b == b'\n') else {
@@ -96,8 +96,8 @@ fn trim_line(line: &[u8]) -> &[u8] {
 }
 
 /// A length-delimited message includes its own line end: drop it.
-fn trimmed(message: Vec<u8>) -> Frame {
-    let t = trim_line(&message);
+fn trimmed(message: &[u8]) -> Frame {
+    let t = trim_line(message);
     if t.is_empty() {
         Frame::KeepAlive
     } else {

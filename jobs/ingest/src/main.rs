@@ -30,7 +30,7 @@ const V1_STREAM: &str = "https://stream.twitter.com/1.1/statuses/filter.json";
 const V2_STREAM: &str = "https://api.twitter.com/2/tweets/search/stream";
 const V2_RULES: &str = "https://api.twitter.com/2/tweets/search/stream/rules";
 /// Loading the credentials and setting the v2 rules may take this long.
-const SETUP_LIMIT: Duration = Duration::from_secs(60);
+const SETUP_LIMIT: Duration = Duration::from_mins(1);
 
 /// A URL for the log: any `user:password@` in it is replaced by `***@`.
 fn redact(url: &str) -> String {
@@ -199,7 +199,7 @@ impl Sink {
 
     fn flush(&mut self) -> Result<(), String> {
         if let Some((producer, _)) = &self.kafka {
-            kafka::flush(producer, Duration::from_secs(60))
+            kafka::flush(producer, Duration::from_mins(1))
                 .map_err(|e| format!("Kafka: records not acknowledged: {e}"))?;
         }
         if let Some(w) = self.writer.as_mut() {
@@ -379,7 +379,10 @@ impl Ingest {
     async fn stream(&mut self, v2: bool) -> Result<(), String> {
         let terms = self.track_terms()?;
         let auth = match self
-            .until_stopped(SETUP_LIMIT, credentials::load(&self.args.credentials, v2))
+            .until_stopped(
+                SETUP_LIMIT,
+                Box::pin(credentials::load(&self.args.credentials, v2)),
+            )
             .await
         {
             Waited::Done(auth) => auth?,
@@ -735,7 +738,7 @@ async fn sync_rules(
         .bearer_auth(token)
         .send()
         .await
-        .and_then(|r| r.error_for_status())
+        .and_then(reqwest::Response::error_for_status)
         .map_err(|e| format!("stream rules: {e}"))?
         .json()
         .await
@@ -770,7 +773,7 @@ async fn sync_rules(
             .json(&serde_json::json!({"delete": {"ids": stale}}))
             .send()
             .await
-            .and_then(|r| r.error_for_status())
+            .and_then(reqwest::Response::error_for_status)
             .map_err(|e| format!("deleting stale stream rules: {e}"))?;
     }
     if !missing.is_empty() {
@@ -784,7 +787,7 @@ async fn sync_rules(
             .json(&serde_json::json!({"add": add}))
             .send()
             .await
-            .and_then(|r| r.error_for_status())
+            .and_then(reqwest::Response::error_for_status)
             .map_err(|e| format!("adding stream rules: {e}"))?;
     }
     log(&format!(
@@ -841,8 +844,9 @@ async fn run(args: Args) -> Result<(), String> {
     };
     ingest.beat(false);
     let result = match ingest.args.from.clone() {
-        Endpoint::TwitterV1 => ingest.stream(false).await,
-        Endpoint::TwitterV2 => ingest.stream(true).await,
+        // Boxed: the stream future is ~24 KB, too big to keep on the caller's stack.
+        Endpoint::TwitterV1 => Box::pin(ingest.stream(false)).await,
+        Endpoint::TwitterV2 => Box::pin(ingest.stream(true)).await,
         Endpoint::S3 { bucket, prefix } => ingest.archive_s3(&bucket, &prefix, speed).await,
         Endpoint::File(path) => {
             // Streamed: a 200 MB archive is not read into memory.
@@ -880,7 +884,7 @@ async fn run(args: Args) -> Result<(), String> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    match run(args).await {
+    match Box::pin(run(args)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log(&format!("error: {e}"));

@@ -12,12 +12,12 @@ const STRICT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-pub fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     utf8_percent_encode(s, STRICT).to_string()
 }
 
 #[derive(Clone)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     pub consumer_key: String,
     pub consumer_secret: String,
     pub token: String,
@@ -32,7 +32,7 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// The `Authorization` header for `method url` with these request (query and form) parameters.
-pub fn authorization(
+pub(crate) fn authorization(
     c: &Credentials,
     method: &str,
     url: &str,

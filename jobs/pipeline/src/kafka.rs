@@ -48,7 +48,7 @@ impl ClientContext for Deliveries {}
 impl ProducerContext for Deliveries {
     type DeliveryOpaque = ();
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {
+    fn delivery(&self, result: &DeliveryResult<'_>, (): Self::DeliveryOpaque) {
         if let Err((e, m)) = result {
             self.failed
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -217,14 +217,22 @@ impl ClientContext for Assignments {
 impl ConsumerContext for Assignments {
     fn pre_rebalance(&self, consumer: &GroupConsumer, rebalance: &Rebalance<'_>) {
         if let (Rebalance::Revoke(list), Some(hook)) = (rebalance, self.on_revoke.get()) {
-            let partitions: Vec<i32> = list.elements().iter().map(|e| e.partition()).collect();
+            let partitions: Vec<i32> = list
+                .elements()
+                .iter()
+                .map(rdkafka::topic_partition_list::TopicPartitionListElem::partition)
+                .collect();
             hook(consumer, &partitions);
         }
     }
 
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let now = match rebalance {
-            Rebalance::Assign(list) => list.elements().iter().map(|e| e.partition()).collect(),
+            Rebalance::Assign(list) => list
+                .elements()
+                .iter()
+                .map(rdkafka::topic_partition_list::TopicPartitionListElem::partition)
+                .collect(),
             Rebalance::Revoke(_) => Vec::new(),
             Rebalance::Error(_) => return,
         };

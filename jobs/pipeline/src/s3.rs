@@ -201,7 +201,13 @@ pub async fn get_many(
                         .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?;
                     Ok(Some((key, body.into_bytes().to_vec())))
                 }
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+                Err(e)
+                    if e.as_service_error().is_some_and(
+                        aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                    ) =>
+                {
+                    Ok(None)
+                }
                 Err(e) => Err(format!(
                     "s3://{bucket}/{key}: {}",
                     aws_sdk_s3::error::DisplayErrorContext(&e)

@@ -121,7 +121,7 @@ impl Scorer {
     /// Handles one line read at `offset` of the Kafka partition `source`.
     pub fn line_at(&mut self, source: i32, offset: Option<i64>, bytes: &[u8]) -> Outcome {
         self.counts.lines += 1;
-        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
             self.counts.keep_alives += 1;
             return Outcome::Skipped;
         }
@@ -162,7 +162,10 @@ impl Scorer {
                         id: t.id.to_string(),
                         score: score.mean(),
                         words: score.words,
-                        candidates: candidates.iter().map(|c| c.to_string()).collect(),
+                        candidates: candidates
+                            .iter()
+                            .map(std::string::ToString::to_string)
+                            .collect(),
                     },
                     closed,
                 )

@@ -39,24 +39,21 @@ pub fn strip_urls(text: &str) -> Cow<'_, str> {
         } else {
             None
         };
-        match scheme_len {
-            Some(n) => {
-                let body = &rest[i + n..];
-                let url_len = body.find(is_python_space).unwrap_or(body.len());
-                if url_len == 0 {
-                    // `\S+` needs one character: not a URL.
-                    out.push_str(&rest[..i + n]);
-                    rest = body;
-                } else {
-                    out.push_str(&rest[..i]);
-                    out.push(' ');
-                    rest = &body[url_len..];
-                }
+        if let Some(n) = scheme_len {
+            let body = &rest[i + n..];
+            let url_len = body.find(is_python_space).unwrap_or(body.len());
+            if url_len == 0 {
+                // `\S+` needs one character: not a URL.
+                out.push_str(&rest[..i + n]);
+                rest = body;
+            } else {
+                out.push_str(&rest[..i]);
+                out.push(' ');
+                rest = &body[url_len..];
             }
-            None => {
-                out.push_str(&rest[..i + 4]);
-                rest = after;
-            }
+        } else {
+            out.push_str(&rest[..i + 4]);
+            rest = after;
         }
     }
     out.push_str(rest);
@@ -93,10 +90,13 @@ const ASCII_TOKEN: [bool; 128] = {
 
 /// A character of `[\w@#'&\]*\-/\[=;]` as Python's `re` reads it on `str`.
 pub fn is_token_char(c: char) -> bool {
+    use GeneralCategory::{
+        DecimalNumber, LetterNumber, LowercaseLetter, ModifierLetter, OtherLetter, OtherNumber,
+        TitlecaseLetter, UppercaseLetter,
+    };
     if c.is_ascii() {
         return ASCII_TOKEN[c as usize];
     }
-    use GeneralCategory::*;
     matches!(
         get_general_category(c),
         UppercaseLetter

@@ -107,7 +107,7 @@ fn standout_key(s: &Standout) -> (f64, usize, &str) {
 
 /// Whether a tweet of `score` and `id` would replace `current` as the most positive (`max`) or
 /// most negative tweet, by the same order [`pick_max`]/[`pick_min`] use.
-fn beats(current: &Option<Standout>, score: f64, id: &str, max: bool) -> bool {
+fn beats(current: Option<&Standout>, score: f64, id: &str, max: bool) -> bool {
     let Some(c) = current else { return true };
     let (cs, cl, ci) = standout_key(c);
     let better = if max { score > cs } else { score < cs };
@@ -160,10 +160,10 @@ impl CandidateWindow {
                 user: t.user.to_string(),
             };
             // Copy the text only for a tweet that stands out.
-            if beats(&self.most_positive, mean, t.id, true) {
+            if beats(self.most_positive.as_ref(), mean, t.id, true) {
                 self.most_positive = Some(standout());
             }
-            if beats(&self.most_negative, mean, t.id, false) {
+            if beats(self.most_negative.as_ref(), mean, t.id, false) {
                 self.most_negative = Some(standout());
             }
         }
@@ -275,11 +275,11 @@ fn blank(
     debate: &str,
     length_ms: i64,
     candidates: &[String],
-    member: &Option<String>,
+    member: Option<&String>,
     start_ms: i64,
 ) -> Window {
     let mut window = Window::new(debate, start_ms, (length_ms / 1000) as u32, candidates);
-    window.member = member.clone();
+    window.member = member.cloned();
     window
 }
 
@@ -474,10 +474,14 @@ impl Windower {
     fn open_window(&mut self, start_ms: i64) -> &mut Open {
         let (debate, length_ms, candidates, member) =
             (&self.debate, self.length_ms, &self.candidates, &self.member);
-        // A minute holds about as many tweets as the last: no rehash on the way there.
-        let expected = self.open.values().map(|o| o.ids.len()).max().unwrap_or(0);
+        // A new minute holds about as many tweets as the others: no rehash on the way there.
+        let expected = if self.open.contains_key(&start_ms) {
+            0
+        } else {
+            self.open.values().map(|o| o.ids.len()).max().unwrap_or(0)
+        };
         self.open.entry(start_ms).or_insert_with(|| Open {
-            window: blank(debate, length_ms, candidates, member, start_ms),
+            window: blank(debate, length_ms, candidates, member.as_ref(), start_ms),
             ids: HashSet::with_capacity_and_hasher(expected, FastHash::default()),
         })
     }
@@ -529,7 +533,7 @@ impl Windower {
             let unwritten = &mut self.unwritten;
             let window = self.written.entry(start).or_insert_with(|| {
                 unwritten.insert(start);
-                blank(debate, length_ms, candidates, member, start)
+                blank(debate, length_ms, candidates, member.as_ref(), start)
             });
             add_tweet(window, t);
             window.late += 1;
@@ -923,14 +927,13 @@ mod tests {
         assert_eq!(parts[1].through, BTreeMap::from([(0, 11)]));
         let mut merged: BTreeMap<Timestamp, Window> = BTreeMap::new();
         for p in open.iter().chain(&parts) {
-            match merged.get_mut(&p.start) {
-                Some(m) => m.merge(p),
-                None => {
-                    let mut p = p.clone();
-                    p.member = None;
-                    p.through.clear();
-                    merged.insert(p.start, p);
-                }
+            if let Some(m) = merged.get_mut(&p.start) {
+                m.merge(p);
+            } else {
+                let mut p = p.clone();
+                p.member = None;
+                p.through.clear();
+                merged.insert(p.start, p);
             }
         }
         let merged: Vec<Window> = merged

@@ -73,55 +73,10 @@ fn main() {
     let partitions: u32 = positional.get(1).and_then(|s| s.parse().ok()).unwrap_or(6);
     let tansu = std::env::var("DW_TANSU_BIN").expect("DW_TANSU_BIN: the tansu binary");
 
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let sample = std::fs::read_to_string(
-        repo.join("tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"),
-    )
-    .expect("the v1.1 sample");
-    let statuses: Vec<serde_json::Value> = sample
-        .lines()
-        .filter(|l| l.contains("\"id_str\"") && !l.starts_with("{\"delete\""))
-        .filter_map(|l| serde_json::from_str(l.trim_end_matches('\r')).ok())
-        .collect();
     let dir = tempfile::tempdir().expect("temp dir");
-    let input = dir.path().join("tweets.jsonl");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&input).expect("input"));
-    for i in 0..n {
-        let mut t = statuses[i % statuses.len()].clone();
-        let id = 800_000_000_000_000_000u64 + i as u64;
-        t["id_str"] = id.to_string().into();
-        t["timestamp_ms"] = (1_454_000_000_000i64 + i as i64 * 10).to_string().into();
-        serde_json::to_writer(&mut f, &t).expect("write");
-        f.write_all(b"\n").expect("write");
-    }
-    f.flush().expect("flush");
-    drop(f);
-    let mb = std::fs::metadata(&input).expect("input").len() as f64 / 1e6;
-
+    let (input, mb) = write_input(dir.path(), n);
     // A broker of our own, so that its CPU is ours to count.
-    let port = free_port();
-    let brokers = format!("127.0.0.1:{port}");
-    let broker = Killed(
-        Command::new(&tansu)
-            .args(["broker", "--listener-url", &format!("tcp://{brokers}")])
-            .args(["--advertised-listener-url", &format!("tcp://{brokers}")])
-            .args(["--storage-engine", "memory://tansu/"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tansu starts"),
-    );
-    let up = Instant::now();
-    while std::net::TcpStream::connect(&brokers).is_err() {
-        assert!(up.elapsed() < Duration::from_secs(20), "the broker listens");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let created = Command::new(&tansu)
-        .args(["topic", "create", "--broker", &format!("tcp://{brokers}")])
-        .args(["--partitions", &partitions.to_string(), "tweets"])
-        .status()
-        .expect("tansu topic create");
-    assert!(created.success());
+    let (broker, brokers) = start_broker(&tansu, partitions);
 
     let score_status = dir.path().join("score.status.json");
     let mut score = Command::new(binary("dw-score"));
@@ -208,7 +163,7 @@ fn main() {
             break start.elapsed().as_secs_f64() - IDLE_SECS as f64;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(600),
+            start.elapsed() < Duration::from_mins(10),
             "dw-score did not finish in 10 minutes"
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -241,4 +196,61 @@ fn main() {
         "every tweet scored: {}",
         if scored == n as u64 { "yes" } else { "NO" }
     );
+}
+
+/// `n` real-envelope v1.1 statuses (the sample's, with fresh ids and times 10 ms apart) in a
+/// file under `dir`; its path and size in MB.
+fn write_input(dir: &Path, n: usize) -> (std::path::PathBuf, f64) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let sample = std::fs::read_to_string(
+        repo.join("tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"),
+    )
+    .expect("the v1.1 sample");
+    let statuses: Vec<serde_json::Value> = sample
+        .lines()
+        .filter(|l| l.contains("\"id_str\"") && !l.starts_with("{\"delete\""))
+        .filter_map(|l| serde_json::from_str(l.trim_end_matches('\r')).ok())
+        .collect();
+    let input = dir.join("tweets.jsonl");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&input).expect("input"));
+    for i in 0..n {
+        let mut t = statuses[i % statuses.len()].clone();
+        let id = 800_000_000_000_000_000u64 + i as u64;
+        t["id_str"] = id.to_string().into();
+        t["timestamp_ms"] = (1_454_000_000_000i64 + i as i64 * 10).to_string().into();
+        serde_json::to_writer(&mut f, &t).expect("write");
+        f.write_all(b"\n").expect("write");
+    }
+    f.flush().expect("flush");
+    drop(f);
+    let mb = std::fs::metadata(&input).expect("input").len() as f64 / 1e6;
+    (input, mb)
+}
+
+/// A Tansu broker on a free port with the `tweets` topic; the broker and its address.
+fn start_broker(tansu: &str, partitions: u32) -> (Killed, String) {
+    let port = free_port();
+    let brokers = format!("127.0.0.1:{port}");
+    let broker = Killed(
+        Command::new(tansu)
+            .args(["broker", "--listener-url", &format!("tcp://{brokers}")])
+            .args(["--advertised-listener-url", &format!("tcp://{brokers}")])
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tansu starts"),
+    );
+    let up = Instant::now();
+    while std::net::TcpStream::connect(&brokers).is_err() {
+        assert!(up.elapsed() < Duration::from_secs(20), "the broker listens");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let created = Command::new(tansu)
+        .args(["topic", "create", "--broker", &format!("tcp://{brokers}")])
+        .args(["--partitions", &partitions.to_string(), "tweets"])
+        .status()
+        .expect("tansu topic create");
+    assert!(created.success());
+    (broker, brokers)
 }

@@ -5,13 +5,13 @@
 /// offsets not yet committed; `after-partial`: open windows published; `merge-write`: the merger wrote a merged window), so that the tests can
 /// lose a member at exactly the moments that matter.
 #[derive(Default)]
-pub struct Failpoint {
+pub(crate) struct Failpoint {
     point: Option<(String, u64)>,
     passed: u64,
 }
 
 impl Failpoint {
-    pub fn from_env() -> Failpoint {
+    pub(crate) fn from_env() -> Failpoint {
         let point = std::env::var("DW_SCORE_FAILPOINT").ok().and_then(|v| {
             let (name, n) = v.split_once(':')?;
             Some((name.to_string(), n.parse().ok()?))
@@ -19,7 +19,7 @@ impl Failpoint {
         Failpoint { point, passed: 0 }
     }
 
-    pub fn hit(&mut self, here: &str) {
+    pub(crate) fn hit(&mut self, here: &str) {
         let Some((name, n)) = &self.point else { return };
         if name != here {
             return;

@@ -326,50 +326,15 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         .debate
         .clone()
         .ok_or("--debate is required: the results are named by it")?;
-    let lens = match args.lens.as_str() {
-        "none" => None,
-        "4,6" => Some(DEFAULT_LENS),
-        other => Some(other.parse::<Lens>()?),
+    let shared = Arc::new(Mutex::new(open_job(args, &debate)?));
+    let mut run = Run {
+        stop: stop_on_signal()?,
+        heartbeat: Heartbeat::new(
+            args.status.as_deref(),
+            Duration::from_secs(args.status_secs),
+        ),
+        started: Instant::now(),
     };
-    let debate_name = debate.clone();
-    let mut scorer = Scorer::new(ScoreOptions {
-        debate,
-        candidates: args.candidates.clone(),
-        lens,
-        retweets_original: matches!(args.retweets, Retweets::Original),
-        window_secs: args.window_secs,
-        lateness_secs: args.lateness_secs,
-        member: args.member.clone(),
-    });
-    let resume = matches!(args.from, Endpoint::Kafka { .. });
-    let sink = Sink::open(&args.to, resume, &debate_name, args.member.as_deref())?;
-    if let Some(until) = sink.closed_until() {
-        log(&format!("resuming: windows before {until} are written"));
-        scorer.windower().resume_after(until);
-    }
-    let dead = args
-        .dead_letter
-        .as_ref()
-        .map(|d| Sink::open(d, true, &debate_name, None))
-        .transpose()?;
-    let stop = stop_on_signal()?;
-    let mut heartbeat = Heartbeat::new(
-        args.status.as_deref(),
-        Duration::from_secs(args.status_secs),
-    );
-    let started = Instant::now();
-    let shared = Arc::new(Mutex::new(Job {
-        scorer,
-        sink,
-        dead,
-        emit: args.emit,
-        tracker: OffsetTracker::default(),
-        last_tweet_ms: None,
-        failed: None,
-        published: BTreeMap::new(),
-        failpoint: Failpoint::from_env(),
-    }));
-
     match &args.from {
         Endpoint::Kafka {
             brokers,
@@ -379,193 +344,266 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
             let group = group.as_deref().ok_or(
                 "a Kafka source needs a consumer group: kafka://HOST:PORT/TOPIC?group=NAME",
             )?;
-            let consumer = kafka::consumer(brokers, topic, group, &args.kafka_options)
-                .map_err(|e| format!("Kafka consumer: {e}"))?;
-            // Partitions about to move to another member: write everything first and commit,
-            // so that the new owner starts after what this member counted.
-            let on_revoke = Arc::clone(&shared);
-            consumer.context().on_revoke(move |consumer, partitions| {
-                let mut job = lock(&on_revoke);
-                log(&format!(
-                    "partitions {partitions:?} are being taken away: writing all windows"
-                ));
-                match job.write_all() {
-                    Ok(offsets) => job.commit(consumer, &offsets),
-                    Err(e) => {
-                        job.failed.get_or_insert(e);
-                    }
-                }
-            });
-            log(&format!("reading {} as group {group}", args.from));
-            let mut last_message = Instant::now();
-            let mut polled_any = false;
-            let mut assignment = 0;
-            let mut last_commit = Instant::now();
-            let partial_every = Duration::from_secs(args.partial_secs);
-            let mut last_partial = Instant::now();
-            let mut errors = ErrorLog::default();
-            while !stop.load(Ordering::Relaxed) {
-                let polled = consumer.poll(Duration::from_millis(200));
-                let mut job = lock(&shared);
-                if let Some(e) = job.failed.take() {
-                    return Err(e);
-                }
-                // The rebalance callback ran inside this poll, before any message of the new
-                // assignment: the windower learns every partition it owns, and a member what
-                // the other members' parts already count, before any of them delivers.
-                if consumer.context().generation() != assignment {
-                    assignment = consumer.context().generation();
-                    let partitions = consumer.context().partitions();
-                    log(&format!("assigned partitions {partitions:?} of {topic}"));
-                    job.tracker.retain_partitions(
-                        &partitions
-                            .iter()
-                            .map(|&p| (topic.clone(), p))
-                            .collect::<Vec<_>>(),
-                    );
-                    if let Some(member) = &args.member
-                        && !partitions.is_empty()
-                    {
-                        let parts = job.sink.parts_of_others(&debate_name, member)?;
-                        log(&format!(
-                            "read {} parts of other members: their counted offsets are skipped",
-                            parts.len()
-                        ));
-                        job.scorer.windower().fence(&parts);
-                    }
-                    let closed = job.scorer.assign(&partitions);
-                    job.write(&closed)?;
-                }
-                let mut closed = Vec::new();
-                match polled {
-                    Some(Ok(m)) => {
-                        last_message = Instant::now();
-                        polled_any = true;
-                        let payload = m.payload().unwrap_or_default();
-                        let window = job.line(m.partition(), Some(m.offset()), payload, None)?;
-                        job.tracker
-                            .consumed(m.topic(), m.partition(), m.offset(), window);
-                    }
-                    Some(Err(kafka::KafkaError::PartitionEOF(p))) => {
-                        closed.extend(job.scorer.at_end(p));
-                    }
-                    Some(Err(e)) => errors.log(&e.to_string()),
-                    None => {}
-                }
-                if polled_any
-                    && args
-                        .stop_after_idle_secs
-                        .is_some_and(|s| last_message.elapsed() >= Duration::from_secs(s))
-                {
-                    log(
-                        "no message since the last one for the idle time: the input is spent, stopping",
-                    );
-                    break;
-                }
-                // Errors (a broker that is down) count as idle time too.
-                if args
-                    .idle_exit_secs
-                    .is_some_and(|s| last_message.elapsed() >= Duration::from_secs(s))
-                {
-                    log("no message for the idle time: stopping");
-                    break;
-                }
-                let due = last_commit.elapsed() >= COMMIT_EVERY;
-                if due {
-                    closed.extend(job.scorer.tick());
-                }
-                job.write(&closed)?;
-                if due || !closed.is_empty() {
-                    let offsets = job.checkpoint()?;
-                    job.commit(&consumer, &offsets);
-                    last_commit = Instant::now();
-                }
-                if args.partial_secs > 0 && last_partial.elapsed() >= partial_every {
-                    job.publish_open()?;
-                    last_partial = Instant::now();
-                }
-                if !heartbeat.due() {
-                    continue;
-                }
-                let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
-                if heartbeat
-                    .beat(&status, false)
-                    .map_err(|e| format!("heartbeat: {e}"))?
-                    && let Some(member) = &args.member
-                {
-                    let lag = consumer.context().lag();
-                    job.sink.member_status(
-                        &debate_name,
-                        member,
-                        &member_status(member, &status, &lag),
-                    )?;
-                }
-            }
-            let mut done = lock(&shared);
-            let offsets = done.write_all()?;
-            done.commit(&consumer, &offsets);
-            if let Some(member) = &args.member {
-                let status = status(&done.scorer.counts, started, done.last_tweet_ms, true);
-                done.sink.member_status(
-                    &debate_name,
-                    member,
-                    &member_status(member, &status, &[]),
-                )?;
-            }
+            score_kafka(args, &debate, &shared, &mut run, (brokers, topic, group))?;
         }
-        source => {
-            let mut input: Box<dyn BufRead> = match source {
-                Endpoint::Stdio => Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
-                Endpoint::File(p) => Box::new(BufReader::with_capacity(
-                    1 << 16,
-                    std::fs::File::open(p)
-                        .map_err(|e| format!("cannot read {}: {e}", p.display()))?,
-                )),
-                other => return Err(format!("{other} is not a source dw-score reads")),
-            };
-            let mut job = lock(&shared);
-            let mut buf = Vec::with_capacity(8 << 10);
-            while !stop.load(Ordering::Relaxed) {
-                let Some(line) = lines::read_line(&mut input, &mut buf, lines::MAX_LINE)
-                    .map_err(|e| format!("read: {e}"))?
-                else {
-                    break;
-                };
-                let outcome = match line {
-                    Line::Text => None,
-                    Line::TooLong(n) => {
-                        job.scorer.counts.lines += 1;
-                        job.scorer.counts.malformed += 1;
-                        Some(Outcome::Malformed(format!(
-                            "a line of {n} bytes, over the limit"
-                        )))
-                    }
-                };
-                job.line(0, None, &buf, outcome)?;
-                let revised = job.scorer.take_revised();
-                job.write(&revised)?;
-                if heartbeat.due() {
-                    let status = status(&job.scorer.counts, started, job.last_tweet_ms, false);
-                    heartbeat
-                        .beat(&status, false)
-                        .map_err(|e| format!("heartbeat: {e}"))?;
-                }
-            }
-            job.write_all()?;
-        }
+        source => score_lines(source, &shared, &mut run)?,
     }
     let job = lock(&shared);
-    heartbeat
-        .beat(
-            &status(&job.scorer.counts, started, job.last_tweet_ms, true),
-            true,
-        )
-        .map_err(|e| format!("heartbeat: {e}"))?;
+    run.beat(&job, true)?;
     log(&format!(
         "done: {}",
         serde_json::to_string(&job.scorer.counts).unwrap_or_default()
     ));
     Ok(())
+}
+
+/// What a run keeps beside the job: the stop flag, the heartbeat file and the start time.
+struct Run {
+    stop: Arc<AtomicBool>,
+    heartbeat: Heartbeat,
+    started: Instant,
+}
+
+impl Run {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn status(&self, job: &Job, done: bool) -> serde_json::Value {
+        status(&job.scorer.counts, self.started, job.last_tweet_ms, done)
+    }
+
+    /// Writes the heartbeat file (when one is due, or `force`); whether it was written.
+    fn beat(&mut self, job: &Job, force: bool) -> Result<bool, String> {
+        let status = self.status(job, force);
+        self.heartbeat
+            .beat(&status, force)
+            .map_err(|e| format!("heartbeat: {e}"))
+    }
+}
+
+/// The scorer and the sinks, resumed after what the sink already holds.
+fn open_job(args: &ScoreArgs, debate: &str) -> Result<Job, String> {
+    let lens = match args.lens.as_str() {
+        "none" => None,
+        "4,6" => Some(DEFAULT_LENS),
+        other => Some(other.parse::<Lens>()?),
+    };
+    let mut scorer = Scorer::new(ScoreOptions {
+        debate: debate.to_string(),
+        candidates: args.candidates.clone(),
+        lens,
+        retweets_original: matches!(args.retweets, Retweets::Original),
+        window_secs: args.window_secs,
+        lateness_secs: args.lateness_secs,
+        member: args.member.clone(),
+    });
+    let resume = matches!(args.from, Endpoint::Kafka { .. });
+    let sink = Sink::open(&args.to, resume, debate, args.member.as_deref())?;
+    if let Some(until) = sink.closed_until() {
+        log(&format!("resuming: windows before {until} are written"));
+        scorer.windower().resume_after(until);
+    }
+    let dead = args
+        .dead_letter
+        .as_ref()
+        .map(|d| Sink::open(d, true, debate, None))
+        .transpose()?;
+    Ok(Job {
+        scorer,
+        sink,
+        dead,
+        emit: args.emit,
+        tracker: OffsetTracker::default(),
+        last_tweet_ms: None,
+        failed: None,
+        published: BTreeMap::new(),
+        failpoint: Failpoint::from_env(),
+    })
+}
+
+/// A file or stdin, one line at a time, until its end or a stop signal.
+fn score_lines(source: &Endpoint, shared: &Mutex<Job>, run: &mut Run) -> Result<(), String> {
+    let mut input: Box<dyn BufRead> = match source {
+        Endpoint::Stdio => Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
+        Endpoint::File(p) => Box::new(BufReader::with_capacity(
+            1 << 16,
+            std::fs::File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+        )),
+        other => return Err(format!("{other} is not a source dw-score reads")),
+    };
+    let mut job = lock(shared);
+    let mut buf = Vec::with_capacity(8 << 10);
+    while !run.stopped() {
+        let Some(line) = lines::read_line(&mut input, &mut buf, lines::MAX_LINE)
+            .map_err(|e| format!("read: {e}"))?
+        else {
+            break;
+        };
+        let outcome = match line {
+            Line::Text => None,
+            Line::TooLong(n) => {
+                job.scorer.counts.lines += 1;
+                job.scorer.counts.malformed += 1;
+                Some(Outcome::Malformed(format!(
+                    "a line of {n} bytes, over the limit"
+                )))
+            }
+        };
+        job.line(0, None, &buf, outcome)?;
+        let revised = job.scorer.take_revised();
+        job.write(&revised)?;
+        if run.heartbeat.due() {
+            run.beat(&job, false)?;
+        }
+    }
+    job.write_all()?;
+    Ok(())
+}
+
+/// A consumer group member: reads until stopped (or idle, when asked), writes windows as they
+/// close, commits what they cover, and lets go of moved partitions only once written.
+fn score_kafka(
+    args: &ScoreArgs,
+    debate: &str,
+    shared: &Arc<Mutex<Job>>,
+    run: &mut Run,
+    (brokers, topic, group): (&str, &str, &str),
+) -> Result<(), String> {
+    let consumer = kafka::consumer(brokers, topic, group, &args.kafka_options)
+        .map_err(|e| format!("Kafka consumer: {e}"))?;
+    // Partitions about to move to another member: write everything first and commit, so that
+    // the new owner starts after what this member counted.
+    let on_revoke = Arc::clone(shared);
+    consumer.context().on_revoke(move |consumer, partitions| {
+        let mut job = lock(&on_revoke);
+        log(&format!(
+            "partitions {partitions:?} are being taken away: writing all windows"
+        ));
+        match job.write_all() {
+            Ok(offsets) => job.commit(consumer, &offsets),
+            Err(e) => {
+                job.failed.get_or_insert(e);
+            }
+        }
+    });
+    log(&format!("reading {} as group {group}", args.from));
+    let (mut last_message, mut last_commit, mut last_partial) =
+        (Instant::now(), Instant::now(), Instant::now());
+    let mut polled_any = false;
+    let mut assignment = 0;
+    let mut errors = ErrorLog::default();
+    while !run.stopped() {
+        let polled = consumer.poll(Duration::from_millis(200));
+        let mut job = lock(shared);
+        if let Some(e) = job.failed.take() {
+            return Err(e);
+        }
+        // The rebalance callback ran inside this poll, before any message of the new
+        // assignment: the windower learns every partition it owns, and a member what the other
+        // members' parts already count, before any of them delivers.
+        if consumer.context().generation() != assignment {
+            assignment = consumer.context().generation();
+            let partitions = consumer.context().partitions();
+            log(&format!("assigned partitions {partitions:?} of {topic}"));
+            assigned(&mut job, topic, &partitions, args.member.as_deref(), debate)?;
+        }
+        let mut closed = Vec::new();
+        match polled {
+            Some(Ok(m)) => {
+                last_message = Instant::now();
+                polled_any = true;
+                let payload = m.payload().unwrap_or_default();
+                let window = job.line(m.partition(), Some(m.offset()), payload, None)?;
+                job.tracker
+                    .consumed(m.topic(), m.partition(), m.offset(), window);
+            }
+            Some(Err(kafka::KafkaError::PartitionEOF(p))) => {
+                closed.extend(job.scorer.at_end(p));
+            }
+            Some(Err(e)) => errors.log(&e.to_string()),
+            None => {}
+        }
+        if let Some(why) = idle_stop(args, polled_any, last_message) {
+            log(why);
+            break;
+        }
+        let due = last_commit.elapsed() >= COMMIT_EVERY;
+        if due {
+            closed.extend(job.scorer.tick());
+        }
+        job.write(&closed)?;
+        if due || !closed.is_empty() {
+            let offsets = job.checkpoint()?;
+            job.commit(&consumer, &offsets);
+            last_commit = Instant::now();
+        }
+        if args.partial_secs > 0 && last_partial.elapsed() >= Duration::from_secs(args.partial_secs)
+        {
+            job.publish_open()?;
+            last_partial = Instant::now();
+        }
+        if run.heartbeat.due()
+            && run.beat(&job, false)?
+            && let Some(member) = &args.member
+        {
+            let lag = consumer.context().lag();
+            let status = run.status(&job, false);
+            job.sink
+                .member_status(debate, member, &member_status(member, &status, &lag))?;
+        }
+    }
+    let mut done = lock(shared);
+    let offsets = done.write_all()?;
+    done.commit(&consumer, &offsets);
+    if let Some(member) = &args.member {
+        let status = run.status(&done, true);
+        done.sink
+            .member_status(debate, member, &member_status(member, &status, &[]))?;
+    }
+    Ok(())
+}
+
+/// A new assignment: offsets kept only for the partitions still owned; a member first reads
+/// what the other members' parts count (and skips it); the windower learns its partitions.
+fn assigned(
+    job: &mut Job,
+    topic: &str,
+    partitions: &[i32],
+    member: Option<&str>,
+    debate: &str,
+) -> Result<(), String> {
+    job.tracker.retain_partitions(
+        &partitions
+            .iter()
+            .map(|&p| (topic.to_string(), p))
+            .collect::<Vec<_>>(),
+    );
+    if let Some(member) = member
+        && !partitions.is_empty()
+    {
+        let parts = job.sink.parts_of_others(debate, member)?;
+        log(&format!(
+            "read {} parts of other members: their counted offsets are skipped",
+            parts.len()
+        ));
+        job.scorer.windower().fence(&parts);
+    }
+    let closed = job.scorer.assign(partitions);
+    job.write(&closed)
+}
+
+/// Why to stop for lack of input, if it is time: `--stop-after-idle-secs` (armed by the first
+/// message) or `--idle-exit-secs` (errors such as a broker that is down count as idle too).
+fn idle_stop(args: &ScoreArgs, polled_any: bool, last_message: Instant) -> Option<&'static str> {
+    let idle =
+        |secs: Option<u64>| secs.is_some_and(|s| last_message.elapsed() >= Duration::from_secs(s));
+    if polled_any && idle(args.stop_after_idle_secs) {
+        return Some(
+            "no message since the last one for the idle time: the input is spent, stopping",
+        );
+    }
+    idle(args.idle_exit_secs).then_some("no message for the idle time: stopping")
 }
 
 /// A member's heartbeat on S3: who, where, which partitions and how far behind.

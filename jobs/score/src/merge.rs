@@ -42,7 +42,7 @@ struct HeartbeatCounts {
 
 /// The merger's own heartbeat.
 #[derive(Debug, Default, Clone, Serialize)]
-pub struct MergeStatus {
+pub(crate) struct MergeStatus {
     pub parts: usize,
     pub members: usize,
     pub lost_members: Vec<String>,
@@ -53,7 +53,7 @@ pub struct MergeStatus {
 }
 
 /// Merges parts of one debate read from S3.
-pub struct S3Merger {
+pub(crate) struct S3Merger {
     client: aws_sdk_s3::Client,
     runtime: tokio::runtime::Runtime,
     bucket: String,
@@ -71,7 +71,11 @@ pub struct S3Merger {
 }
 
 impl S3Merger {
-    pub fn new(from: &Endpoint, debate: &str, member_timeout: Duration) -> Result<Self, String> {
+    pub(crate) fn new(
+        from: &Endpoint,
+        debate: &str,
+        member_timeout: Duration,
+    ) -> Result<Self, String> {
         let Endpoint::S3 { bucket, prefix } = from else {
             return Err(format!("{from}: the follow merge reads s3://BUCKET/PREFIX"));
         };
@@ -124,7 +128,7 @@ impl S3Merger {
     }
 
     /// One pass: reads what changed, writes the merged windows that changed into `out`.
-    pub fn pass(&mut self, out: &mut Sink) -> Result<(), String> {
+    pub(crate) fn pass(&mut self, out: &mut Sink) -> Result<(), String> {
         for (key, body) in self.changed("parts")? {
             let w: Window = serde_json::from_slice(&body)
                 .map_err(|e| format!("s3://{}/{key} is not a window: {e}", self.bucket))?;
@@ -196,7 +200,7 @@ impl S3Merger {
     /// lost, or holds no partition well after the archive ended (a standby); and the members
     /// consumed at least as many messages as dw-ingest wrote. An ingest that ended in error is an
     /// error: the archive was not all read.
-    pub fn replayed(&self, ingest_status: &std::path::Path) -> Result<bool, String> {
+    pub(crate) fn replayed(&self, ingest_status: &std::path::Path) -> Result<bool, String> {
         let Ok(text) = std::fs::read_to_string(ingest_status) else {
             return Ok(false);
         };
@@ -235,17 +239,14 @@ fn merge_parts(
     for ((start, member), part) in parts {
         let mut part = part.clone();
         part.partial &= !lost(member);
-        match merged.get_mut(start) {
-            Some((m, revisions)) => {
-                *revisions += part.revision + 1;
-                m.merge(&part);
-            }
-            None => {
-                let revision = part.revision;
-                part.member = None;
-                part.through.clear();
-                merged.insert(*start, (part, revision));
-            }
+        if let Some((m, revisions)) = merged.get_mut(start) {
+            *revisions += part.revision + 1;
+            m.merge(&part);
+        } else {
+            let revision = part.revision;
+            part.member = None;
+            part.through.clear();
+            merged.insert(*start, (part, revision));
         }
     }
     merged
@@ -258,19 +259,18 @@ fn merge_parts(
 }
 
 /// Reads partial windows from every file and writes one merged window per (debate, start).
-pub fn merge_files(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
+pub(crate) fn merge_files(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
     let mut merged: BTreeMap<(String, Timestamp, u32), Window> = BTreeMap::new();
     for source in from {
         for w in dw_pipeline::window::latest(sink::read_windows(source)?) {
             let key = (w.debate.clone(), w.start, w.length_secs);
-            match merged.get_mut(&key) {
-                Some(m) => m.merge(&w),
-                None => {
-                    let mut w = w;
-                    w.member = None;
-                    w.through.clear();
-                    merged.insert(key, w);
-                }
+            if let Some(m) = merged.get_mut(&key) {
+                m.merge(&w);
+            } else {
+                let mut w = w;
+                w.member = None;
+                w.through.clear();
+                merged.insert(key, w);
             }
         }
     }
@@ -283,7 +283,7 @@ pub fn merge_files(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
 
 /// The S3 merge, once or (`every`) until `stop` is set, or (`until_replayed`) until a replay
 /// is scored through; a last pass at the end.
-pub fn follow(
+pub(crate) fn follow(
     merger: &mut S3Merger,
     out: &mut Sink,
     every: Option<Duration>,

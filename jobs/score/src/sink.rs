@@ -12,7 +12,7 @@ use dw_pipeline::score::TweetScore;
 use dw_pipeline::window::Window;
 use serde::Serialize;
 
-pub struct Sink {
+pub(crate) struct Sink {
     out: Box<dyn Write + Send>,
     s3: Option<S3Sink>,
     closed_until: Option<jiff::Timestamp>,
@@ -96,7 +96,13 @@ impl S3Sink {
                     .await
                     .map(|b| Some(b.into_bytes()))
                     .map_err(|e| e.to_string()),
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+                Err(e)
+                    if e.as_service_error().is_some_and(
+                        aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                    ) =>
+                {
+                    Ok(None)
+                }
                 Err(e) => Err(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()),
             }
         });
@@ -111,7 +117,7 @@ impl S3Sink {
 
 impl Sink {
     /// `debate` and `member` name the index an S3 sink keeps (and resumes from).
-    pub fn open(
+    pub(crate) fn open(
         to: &Endpoint,
         resume: bool,
         debate: &str,
@@ -164,16 +170,16 @@ impl Sink {
     }
 
     /// Windows before this instant were written by an earlier run.
-    pub fn closed_until(&self) -> Option<jiff::Timestamp> {
+    pub(crate) fn closed_until(&self) -> Option<jiff::Timestamp> {
         self.closed_until
     }
 
-    pub fn record<T: Serialize>(&mut self, value: &T) -> Result<(), String> {
+    pub(crate) fn record<T: Serialize>(&mut self, value: &T) -> Result<(), String> {
         serde_json::to_writer(&mut self.out, value).map_err(|e| format!("write: {e}"))?;
         self.out.write_all(b"\n").map_err(|e| format!("write: {e}"))
     }
 
-    pub fn window(&mut self, w: &Window) -> Result<(), String> {
+    pub(crate) fn window(&mut self, w: &Window) -> Result<(), String> {
         let Some(s3) = self.s3.as_mut() else {
             return self.record(w);
         };
@@ -201,7 +207,11 @@ impl Sink {
 
     /// The parts other members of the group wrote for `debate` (S3; a file sink has none it
     /// can see): what a member taking partitions over must not count again.
-    pub fn parts_of_others(&self, debate: &str, member: &str) -> Result<Vec<Window>, String> {
+    pub(crate) fn parts_of_others(
+        &self,
+        debate: &str,
+        member: &str,
+    ) -> Result<Vec<Window>, String> {
         let Some(s3) = &self.s3 else {
             return Ok(Vec::new());
         };
@@ -227,7 +237,7 @@ impl Sink {
 
     /// Writes a member's heartbeat beside its parts (`<debate>/members/<member>.json`), where
     /// the merger and `dw cluster status` read it. Only an S3 sink has such a place.
-    pub fn member_status<T: Serialize>(
+    pub(crate) fn member_status<T: Serialize>(
         &self,
         debate: &str,
         member: &str,
@@ -243,7 +253,7 @@ impl Sink {
         )
     }
 
-    pub fn tweet(&mut self, t: &TweetScore) -> Result<(), String> {
+    pub(crate) fn tweet(&mut self, t: &TweetScore) -> Result<(), String> {
         if self.s3.is_some() {
             return Err("--emit tweets writes to a file or stdout, not S3".into());
         }
@@ -251,7 +261,7 @@ impl Sink {
     }
 
     /// Everything written is durable: the file flushed, the S3 index updated.
-    pub fn flush(&mut self) -> Result<(), String> {
+    pub(crate) fn flush(&mut self) -> Result<(), String> {
         if let Some(s3) = &self.s3 {
             if let Some(latest) = &s3.latest {
                 let key = s3.latest_key(&latest.debate, latest.member.as_deref());
@@ -267,7 +277,7 @@ impl Sink {
 }
 
 /// Every window of a JSON-lines file.
-pub fn read_windows(from: &Endpoint) -> Result<Vec<Window>, String> {
+pub(crate) fn read_windows(from: &Endpoint) -> Result<Vec<Window>, String> {
     let Endpoint::File(p) = from else {
         return Err(format!("{from}: windows are read from file:PATH"));
     };

@@ -34,7 +34,7 @@ fn produce(brokers: &str, topic: &str, lines: &[String]) {
         )
         .unwrap();
     }
-    kafka::flush(&producer, Duration::from_secs(60)).expect("all records acknowledged");
+    kafka::flush(&producer, Duration::from_mins(1)).expect("all records acknowledged");
 }
 
 fn scorer(brokers: &str, topic: &str, group: &str, out: &Path, extra: &[&str]) -> Child {
@@ -94,7 +94,7 @@ fn open_windows_are_published_partial_and_replaced_when_they_close() {
         &out,
         &["--partial-secs", "1", "--idle-exit-secs", "5"],
     );
-    finish(child, Duration::from_secs(120));
+    finish(child, Duration::from_mins(2));
     let every = all_lines(&out);
     let partial: Vec<&Value> = every.iter().filter(|w| w["partial"] == true).collect();
     assert!(!partial.is_empty(), "open windows were published");
@@ -161,7 +161,7 @@ fn three_scorers_in_a_group_merge_to_one_scorers_result() {
         &single_out,
         &["--idle-exit-secs", "6"],
     );
-    finish(single, Duration::from_secs(120));
+    finish(single, Duration::from_mins(2));
     let single_windows = windows(&single_out);
 
     let group = unique("trio");
@@ -180,7 +180,7 @@ fn three_scorers_in_a_group_merge_to_one_scorers_result() {
         .collect();
     let mut outputs = Vec::new();
     for (out, child) in members {
-        finish(child, Duration::from_secs(120));
+        finish(child, Duration::from_mins(2));
         outputs.push(out);
     }
     let busy = outputs.iter().filter(|o| !windows(o).is_empty()).count();
@@ -277,7 +277,7 @@ fn a_broker_restart_mid_run_loses_no_tweet() {
     std::thread::sleep(Duration::from_secs(2));
     let broker = durable_broker(&tansu, port, &moto, &bucket); // ...and comes back
     produce(&brokers, topic, second);
-    let log = finish(child, Duration::from_secs(180));
+    let log = finish(child, Duration::from_mins(3));
     eprintln!("first run: {log}");
     let after_first_run = std::fs::read_to_string(&out).unwrap();
 
@@ -292,7 +292,7 @@ fn a_broker_restart_mid_run_loses_no_tweet() {
         &out,
         &[&progressive[..], &["--idle-exit-secs", "8"]].concat(),
     );
-    finish(again, Duration::from_secs(120));
+    finish(again, Duration::from_mins(2));
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
         after_first_run,
@@ -314,7 +314,7 @@ fn a_broker_restart_mid_run_loses_no_tweet() {
     revisions.sort();
     revisions.dedup();
     assert_eq!(revisions.len(), n, "no revision of a window written twice");
-    let mut latest: std::collections::BTreeMap<String, Value> = Default::default();
+    let mut latest: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
     for w in written {
         latest.insert(w["start"].as_str().unwrap().to_string(), w);
     }

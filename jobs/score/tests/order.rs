@@ -109,7 +109,7 @@ fn run(
     }
     let logs: Vec<String> = children
         .into_iter()
-        .map(|c| finish(c, Duration::from_secs(240)))
+        .map(|c| finish(c, Duration::from_mins(4)))
         .collect();
     let late: u64 = logs
         .iter()
@@ -139,7 +139,7 @@ fn windows_do_not_depend_on_partitions_arrival_order_or_members() {
     let reference_out = dir.path().join("reference.jsonl");
     finish(
         scorer(&format!("file:{}", file.display()), &reference_out, &[]),
-        Duration::from_secs(120),
+        Duration::from_mins(2),
     );
     let reference = merged(&[reference_out], &dir.path().join("reference-merged.jsonl"));
     let counted: u64 = reference

@@ -126,7 +126,7 @@ fn reference(dir: &Path, lines: &[String]) -> BTreeMap<String, Value> {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    finish(child, Duration::from_secs(120));
+    finish(child, Duration::from_mins(2));
     windows_in_file(&out)
 }
 
@@ -160,8 +160,8 @@ fn a_member_lost_at_any_moment_loses_nothing_and_counts_nothing_twice() {
         let lost = member(&moto, &source, &results, "core-2", Some(failpoint));
         std::thread::sleep(Duration::from_secs(3)); // the group forms
         produce(&brokers, &topic, &lines, true);
-        let lost_log = killed(lost, Duration::from_secs(120));
-        let log = finish(survivor, Duration::from_secs(240));
+        let lost_log = killed(lost, Duration::from_mins(2));
+        let log = finish(survivor, Duration::from_mins(4));
         let covered = count(&log, "covered");
         let duplicates = count(&log, "duplicates");
 

@@ -8,6 +8,10 @@
 //! that does not end where the object does. It does not validate the values it skips: lines
 //! reach the scorer from dw-ingest, which parsed each before producing it.
 
+// `Option<Option<_>>`: the outer `None` hands the line to serde_json; the inner one is JSON's
+// `null`.
+#![allow(clippy::option_option)]
+
 use std::borrow::Cow;
 
 use super::structure::{close_of, quote_or_backslash, string_close};

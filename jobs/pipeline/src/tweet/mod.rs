@@ -263,7 +263,7 @@ fn v1_tweet(mut raw: Raw<'_>) -> Result<Tweet<'_>, ParseError> {
 fn parse_v1_time(at: &str) -> Result<i64, ParseError> {
     jiff::fmt::strtime::parse("%a %b %d %H:%M:%S %z %Y", at)
         .and_then(|t| t.to_timestamp())
-        .map(|t| t.as_millisecond())
+        .map(jiff::Timestamp::as_millisecond)
         .map_err(|_| ParseError::Time(at.to_string()))
 }
 

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use dw_pipeline::kafka;
 use serde_json::Value;
 
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Fast group joins against Tansu (librdkafka's defaults make the first join take ~20 s).
-pub const FAST_GROUP: [&str; 6] = [
+pub(crate) const FAST_GROUP: [&str; 6] = [
     "--kafka-option",
     "session.timeout.ms=3000",
     "--kafka-option",
@@ -24,7 +24,7 @@ pub const FAST_GROUP: [&str; 6] = [
 
 /// Waits for a scorer with a deadline (killing it when the deadline passes): how it ended,
 /// and its stderr.
-pub fn wait(mut child: Child, limit: Duration) -> (std::process::ExitStatus, String) {
+pub(crate) fn wait(mut child: Child, limit: Duration) -> (std::process::ExitStatus, String) {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -44,27 +44,27 @@ pub fn wait(mut child: Child, limit: Duration) -> (std::process::ExitStatus, Str
 }
 
 /// Waits for a scorer that is to succeed; its stderr.
-pub fn finish(child: Child, limit: Duration) -> String {
+pub(crate) fn finish(child: Child, limit: Duration) -> String {
     let (status, err) = wait(child, limit);
     assert!(status.success(), "dw-score failed: {err}");
     err
 }
 
-pub const TWEETS: usize = 20_000;
+pub(crate) const TWEETS: usize = 20_000;
 /// 2015-08-07T01:00:00Z, the first GOP debate's first hour.
-pub const START_MS: i64 = 1_438_909_200_000;
+pub(crate) const START_MS: i64 = 1_438_909_200_000;
 
 /// The sample's statuses, re-stamped 100 ms apart in time order, with ids of their own.
-pub fn tweets() -> Vec<String> {
+pub(crate) fn tweets() -> Vec<String> {
     dw_pipeline::testkit::restamped_sample(TWEETS, START_MS, 700_000_000_000_000_000)
 }
 
-pub fn id_of(line: &str) -> String {
+pub(crate) fn id_of(line: &str) -> String {
     let v: Value = serde_json::from_str(line).unwrap();
     v["id_str"].as_str().unwrap().to_string()
 }
 
-pub const CANDIDATES: [&str; 6] = [
+pub(crate) const CANDIDATES: [&str; 6] = [
     "--candidate",
     "trump=Trump,Donald Trump,@realDonaldTrump",
     "--candidate",
@@ -75,7 +75,7 @@ pub const CANDIDATES: [&str; 6] = [
 
 /// Produces `lines` keyed by tweet id; `paced`: about 4,000 a second, so that scorers read
 /// while the topic grows.
-pub fn produce(brokers: &str, topic: &str, lines: &[String], paced: bool) {
+pub(crate) fn produce(brokers: &str, topic: &str, lines: &[String], paced: bool) {
     let producer = kafka::producer(brokers, &[]).expect("producer");
     for (i, line) in lines.iter().enumerate() {
         kafka::send(&producer, topic, &id_of(line), line.as_bytes()).unwrap();
@@ -84,5 +84,5 @@ pub fn produce(brokers: &str, topic: &str, lines: &[String], paced: bool) {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    kafka::flush(&producer, Duration::from_secs(60)).expect("all records acknowledged");
+    kafka::flush(&producer, Duration::from_mins(1)).expect("all records acknowledged");
 }
