@@ -112,7 +112,7 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
     let reader = std::thread::spawn(move || -> std::result::Result<u64, String> {
         let mut recent = RecentIds::new(200_000);
         let mut buf = Vec::new();
-        let mut clock: Option<(i64, Instant)> = None;
+        let mut pacer = pace.map(|speed| dw_pipeline::job::Pacer::new(speed, 1.0));
         let mut dropped = 0u64;
         while let Some(line) =
             lines::read_line(&mut input, &mut buf, lines::MAX_LINE).map_err(|e| e.to_string())?
@@ -120,18 +120,13 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
             if line != Line::Text {
                 continue;
             }
-            if let Ok(Message::Tweet(t)) = std::str::from_utf8(&buf)
-                .map_err(|_| ())
-                .and_then(|s| tweet::parse(s).map_err(|_| ()))
-            {
+            if let Ok(Message::Tweet(t)) = tweet::parse_bytes(&buf) {
                 if !recent.first_time(&t.id) {
                     dropped += 1;
                     continue;
                 }
-                if let Some(speed) = pace {
-                    let (t0, w0) = *clock.get_or_insert((t.created_ms, Instant::now()));
-                    let due = w0
-                        + Duration::from_millis(((t.created_ms - t0).max(0) as f64 / speed) as u64);
+                if let Some(pacer) = pacer.as_mut() {
+                    let due = pacer.due(t.created_ms);
                     if let Some(wait) = due.checked_duration_since(Instant::now()) {
                         std::thread::sleep(wait);
                     }

@@ -12,17 +12,7 @@ use crate::{aws, config, log, replay};
 pub(super) async fn execute(ctx: &Context<'_>, args: &ReplayArgs) -> Result<()> {
     let loaded = ctx.config()?;
     let evening = ctx.calendar()?.evening(args.debate, args.tier)?;
-    let pace = match args.pace.as_str() {
-        "max" => None,
-        p => Some(
-            p.strip_suffix('x')
-                .and_then(|n| n.parse::<f64>().ok())
-                .filter(|n| *n > 0.0)
-                .ok_or_else(|| {
-                    Error::input(format!("`{p}` is not a pace: write 1x, 10x, ... or max"))
-                })?,
-        ),
-    };
+    let pace = dw_pipeline::job::parse_pace(&args.pace).map_err(Error::input)?;
     let source = if let Some(s) = &args.from {
         s.parse::<dw_pipeline::endpoint::Endpoint>()
             .map_err(Error::input)?

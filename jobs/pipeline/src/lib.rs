@@ -5,6 +5,7 @@ pub mod attribution;
 pub mod dedupe;
 pub mod endpoint;
 pub mod fasthash;
+pub mod job;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod labmt;

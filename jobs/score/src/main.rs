@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dw_pipeline::attribution::CandidateTerms;
 use dw_pipeline::endpoint::Endpoint;
+use dw_pipeline::job;
 use dw_pipeline::kafka::{self, Consumer as _, Message as _, OffsetTracker};
 use dw_pipeline::labmt::{DEFAULT_LENS, Lens};
 use dw_pipeline::lines::{self, Line};
@@ -132,14 +133,8 @@ struct ScoreArgs {
     #[arg(long, default_value_t = 5)]
     partial_secs: u64,
     /// Kafka client setting KEY=VALUE (librdkafka names; repeatable)
-    #[arg(long = "kafka-option", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    #[arg(long = "kafka-option", value_name = "KEY=VALUE", value_parser = job::parse_key_value)]
     kafka_options: Vec<(String, String)>,
-}
-
-fn parse_key_value(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -170,8 +165,7 @@ fn main() -> ExitCode {
 }
 
 pub(crate) fn log(message: &str) {
-    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ");
-    eprintln!("{now} dw-score: {message}");
+    job::log("dw-score", message);
 }
 
 /// The heartbeat's content.
@@ -328,7 +322,7 @@ fn score(args: &ScoreArgs) -> Result<(), String> {
         .ok_or("--debate is required: the results are named by it")?;
     let shared = Arc::new(Mutex::new(open_job(args, &debate)?));
     let mut run = Run {
-        stop: stop_on_signal()?,
+        stop: job::stop_on_signal().map_err(|e| format!("signal handlers: {e}"))?,
         heartbeat: Heartbeat::new(
             args.status.as_deref(),
             Duration::from_secs(args.status_secs),
@@ -630,14 +624,6 @@ fn member_status(
 }
 
 /// A flag SIGTERM or SIGINT sets: the job finishes what it holds and stops.
-fn stop_on_signal() -> Result<Arc<AtomicBool>, String> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| e.to_string())?;
-    }
-    Ok(stop)
-}
-
 /// Offsets are committed (after the windows they depend on are written) this often.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
@@ -689,7 +675,7 @@ fn merge(args: &MergeArgs) -> Result<(), String> {
     let mut merger =
         merge::S3Merger::new(from, debate, Duration::from_secs(args.member_timeout_secs))?;
     let mut out = Sink::open(&args.to, false, debate, None)?;
-    let stop = stop_on_signal()?;
+    let stop = job::stop_on_signal().map_err(|e| format!("signal handlers: {e}"))?;
     let mut heartbeat = Heartbeat::new(
         args.status.as_deref(),
         Duration::from_secs(args.status_secs),
