@@ -161,27 +161,8 @@ where
                 Some(c) => format!("{c}: {text}"),
                 None => text,
             };
-            match code.as_deref() {
-                Some(c) if CREDENTIAL_CODES.contains(&c) => (
-                    text,
-                    Some(
-                        "check the AWS credentials and their permissions (--profile, AWS_PROFILE)"
-                            .to_string(),
-                    ),
-                    true,
-                ),
-                Some("NoSuchBucket") => (
-                    text,
-                    Some(
-                        "check the bucket's name in the s3:// URI (or the config's [s3] bucket), \
-                         and the account and region it is in"
-                            .to_string(),
-                    ),
-                    true,
-                ),
-                Some(c) if BAD_INPUT_CODES.contains(&c) => (text, None, true),
-                _ => (text, None, false),
-            }
+            let (hint, bad_input) = classify(code.as_deref());
+            (text, hint.map(str::to_string), bad_input)
         }
     };
     Error::Aws {
@@ -189,6 +170,50 @@ where
         message,
         hint,
         bad_input,
+    }
+}
+
+/// What an AWS error code says: a hint where the user can act, and whether it is bad input
+/// (exit 2) rather than a failure.
+fn classify(code: Option<&str>) -> (Option<&'static str>, bool) {
+    match code {
+        Some(c) if CREDENTIAL_CODES.contains(&c) => (
+            Some("check the AWS credentials and their permissions (--profile, AWS_PROFILE)"),
+            true,
+        ),
+        Some("NoSuchBucket") => (
+            Some(
+                "check the bucket's name in the s3:// URI (or the config's [s3] bucket), and the \
+                 account and region it is in",
+            ),
+            true,
+        ),
+        Some(c) if BAD_INPUT_CODES.contains(&c) => (None, true),
+        _ => (None, false),
+    }
+}
+
+/// An error of the shared job plumbing (dw replay reads archives with it): S3's through the
+/// same classification as the SDK's own.
+pub(crate) fn pipeline_error(err: dw_pipeline::error::Error) -> Error {
+    match err {
+        dw_pipeline::error::Error::S3 {
+            operation,
+            bucket,
+            key,
+            code,
+            message,
+        } => {
+            let (hint, bad_input) = classify(code.as_deref());
+            Error::Aws {
+                operation,
+                message: format!("s3://{bucket}/{key}: {message}"),
+                hint: hint.map(str::to_string),
+                bad_input,
+            }
+        }
+        dw_pipeline::error::Error::File { path, source } => Error::Read { path, source },
+        other @ dw_pipeline::error::Error::Kafka(_) => Error::Failed(other.to_string()),
     }
 }
 
@@ -216,4 +241,28 @@ pub(crate) async fn get_object(
         .await
         .map_err(|e| Error::Failed(format!("reading s3://{bucket}/{key}: {e}")))?;
     Ok(body.into_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jobs_s3_errors_are_classified_as_the_sdks_are() {
+        let s3 = |code: Option<&str>| dw_pipeline::error::Error::S3 {
+            operation: "GetObject",
+            bucket: "b".into(),
+            key: "k".into(),
+            code: code.map(str::to_string),
+            message: "it failed".into(),
+        };
+        let missing = pipeline_error(s3(Some("NoSuchBucket")));
+        assert_eq!(missing.exit_code(), 2);
+        assert!(missing.hint().is_some_and(|h| h.contains("bucket's name")));
+        let denied = pipeline_error(s3(Some("AccessDenied")));
+        assert!(denied.hint().is_some_and(|h| h.contains("credentials")));
+        let unknown = pipeline_error(s3(None));
+        assert_eq!((unknown.exit_code(), unknown.hint()), (1, None));
+        assert_eq!(unknown.to_string(), "GetObject failed: s3://b/k: it failed");
+    }
 }

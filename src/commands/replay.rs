@@ -142,7 +142,7 @@ async fn fetch_archive(
     }
     let (dir, paths) = dw_pipeline::s3::download_archive(s3, bucket, prefix)
         .await
-        .map_err(Error::Failed)?;
+        .map_err(aws::pipeline_error)?;
     if paths.is_empty() {
         return Err(Error::input(format!(
             "no objects under s3://{bucket}/{prefix}"

@@ -1,6 +1,7 @@
 //! Archives: JSON lines from a file, stdin or the objects of an S3 prefix, optionally paced by
 //! the tweets' own times.
 
+use crate::error::{Error, Result};
 use std::io::BufRead;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -16,11 +17,11 @@ impl Ingest {
         &mut self,
         reader: &mut dyn BufRead,
         pacer: &mut Option<Pacer>,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         let mut buf = Vec::new();
         while !self.stop.load(Ordering::Relaxed) {
             let Some(line) = dw_pipeline::lines::read_line(reader, &mut buf, frames::MAX_MESSAGE)
-                .map_err(|e| format!("read: {e}"))?
+                .map_err(|e| Error::io("read", e))?
             else {
                 break;
             };
@@ -68,7 +69,7 @@ impl Ingest {
         bucket: &str,
         prefix: &str,
         pacer: &mut Option<Pacer>,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         let s3 = dw_pipeline::s3::client_from_env().await;
         let keys = dw_pipeline::s3::list_keys(&s3, bucket, prefix).await?;
         log(&format!(
@@ -77,15 +78,15 @@ impl Ingest {
         ));
         // One object at a time through a temporary file: memory stays small whatever the
         // archive's size.
-        let dir = tempfile::tempdir().map_err(|e| format!("a temporary directory: {e}"))?;
+        let dir = tempfile::tempdir().map_err(|e| Error::io("a temporary directory", e))?;
         for key in keys {
             let name = key.rsplit('/').next().unwrap_or("object");
             let path = dir.path().join(name);
             dw_pipeline::s3::download(&s3, bucket, &key, &path).await?;
             let mut reader = dw_pipeline::lines::open_archive(&path)
-                .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?;
+                .map_err(|e| Error::from(format!("s3://{bucket}/{key}: {e}")))?;
             self.lines(&mut reader, pacer)?;
-            std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::remove_file(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
         }
         Ok(())
     }

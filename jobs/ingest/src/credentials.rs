@@ -2,6 +2,7 @@
 //! (a SecureString holding JSON), or an S3 object (JSON, encrypted at rest). Never from the
 //! command line, never logged.
 
+use crate::error::{Error, Result};
 use serde::Deserialize;
 
 use crate::oauth;
@@ -29,8 +30,8 @@ impl std::fmt::Debug for Auth {
     }
 }
 
-fn from_stored(s: Stored, v2: bool, origin: &str) -> Result<Auth, String> {
-    let missing = |what: &str| format!("{origin} has no {what}");
+fn from_stored(s: Stored, v2: bool, origin: &str) -> Result<Auth> {
+    let missing = |what: &str| Error::from(format!("{origin} has no {what}"));
     if v2 {
         return s
             .bearer_token
@@ -50,7 +51,7 @@ fn from_stored(s: Stored, v2: bool, origin: &str) -> Result<Auth, String> {
 }
 
 /// `env` (TWITTER_CONSUMER_KEY, ... / TWITTER_BEARER_TOKEN), `ssm:/path` or `s3://bucket/key`.
-pub(crate) async fn load(source: &str, v2: bool) -> Result<Auth, String> {
+pub(crate) async fn load(source: &str, v2: bool) -> Result<Auth> {
     if source == "env" {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let stored = Stored {
@@ -91,9 +92,10 @@ pub(crate) async fn load(source: &str, v2: bool) -> Result<Auth, String> {
     } else {
         return Err(format!(
             "`{source}` is not a credentials source: env, ssm:/PATH or s3://BUCKET/KEY"
-        ));
+        )
+        .into());
     };
     let stored: Stored = serde_json::from_str(&text)
-        .map_err(|e| format!("{source} is not the credentials JSON: {e}"))?;
+        .map_err(|e| Error::from(format!("{source} is not the credentials JSON: {e}")))?;
     from_stored(stored, v2, source)
 }

@@ -6,11 +6,13 @@
 mod archive;
 mod backoff;
 mod credentials;
+mod error;
 mod frames;
 mod oauth;
 mod sink;
 mod stream;
 
+use crate::error::{Error, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -195,7 +197,7 @@ impl Ingest {
     }
 
     /// Handles one message; returns the disconnect code if it was a disconnect notice.
-    fn message(&mut self, bytes: &[u8]) -> Result<Option<(u32, String)>, String> {
+    fn message(&mut self, bytes: &[u8]) -> Result<Option<(u32, String)>> {
         self.counts.received += 1;
         let parsed = std::str::from_utf8(bytes)
             .map_err(|_| "not UTF-8".to_string())
@@ -240,14 +242,14 @@ impl Ingest {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
+async fn run(args: Args) -> Result<()> {
     let sink = Sink::open(&args.to, &args.kafka_options)?;
     let dead = args
         .dead_letter
         .as_ref()
         .map(|d| Sink::open(d, &[]))
         .transpose()?;
-    let stop = job::stop_on_signal().map_err(|e| format!("signal handlers: {e}"))?;
+    let stop = job::stop_on_signal().map_err(|e| Error::io("signal handlers", e))?;
     // One clock across every archive object: the replay keeps the tweets' own spacing.
     let mut pacer =
         job::parse_pace(&args.pace)?.map(|speed| Pacer::new(speed, args.time_scale.max(0.0)));
@@ -279,7 +281,7 @@ async fn run(args: Args) -> Result<(), String> {
         Endpoint::File(path) => {
             // Streamed: a 200 MB archive is not read into memory.
             let mut reader = dw_pipeline::lines::open_archive(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
             ingest.lines(&mut reader, &mut pacer)
         }
         Endpoint::Stdio => {

@@ -1,6 +1,7 @@
 //! Where dw-ingest writes: a Kafka topic (an idempotent `acks=all` producer, keyed by tweet
 //! id), a file or stdout.
 
+use crate::error::{Error, Result};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -14,12 +15,12 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
-    pub(crate) fn open(to: &Endpoint, options: &[(String, String)]) -> Result<Sink, String> {
+    pub(crate) fn open(to: &Endpoint, options: &[(String, String)]) -> Result<Sink> {
         match to {
             Endpoint::Kafka { brokers, topic, .. } => Ok(Sink {
                 kafka: Some((
                     kafka::producer(brokers, options)
-                        .map_err(|e| format!("Kafka producer: {e}"))?,
+                        .map_err(|e| Error::from(format!("Kafka producer: {e}")))?,
                     topic.clone(),
                 )),
                 writer: None,
@@ -37,33 +38,34 @@ impl Sink {
                         .create(true)
                         .append(true)
                         .open(p)
-                        .map_err(|e| format!("cannot write {}: {e}", p.display()))?,
+                        .map_err(|e| Error::io(format!("cannot write {}", p.display()), e))?,
                 ))),
                 last_flush: Instant::now(),
             }),
-            other => Err(format!("{other} is not a sink dw-ingest writes")),
+            other => Err(format!("{other} is not a sink dw-ingest writes").into()),
         }
     }
 
     /// Queues one record; Kafka delivery failures are retried by the producer (idempotent).
-    pub(crate) fn send(&mut self, key: &str, line: &[u8]) -> Result<(), String> {
+    pub(crate) fn send(&mut self, key: &str, line: &[u8]) -> Result<()> {
         if let Some((producer, topic)) = &self.kafka {
-            return kafka::send(producer, topic, key, line).map_err(|e| format!("Kafka: {e}"));
+            return kafka::send(producer, topic, key, line)
+                .map_err(|e| dw_pipeline::error::Error::Kafka(e.to_string()).into());
         }
         if let Some(w) = self.writer.as_mut() {
             w.write_all(line)
                 .and_then(|()| w.write_all(b"\n"))
-                .map_err(|e| format!("write: {e}"))?;
+                .map_err(|e| Error::io("write", e))?;
         }
         Ok(())
     }
 
     /// Files and stdout are flushed at least every 250 ms, so readers see tweets as they come.
-    pub(crate) fn tick(&mut self) -> Result<(), String> {
+    pub(crate) fn tick(&mut self) -> Result<()> {
         if self.last_flush.elapsed() >= Duration::from_millis(250) {
             self.last_flush = Instant::now();
             if let Some(w) = self.writer.as_mut() {
-                w.flush().map_err(|e| format!("write: {e}"))?;
+                w.flush().map_err(|e| Error::io("write", e))?;
             }
         }
         Ok(())
@@ -76,13 +78,13 @@ impl Sink {
             .map_or(0, |(producer, _)| kafka::undelivered(producer))
     }
 
-    pub(crate) fn flush(&mut self) -> Result<(), String> {
+    pub(crate) fn flush(&mut self) -> Result<()> {
         if let Some((producer, _)) = &self.kafka {
             kafka::flush(producer, Duration::from_mins(1))
-                .map_err(|e| format!("Kafka: records not acknowledged: {e}"))?;
+                .map_err(|e| Error::from(format!("Kafka: records not acknowledged: {e}")))?;
         }
         if let Some(w) = self.writer.as_mut() {
-            w.flush().map_err(|e| format!("write: {e}"))?;
+            w.flush().map_err(|e| Error::io("write", e))?;
         }
         Ok(())
     }

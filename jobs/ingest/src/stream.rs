@@ -2,6 +2,7 @@
 //! reading frames until the connection ends, and (v2) keeping the stream rules in line with the
 //! track terms.
 
+use crate::error::{Error, Result};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,7 @@ enum Ended {
 }
 
 impl Ingest {
-    fn track_terms(&self) -> Result<Vec<String>, String> {
+    fn track_terms(&self) -> Result<Vec<String>> {
         let mut terms: Vec<String> = self
             .args
             .track
@@ -47,8 +48,8 @@ impl Ingest {
             .filter(|t| !t.is_empty())
             .collect();
         if let Some(path) = &self.args.track_file {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::io(path.display().to_string(), e))?;
             terms.extend(
                 text.lines()
                     .map(str::trim)
@@ -62,7 +63,7 @@ impl Ingest {
         Ok(terms)
     }
 
-    pub(crate) async fn stream(&mut self, v2: bool) -> Result<(), String> {
+    pub(crate) async fn stream(&mut self, v2: bool) -> Result<()> {
         let terms = self.track_terms()?;
         let auth = match self
             .until_stopped(
@@ -77,7 +78,8 @@ impl Ingest {
                     "no credentials from {} within {}s",
                     self.args.credentials,
                     SETUP_LIMIT.as_secs()
-                ));
+                )
+                .into());
             }
             Waited::Stopped => return Ok(()),
         };
@@ -97,7 +99,8 @@ impl Ingest {
                         "the stream rules at {} did not answer within {}s",
                         redact(rules),
                         SETUP_LIMIT.as_secs()
-                    ));
+                    )
+                    .into());
                 }
                 Waited::Stopped => return Ok(()),
             }
@@ -123,7 +126,7 @@ impl Ingest {
             self.connected = false;
             let (failure, why) = match ended {
                 Ended::Stopped => return Ok(()),
-                Ended::GiveUp(why) => return Err(why),
+                Ended::GiveUp(why) => return Err(why.into()),
                 Ended::Failure(f, why) => (f, why),
             };
             let wait = backoff.next(failure);
@@ -290,7 +293,7 @@ impl Ingest {
                             }
                             return Ended::Failure(Failure::Network, format!("disconnect {code}"));
                         }
-                        Err(e) => return Ended::GiveUp(e),
+                        Err(e) => return Ended::GiveUp(e.to_string()),
                     },
                 }
             }
@@ -313,7 +316,7 @@ async fn sync_rules(
     url: &str,
     token: &str,
     terms: &[String],
-) -> Result<(), String> {
+) -> Result<()> {
     // Rules are at most 512 characters: terms OR-ed together, phrases quoted.
     let mut wanted: Vec<String> = Vec::new();
     let mut current = String::new();
@@ -340,10 +343,10 @@ async fn sync_rules(
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| format!("stream rules: {e}"))?
+        .map_err(|e| Error::from(format!("stream rules: {e}")))?
         .json()
         .await
-        .map_err(|e| format!("stream rules: {e}"))?;
+        .map_err(|e| Error::from(format!("stream rules: {e}")))?;
     let have: Vec<(String, String)> = existing["data"]
         .as_array()
         .map(|rules| {
@@ -375,7 +378,7 @@ async fn sync_rules(
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| format!("deleting stale stream rules: {e}"))?;
+            .map_err(|e| Error::from(format!("deleting stale stream rules: {e}")))?;
     }
     if !missing.is_empty() {
         let add: Vec<serde_json::Value> = missing
@@ -389,7 +392,7 @@ async fn sync_rules(
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| format!("adding stream rules: {e}"))?;
+            .map_err(|e| Error::from(format!("adding stream rules: {e}")))?;
     }
     log(&format!(
         "stream rules: {} kept, {} added, {} deleted",

@@ -106,14 +106,17 @@ pub fn undelivered(producer: &Producer_) -> u64 {
 
 /// Waits until every queued record is acknowledged (or `timeout` passes); an error when any
 /// record was given up on since the producer started.
-pub fn flush(producer: &Producer_, timeout: std::time::Duration) -> Result<(), String> {
+pub fn flush(
+    producer: &Producer_,
+    timeout: std::time::Duration,
+) -> Result<(), crate::error::Error> {
     producer
         .flush(Timeout::After(timeout))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::error::Error::Kafka(e.to_string()))?;
     let deliveries = producer.context();
     match deliveries.failed.load(std::sync::atomic::Ordering::Relaxed) {
         0 => Ok(()),
-        n => Err(format!(
+        n => Err(crate::error::Error::Kafka(format!(
             "{n} records could not be delivered, the first: {}",
             deliveries
                 .first_error
@@ -121,7 +124,7 @@ pub fn flush(producer: &Producer_, timeout: std::time::Duration) -> Result<(), S
                 .ok()
                 .and_then(|f| f.clone())
                 .unwrap_or_default()
-        )),
+        ))),
     }
 }
 
@@ -408,9 +411,11 @@ mod tests {
         )
         .unwrap();
         send(&p, "tweets", "1", b"{}").unwrap();
-        let err = flush(&p, std::time::Duration::from_secs(10)).unwrap_err();
+        let err = flush(&p, std::time::Duration::from_secs(10))
+            .unwrap_err()
+            .to_string();
         assert!(
-            err.starts_with("1 records could not be delivered, the first: "),
+            err.starts_with("Kafka: 1 records could not be delivered, the first: "),
             "{err}"
         );
         assert!(err.contains("tweets partition"), "{err}");

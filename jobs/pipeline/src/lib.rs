@@ -4,6 +4,7 @@
 pub mod attribution;
 pub mod dedupe;
 pub mod endpoint;
+pub mod error;
 pub mod fasthash;
 pub mod job;
 #[cfg(feature = "kafka")]

@@ -3,6 +3,8 @@
 
 use aws_sdk_s3::Client;
 
+use crate::error::Error;
+
 /// A client from the environment (credentials, region, `AWS_ENDPOINT_URL`).
 pub async fn client_from_env() -> Client {
     let config = aws_config::load_from_env().await;
@@ -23,14 +25,8 @@ async fn object(
     s3: &Client,
     bucket: &str,
     key: &str,
-) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, String> {
-    object_with(s3, bucket, key, |e| {
-        format!(
-            "s3://{bucket}/{key}: {}",
-            aws_sdk_s3::error::DisplayErrorContext(&e)
-        )
-    })
-    .await
+) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, Error> {
+    object_with(s3, bucket, key, |e| Error::s3("GetObject", bucket, key, &e)).await
 }
 
 /// The S3 error of a GetObject, for callers that classify it themselves (dw's error report).
@@ -55,13 +51,13 @@ pub async fn object_with<E>(
 }
 
 /// The whole object at `key` (small objects: windows, credentials).
-pub async fn get(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+pub async fn get(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, Error> {
     Ok(object(s3, bucket, key)
         .await?
         .body
         .collect()
         .await
-        .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?
+        .map_err(|e| body_error(bucket, key, &e))?
         .into_bytes()
         .to_vec())
 }
@@ -72,21 +68,31 @@ pub async fn download(
     bucket: &str,
     key: &str,
     dest: &std::path::Path,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     use std::io::Write;
     let mut obj = object(s3, bucket, key).await?;
-    let file = std::fs::File::create(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    let file = std::fs::File::create(dest).map_err(|e| Error::file(dest, e))?;
     let mut out = std::io::BufWriter::new(file);
     while let Some(chunk) = obj
         .body
         .try_next()
         .await
-        .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?
+        .map_err(|e| body_error(bucket, key, &e))?
     {
-        out.write_all(&chunk)
-            .map_err(|e| format!("{}: {e}", dest.display()))?;
+        out.write_all(&chunk).map_err(|e| Error::file(dest, e))?;
     }
-    out.flush().map_err(|e| format!("{}: {e}", dest.display()))
+    out.flush().map_err(|e| Error::file(dest, e))
+}
+
+/// A body that broke off while it was read.
+fn body_error(bucket: &str, key: &str, e: &dyn std::error::Error) -> Error {
+    Error::S3 {
+        operation: "GetObject",
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        code: None,
+        message: e.to_string(),
+    }
 }
 
 /// The objects under `prefix` downloaded into a new temporary directory, in key order, each
@@ -96,8 +102,8 @@ pub async fn download_archive(
     s3: &Client,
     bucket: &str,
     prefix: &str,
-) -> Result<(tempfile::TempDir, Vec<std::path::PathBuf>), String> {
-    let dir = tempfile::tempdir().map_err(|e| format!("a temporary directory: {e}"))?;
+) -> Result<(tempfile::TempDir, Vec<std::path::PathBuf>), Error> {
+    let dir = tempfile::tempdir().map_err(|e| Error::file(std::env::temp_dir(), e))?;
     let mut paths = Vec::new();
     for (i, key) in list_keys(s3, bucket, prefix).await?.iter().enumerate() {
         let name = key.rsplit('/').next().unwrap_or("object");
@@ -109,12 +115,9 @@ pub async fn download_archive(
 }
 
 /// Every key under `prefix`, in key order (the order an archive is replayed in).
-pub async fn list_keys(s3: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>, String> {
+pub async fn list_keys(s3: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>, Error> {
     list_keys_with(s3, bucket, prefix, |e| {
-        format!(
-            "s3://{bucket}/{prefix}: {}",
-            aws_sdk_s3::error::DisplayErrorContext(&e)
-        )
+        Error::s3("ListObjectsV2", bucket, prefix, &e)
     })
     .await
 }
@@ -144,12 +147,9 @@ pub async fn list_with_etags(
     s3: &Client,
     bucket: &str,
     prefix: &str,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, Error> {
     list_with_etags_with(s3, bucket, prefix, |e| {
-        format!(
-            "s3://{bucket}/{prefix}: {}",
-            aws_sdk_s3::error::DisplayErrorContext(&e)
-        )
+        Error::s3("ListObjectsV2", bucket, prefix, &e)
     })
     .await
 }
@@ -187,9 +187,9 @@ pub async fn get_many(
     s3: &Client,
     bucket: &str,
     keys: &[String],
-) -> Result<Vec<(String, Vec<u8>)>, String> {
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
     use futures_util::StreamExt;
-    type Fetched = Result<Option<(String, Vec<u8>)>, String>;
+    type Fetched = Result<Option<(String, Vec<u8>)>, Error>;
     let fetched: Vec<Fetched> = futures_util::stream::iter(keys.iter().cloned())
         .map(|key| async move {
             match object_with(s3, bucket, &key, |e| e).await {
@@ -198,7 +198,7 @@ pub async fn get_many(
                         .body
                         .collect()
                         .await
-                        .map_err(|e| format!("s3://{bucket}/{key}: {e}"))?;
+                        .map_err(|e| body_error(bucket, &key, &e))?;
                     Ok(Some((key, body.into_bytes().to_vec())))
                 }
                 Err(e)
@@ -208,10 +208,7 @@ pub async fn get_many(
                 {
                     Ok(None)
                 }
-                Err(e) => Err(format!(
-                    "s3://{bucket}/{key}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                )),
+                Err(e) => Err(Error::s3("GetObject", bucket, &key, &e)),
             }
         })
         .buffered(16)
@@ -227,7 +224,7 @@ pub async fn get_many(
 }
 
 /// Writes a small JSON object (a window, a heartbeat), encrypted at rest.
-pub async fn put_json(s3: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), String> {
+pub async fn put_json(s3: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), Error> {
     s3.put_object()
         .bucket(bucket)
         .key(key)
@@ -237,10 +234,5 @@ pub async fn put_json(s3: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Re
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| {
-            format!(
-                "s3://{bucket}/{key}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })
+        .map_err(|e| Error::s3("PutObject", bucket, key, &e))
 }

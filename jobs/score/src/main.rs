@@ -2,10 +2,12 @@
 //! and writes one result per candidate per time window (or, with `--emit tweets`, one line per
 //! tweet). `dw-score merge` combines the partial windows of several scorers.
 
+mod error;
 mod failpoint;
 mod merge;
 mod sink;
 
+use crate::error::{Error, Result};
 use failpoint::Failpoint;
 
 use std::collections::BTreeMap;
@@ -197,7 +199,7 @@ struct Job {
     tracker: OffsetTracker,
     last_tweet_ms: Option<i64>,
     /// An error met inside a Kafka callback, for the main loop to end with.
-    failed: Option<String>,
+    failed: Option<Error>,
     /// Of each open window published partial, its tweet count then (unchanged ones are not
     /// published again).
     published: BTreeMap<jiff::Timestamp, u64>,
@@ -212,7 +214,7 @@ impl Job {
         offset: Option<i64>,
         bytes: &[u8],
         outcome: Option<Outcome>,
-    ) -> Result<Option<i64>, String> {
+    ) -> Result<Option<i64>> {
         let outcome = outcome.unwrap_or_else(|| self.scorer.line_at(source, offset, bytes));
         match outcome {
             Outcome::Scored(tweet, windows) => {
@@ -233,7 +235,7 @@ impl Job {
         }
     }
 
-    fn write(&mut self, windows: &[Window]) -> Result<(), String> {
+    fn write(&mut self, windows: &[Window]) -> Result<()> {
         if self.emit == Emit::Windows {
             for w in windows {
                 self.sink.window(w)?;
@@ -246,7 +248,7 @@ impl Job {
     }
 
     /// Publishes the open windows that changed since their last publication, marked partial.
-    fn publish_open(&mut self) -> Result<(), String> {
+    fn publish_open(&mut self) -> Result<()> {
         let open = self.scorer.windower().open_windows();
         let oldest = open.iter().map(|w| w.start).min();
         self.published
@@ -269,7 +271,7 @@ impl Job {
 
     /// Writes the late revisions and makes the sink durable; returns the offsets now safe to
     /// commit (everything they hold is written).
-    fn checkpoint(&mut self) -> Result<BTreeMap<(String, i32), i64>, String> {
+    fn checkpoint(&mut self) -> Result<BTreeMap<(String, i32), i64>> {
         let revised = self.scorer.take_revised();
         self.write(&revised)?;
         self.sink.flush()?;
@@ -286,7 +288,7 @@ impl Job {
     /// Writes every window, the open ones too (end of input, shutdown, or partitions taken
     /// away): what was consumed is then all written, and every offset safe to commit. Tweets of
     /// those minutes that come later revise the windows.
-    fn write_all(&mut self) -> Result<BTreeMap<(String, i32), i64>, String> {
+    fn write_all(&mut self) -> Result<BTreeMap<(String, i32), i64>> {
         let windows = self.scorer.flush();
         self.write(&windows)?;
         self.sink.flush()?;
@@ -315,14 +317,14 @@ fn lock(job: &Mutex<Job>) -> std::sync::MutexGuard<'_, Job> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn score(args: &ScoreArgs) -> Result<(), String> {
+fn score(args: &ScoreArgs) -> Result<()> {
     let debate = args
         .debate
         .clone()
         .ok_or("--debate is required: the results are named by it")?;
     let shared = Arc::new(Mutex::new(open_job(args, &debate)?));
     let mut run = Run {
-        stop: job::stop_on_signal().map_err(|e| format!("signal handlers: {e}"))?,
+        stop: job::stop_on_signal().map_err(|e| Error::io("signal handlers", e))?,
         heartbeat: Heartbeat::new(
             args.status.as_deref(),
             Duration::from_secs(args.status_secs),
@@ -368,16 +370,16 @@ impl Run {
     }
 
     /// Writes the heartbeat file (when one is due, or `force`); whether it was written.
-    fn beat(&mut self, job: &Job, force: bool) -> Result<bool, String> {
+    fn beat(&mut self, job: &Job, force: bool) -> Result<bool> {
         let status = self.status(job, force);
         self.heartbeat
             .beat(&status, force)
-            .map_err(|e| format!("heartbeat: {e}"))
+            .map_err(|e| Error::io("heartbeat", e))
     }
 }
 
 /// The scorer and the sinks, resumed after what the sink already holds.
-fn open_job(args: &ScoreArgs, debate: &str) -> Result<Job, String> {
+fn open_job(args: &ScoreArgs, debate: &str) -> Result<Job> {
     let lens = match args.lens.as_str() {
         "none" => None,
         "4,6" => Some(DEFAULT_LENS),
@@ -417,20 +419,21 @@ fn open_job(args: &ScoreArgs, debate: &str) -> Result<Job, String> {
 }
 
 /// A file or stdin, one line at a time, until its end or a stop signal.
-fn score_lines(source: &Endpoint, shared: &Mutex<Job>, run: &mut Run) -> Result<(), String> {
+fn score_lines(source: &Endpoint, shared: &Mutex<Job>, run: &mut Run) -> Result<()> {
     let mut input: Box<dyn BufRead> = match source {
         Endpoint::Stdio => Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
         Endpoint::File(p) => Box::new(BufReader::with_capacity(
             1 << 16,
-            std::fs::File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+            std::fs::File::open(p)
+                .map_err(|e| Error::io(format!("cannot read {}", p.display()), e))?,
         )),
-        other => return Err(format!("{other} is not a source dw-score reads")),
+        other => return Err(format!("{other} is not a source dw-score reads").into()),
     };
     let mut job = lock(shared);
     let mut buf = Vec::with_capacity(8 << 10);
     while !run.stopped() {
         let Some(line) = lines::read_line(&mut input, &mut buf, lines::MAX_LINE)
-            .map_err(|e| format!("read: {e}"))?
+            .map_err(|e| Error::io("read", e))?
         else {
             break;
         };
@@ -463,9 +466,9 @@ fn score_kafka(
     shared: &Arc<Mutex<Job>>,
     run: &mut Run,
     (brokers, topic, group): (&str, &str, &str),
-) -> Result<(), String> {
+) -> Result<()> {
     let consumer = kafka::consumer(brokers, topic, group, &args.kafka_options)
-        .map_err(|e| format!("Kafka consumer: {e}"))?;
+        .map_err(|e| Error::from(format!("Kafka consumer: {e}")))?;
     // Partitions about to move to another member: write everything first and commit, so that
     // the new owner starts after what this member counted.
     let on_revoke = Arc::clone(shared);
@@ -566,7 +569,7 @@ fn assigned(
     partitions: &[i32],
     member: Option<&str>,
     debate: &str,
-) -> Result<(), String> {
+) -> Result<()> {
     job.tracker.retain_partitions(
         &partitions
             .iter()
@@ -657,7 +660,7 @@ impl ErrorLog {
 }
 
 /// `dw-score merge`: files once, or S3 once or following.
-fn merge(args: &MergeArgs) -> Result<(), String> {
+fn merge(args: &MergeArgs) -> Result<()> {
     let s3 = args.from.iter().any(|f| matches!(f, Endpoint::S3 { .. }));
     if !s3 {
         if args.follow {
@@ -675,7 +678,7 @@ fn merge(args: &MergeArgs) -> Result<(), String> {
     let mut merger =
         merge::S3Merger::new(from, debate, Duration::from_secs(args.member_timeout_secs))?;
     let mut out = Sink::open(&args.to, false, debate, None)?;
-    let stop = job::stop_on_signal().map_err(|e| format!("signal handlers: {e}"))?;
+    let stop = job::stop_on_signal().map_err(|e| Error::io("signal handlers", e))?;
     let mut heartbeat = Heartbeat::new(
         args.status.as_deref(),
         Duration::from_secs(args.status_secs),
@@ -698,7 +701,7 @@ fn merge(args: &MergeArgs) -> Result<(), String> {
             heartbeat
                 .beat(&body, done)
                 .map(|_| ())
-                .map_err(|e| format!("heartbeat: {e}"))
+                .map_err(|e| Error::io("heartbeat", e))
         },
     )?;
     log(&format!(

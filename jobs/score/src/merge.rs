@@ -9,6 +9,7 @@
 //! open (`partial`) stays partial in the merge while its member is alive; once the member's
 //! heartbeat is older than the member timeout (a lost spot node), what it wrote is final.
 
+use crate::error::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -71,13 +72,9 @@ pub(crate) struct S3Merger {
 }
 
 impl S3Merger {
-    pub(crate) fn new(
-        from: &Endpoint,
-        debate: &str,
-        member_timeout: Duration,
-    ) -> Result<Self, String> {
+    pub(crate) fn new(from: &Endpoint, debate: &str, member_timeout: Duration) -> Result<Self> {
         let Endpoint::S3 { bucket, prefix } = from else {
-            return Err(format!("{from}: the follow merge reads s3://BUCKET/PREFIX"));
+            return Err(format!("{from}: the follow merge reads s3://BUCKET/PREFIX").into());
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -106,7 +103,7 @@ impl S3Merger {
     }
 
     /// The objects under `folder` that are new or changed since the last look.
-    fn changed(&mut self, folder: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    fn changed(&mut self, folder: &str) -> Result<Vec<(String, Vec<u8>)>> {
         let prefix = format!("{}{folder}/", self.base);
         let (client, bucket, seen) = (&self.client, &self.bucket, &self.seen);
         let got = self.runtime.block_on(async {
@@ -117,7 +114,7 @@ impl S3Merger {
                 .collect();
             let keys: Vec<String> = fresh.iter().map(|(k, _)| k.clone()).collect();
             let bodies = dw_pipeline::s3::get_many(client, bucket, &keys).await?;
-            Ok::<_, String>((fresh, bodies))
+            Ok::<_, dw_pipeline::error::Error>((fresh, bodies))
         })?;
         let (fresh, bodies) = got;
         for (k, etag) in fresh {
@@ -128,10 +125,11 @@ impl S3Merger {
     }
 
     /// One pass: reads what changed, writes the merged windows that changed into `out`.
-    pub(crate) fn pass(&mut self, out: &mut Sink) -> Result<(), String> {
+    pub(crate) fn pass(&mut self, out: &mut Sink) -> Result<()> {
         for (key, body) in self.changed("parts")? {
-            let w: Window = serde_json::from_slice(&body)
-                .map_err(|e| format!("s3://{}/{key} is not a window: {e}", self.bucket))?;
+            let w: Window = serde_json::from_slice(&body).map_err(|e| {
+                Error::from(format!("s3://{}/{key} is not a window: {e}", self.bucket))
+            })?;
             let Some(member) = w.member.clone() else {
                 continue;
             };
@@ -200,7 +198,7 @@ impl S3Merger {
     /// lost, or holds no partition well after the archive ended (a standby); and the members
     /// consumed at least as many messages as dw-ingest wrote. An ingest that ended in error is an
     /// error: the archive was not all read.
-    pub(crate) fn replayed(&self, ingest_status: &std::path::Path) -> Result<bool, String> {
+    pub(crate) fn replayed(&self, ingest_status: &std::path::Path) -> Result<bool> {
         let Ok(text) = std::fs::read_to_string(ingest_status) else {
             return Ok(false);
         };
@@ -212,7 +210,8 @@ impl S3Merger {
             return Err(format!(
                 "dw-ingest stopped without reading the archive to its end ({}): see its log",
                 ingest_status.display()
-            ));
+            )
+            .into());
         }
         let ended: Option<Timestamp> = status["at"].as_str().and_then(|a| a.parse().ok());
         let written = status["counts"]["written"].as_u64().unwrap_or(0);
@@ -259,7 +258,7 @@ fn merge_parts(
 }
 
 /// Reads partial windows from every file and writes one merged window per (debate, start).
-pub(crate) fn merge_files(from: &[Endpoint], to: &Endpoint) -> Result<(), String> {
+pub(crate) fn merge_files(from: &[Endpoint], to: &Endpoint) -> Result<()> {
     let mut merged: BTreeMap<(String, Timestamp, u32), Window> = BTreeMap::new();
     for source in from {
         for w in dw_pipeline::window::latest(sink::read_windows(source)?) {
@@ -289,8 +288,8 @@ pub(crate) fn follow(
     every: Option<Duration>,
     until_replayed: Option<&std::path::Path>,
     stop: &std::sync::atomic::AtomicBool,
-    mut beat: impl FnMut(&MergeStatus, bool) -> Result<(), String>,
-) -> Result<(), String> {
+    mut beat: impl FnMut(&MergeStatus, bool) -> Result<()>,
+) -> Result<()> {
     use std::sync::atomic::Ordering;
     merger.pass(out)?;
     beat(&merger.status, false)?;

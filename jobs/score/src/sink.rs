@@ -4,6 +4,7 @@
 //! (Kafka source) tells which windows an earlier run already wrote. Writing a window twice
 //! gives the same object: the key is the window's.
 
+use crate::error::{Error, Result};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 
@@ -39,7 +40,7 @@ struct Latest {
 }
 
 impl S3Sink {
-    fn open(bucket: &str, prefix: &str) -> Result<S3Sink, String> {
+    fn open(bucket: &str, prefix: &str) -> Result<S3Sink> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -62,13 +63,13 @@ impl S3Sink {
         }
     }
 
-    fn put(&self, key: &str, body: Vec<u8>) -> Result<(), String> {
-        self.runtime.block_on(dw_pipeline::s3::put_json(
+    fn put(&self, key: &str, body: Vec<u8>) -> Result<()> {
+        Ok(self.runtime.block_on(dw_pipeline::s3::put_json(
             &self.client,
             &self.bucket,
             key,
             body,
-        ))
+        ))?)
     }
 
     fn latest_key(&self, debate: &str, member: Option<&str>) -> String {
@@ -79,7 +80,7 @@ impl S3Sink {
     }
 
     /// The index an earlier run left, if any.
-    fn read_latest(&self, debate: &str, member: Option<&str>) -> Result<Option<Latest>, String> {
+    fn read_latest(&self, debate: &str, member: Option<&str>) -> Result<Option<Latest>> {
         let key = self.latest_key(debate, member);
         let got = self.runtime.block_on(async {
             match self
@@ -106,10 +107,10 @@ impl S3Sink {
                 Err(e) => Err(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()),
             }
         });
-        match got.map_err(|e| format!("s3://{}/{key}: {e}", self.bucket))? {
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| format!("s3://{}/{key} is not an index: {e}", self.bucket)),
+        match got.map_err(|e| Error::from(format!("s3://{}/{key}: {e}", self.bucket)))? {
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Error::from(format!("s3://{}/{key} is not an index: {e}", self.bucket))
+            }),
             None => Ok(None),
         }
     }
@@ -122,7 +123,7 @@ impl Sink {
         resume: bool,
         debate: &str,
         member: Option<&str>,
-    ) -> Result<Sink, String> {
+    ) -> Result<Sink> {
         match to {
             Endpoint::Stdio => Ok(Sink {
                 out: Box::new(BufWriter::new(io::stdout())),
@@ -158,14 +159,14 @@ impl Sink {
                 } else {
                     File::create(p)
                 }
-                .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+                .map_err(|e| Error::io(format!("cannot write {}", p.display()), e))?;
                 Ok(Sink {
                     out: Box::new(BufWriter::new(file)),
                     s3: None,
                     closed_until,
                 })
             }
-            other => Err(format!("{other} is not a sink dw-score writes")),
+            other => Err(format!("{other} is not a sink dw-score writes").into()),
         }
     }
 
@@ -174,12 +175,12 @@ impl Sink {
         self.closed_until
     }
 
-    pub(crate) fn record<T: Serialize>(&mut self, value: &T) -> Result<(), String> {
-        serde_json::to_writer(&mut self.out, value).map_err(|e| format!("write: {e}"))?;
-        self.out.write_all(b"\n").map_err(|e| format!("write: {e}"))
+    pub(crate) fn record<T: Serialize>(&mut self, value: &T) -> Result<()> {
+        serde_json::to_writer(&mut self.out, value).map_err(|e| Error::io("write", e.into()))?;
+        self.out.write_all(b"\n").map_err(|e| Error::io("write", e))
     }
 
-    pub(crate) fn window(&mut self, w: &Window) -> Result<(), String> {
+    pub(crate) fn window(&mut self, w: &Window) -> Result<()> {
         let Some(s3) = self.s3.as_mut() else {
             return self.record(w);
         };
@@ -207,11 +208,7 @@ impl Sink {
 
     /// The parts other members of the group wrote for `debate` (S3; a file sink has none it
     /// can see): what a member taking partitions over must not count again.
-    pub(crate) fn parts_of_others(
-        &self,
-        debate: &str,
-        member: &str,
-    ) -> Result<Vec<Window>, String> {
+    pub(crate) fn parts_of_others(&self, debate: &str, member: &str) -> Result<Vec<Window>> {
         let Some(s3) = &self.s3 else {
             return Ok(Vec::new());
         };
@@ -229,8 +226,9 @@ impl Sink {
         })?;
         got.into_iter()
             .map(|(key, body)| {
-                serde_json::from_slice(&body)
-                    .map_err(|e| format!("s3://{}/{key} is not a window: {e}", s3.bucket))
+                serde_json::from_slice(&body).map_err(|e| {
+                    Error::from(format!("s3://{}/{key} is not a window: {e}", s3.bucket))
+                })
             })
             .collect()
     }
@@ -242,7 +240,7 @@ impl Sink {
         debate: &str,
         member: &str,
         status: &T,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         let Some(s3) = &self.s3 else {
             return Ok(());
         };
@@ -253,7 +251,7 @@ impl Sink {
         )
     }
 
-    pub(crate) fn tweet(&mut self, t: &TweetScore) -> Result<(), String> {
+    pub(crate) fn tweet(&mut self, t: &TweetScore) -> Result<()> {
         if self.s3.is_some() {
             return Err("--emit tweets writes to a file or stdout, not S3".into());
         }
@@ -261,7 +259,7 @@ impl Sink {
     }
 
     /// Everything written is durable: the file flushed, the S3 index updated.
-    pub(crate) fn flush(&mut self) -> Result<(), String> {
+    pub(crate) fn flush(&mut self) -> Result<()> {
         if let Some(s3) = &self.s3 {
             if let Some(latest) = &s3.latest {
                 let key = s3.latest_key(&latest.debate, latest.member.as_deref());
@@ -272,25 +270,26 @@ impl Sink {
             }
             return Ok(());
         }
-        self.out.flush().map_err(|e| format!("write: {e}"))
+        self.out.flush().map_err(|e| Error::io("write", e))
     }
 }
 
 /// Every window of a JSON-lines file.
-pub(crate) fn read_windows(from: &Endpoint) -> Result<Vec<Window>, String> {
+pub(crate) fn read_windows(from: &Endpoint) -> Result<Vec<Window>> {
     let Endpoint::File(p) = from else {
-        return Err(format!("{from}: windows are read from file:PATH"));
+        return Err(format!("{from}: windows are read from file:PATH").into());
     };
-    let file = File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    let file = File::open(p).map_err(|e| Error::io(format!("cannot read {}", p.display()), e))?;
     let mut out = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: {e}", p.display()))?;
+        let line = line.map_err(|e| Error::io(p.display().to_string(), e))?;
         if line.trim().is_empty() {
             continue;
         }
         out.push(
-            serde_json::from_str(&line)
-                .map_err(|e| format!("{}:{}: not a window: {e}", p.display(), i + 1))?,
+            serde_json::from_str(&line).map_err(|e| {
+                Error::from(format!("{}:{}: not a window: {e}", p.display(), i + 1))
+            })?,
         );
     }
     Ok(out)
