@@ -55,6 +55,17 @@ pub(crate) struct Cli {
     )]
     pub endpoint_url: Option<String>,
 
+    /// Time zone of the times shown [default: America/New_York, the debates'; for schedule,
+    /// the zone cron runs in: the machine's]. JSON output and stored data stay UTC
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "ZONE",
+        env = "DW_TZ"
+    )]
+    pub tz: Option<String>,
+
     /// Result format on stdout
     #[arg(long, global = true, help_heading = "Global options", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -220,9 +231,6 @@ pub(crate) struct ScheduleArgs {
     /// Every evening of the calendar, past ones too (print only)
     #[arg(long)]
     pub all: bool,
-    /// The time zone cron runs in [default: the machine's]
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
     /// Where each run's log goes [default: ~/.local/state/dw/logs]
     #[arg(long, value_name = "DIR")]
     pub log_dir: Option<PathBuf>,

@@ -282,7 +282,7 @@ pub(crate) fn short(text: &str, n: usize) -> String {
 }
 
 impl Summary {
-    pub(crate) fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self, tz: &jiff::tz::TimeZone) -> String {
         let mut out = format!(
             "debate {}: {} tweets scored ({} duplicates dropped) from {}\n",
             self.debate, self.counts.tweets, self.duplicates_dropped, self.input,
@@ -296,10 +296,9 @@ impl Summary {
         }
         if let (Some(first), Some(last)) = (self.first_window, self.last_window) {
             out.push_str(&format!(
-                "{} windows of {} to {} UTC, written to {}\n\n",
+                "{} windows of {}, written to {}\n\n",
                 self.windows,
-                first.strftime("%Y-%m-%d %H:%M"),
-                last.strftime("%H:%M"),
+                crate::units::shown_span(first, last, tz),
                 self.windows_file.display()
             ));
         } else {
@@ -319,7 +318,7 @@ impl Summary {
                 |m| {
                     format!(
                         "{} {:.2} ({})",
-                        m.start.strftime("%H:%M"),
+                        crate::units::shown(m.start, tz, "%H:%M"),
                         m.mean,
                         m.scored_tweets
                     )

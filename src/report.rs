@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::debates::Evening;
 use crate::error::{Error, Result};
 use crate::replay::{MIN_SCORED, Minute, short};
+use crate::units::{shown, shown_span};
 
 /// The plot draws this many candidates, those with the most tweets (more lines are a tangle).
 pub(crate) const PLOTTED: usize = 8;
@@ -203,14 +204,10 @@ pub(crate) fn build(
 }
 
 impl DebateReport {
-    pub(crate) fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self, tz: &jiff::tz::TimeZone) -> String {
         let mut out = String::new();
         let span = match (self.first_window, self.last_window) {
-            (Some(f), Some(l)) => format!(
-                "{} to {} UTC",
-                f.strftime("%Y-%m-%d %H:%M"),
-                l.strftime("%H:%M")
-            ),
+            (Some(f), Some(l)) => shown_span(f, l, tz),
             _ => "no windows of this debate".into(),
         };
         let _ = writeln!(
@@ -232,7 +229,7 @@ impl DebateReport {
                 |e| {
                     format!(
                         "{} {:.2} ({})",
-                        e.start.strftime("%H:%M"),
+                        shown(e.start, tz, "%H:%M"),
                         e.mean,
                         e.scored_tweets
                     )
@@ -268,7 +265,7 @@ impl DebateReport {
                     let _ = writeln!(
                         out,
                         "  {sign} {} {:.2} @{}: {}",
-                        start.strftime("%H:%M"),
+                        shown(*start, tz, "%H:%M"),
                         t.score,
                         t.user,
                         short(&t.text, 96)

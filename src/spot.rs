@@ -201,7 +201,7 @@ pub fn quote(
 
 impl Quote {
     /// The human-readable form: a table of zones, then the choice and the rule behind it.
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self, tz: &jiff::tz::TimeZone) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -209,8 +209,8 @@ impl Quote {
             self.instance_type,
             self.product,
             self.region,
-            self.window.start.strftime("%Y-%m-%d %H:%M"),
-            self.window.end.strftime("%Y-%m-%d %H:%M UTC"),
+            crate::units::shown(self.window.start, tz, "%Y-%m-%d %H:%M"),
+            crate::units::shown(self.window.end, tz, "%Y-%m-%d %H:%M %Z"),
             Duration::from_secs(self.window.end.as_second() - self.window.start.as_second()),
         );
         let record = !self.last_week.is_empty();

@@ -230,6 +230,35 @@ pub fn not_a_date(text: &str) -> String {
     }
 }
 
+/// `at` shown in `tz` by a strftime `format` (`%Z`: the zone's abbreviation, e.g. EST).
+pub(crate) fn shown(at: jiff::Timestamp, tz: &jiff::tz::TimeZone, format: &str) -> String {
+    at.to_zoned_datetime(tz.clone())
+        .strftime(format)
+        .to_string()
+}
+
+/// `2015-11-10 21:00 to 23:30 EST`; the end's date too when it falls on another day there.
+pub(crate) fn shown_span(
+    start: jiff::Timestamp,
+    end: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> String {
+    let (s, e) = (
+        start.to_zoned_datetime(tz.clone()),
+        end.to_zoned_datetime(tz.clone()),
+    );
+    let end_format = if s.date() == e.date() {
+        "%H:%M %Z"
+    } else {
+        "%Y-%m-%d %H:%M %Z"
+    };
+    format!(
+        "{} to {}",
+        s.strftime("%Y-%m-%d %H:%M"),
+        e.strftime(end_format)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -255,3 +255,32 @@ fn debug_shows_the_sdks_requests_and_rust_log_sets_the_filter() {
     assert_eq!(silenced.code, 0);
     assert_eq!(silenced.stderr, "", "RUST_LOG=off silences even -v");
 }
+
+/// Times are shown in the debates' zone (New York) unless --tz or DW_TZ says another; JSON
+/// stays UTC whatever the zone.
+#[test]
+fn times_are_shown_in_the_zone_asked_for_and_json_stays_utc() {
+    let shown = |extra: &[&str], env: Option<&str>| {
+        let mut cmd = dw();
+        cmd.env_remove("DW_TZ");
+        if let Some(tz) = env {
+            cmd.env("DW_TZ", tz);
+        }
+        let r = run(cmd.args(["debates", "--debate", "2015-11-10"]).args(extra));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    assert!(shown(&[], None).contains("undercard  2015-11-10 19:00 to 20:30 EST"));
+    assert!(shown(&["--tz", "UTC"], None).contains("undercard  2015-11-11 00:00 to 01:30 UTC"));
+    assert!(shown(&[], Some("Europe/Berlin")).contains("2015-11-11 01:00 to 02:30 CET"));
+    let json = shown(&["--output", "json", "--tz", "Europe/Berlin"], None);
+    assert!(json.contains("\"2015-11-11T00:00:00Z\""), "{json}");
+    let r = run(dw().args(["debates", "--tz", "Mars/Base"]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("error: `Mars/Base` is not a time zone\nhint: "),
+        "{}",
+        r.stderr
+    );
+}

@@ -150,7 +150,7 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     if args.dry_run {
         let plan = make_plan().await?;
         let request = request::from_plan(&plan)?;
-        let mut text = plan.to_text();
+        let mut text = plan.to_text(&ctx.tz()?);
         text.push_str("\n(dry run: nothing was staged or launched)\n");
         return ctx.print(&text, &request);
     }

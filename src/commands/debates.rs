@@ -3,10 +3,12 @@
 use super::Context;
 use crate::cli::DebatesArgs;
 use crate::error::Result;
+use crate::units::shown_span;
 use crate::{debates, log};
 
 pub(super) fn execute(ctx: &Context<'_>, args: &DebatesArgs) -> Result<()> {
     let calendar = ctx.calendar()?;
+    let tz = ctx.tz()?;
     let now = jiff::Timestamp::now();
     let evenings: Vec<debates::Evening> = match &args.debate {
         Some(date) => vec![calendar.evening(*date, args.tier)?],
@@ -29,13 +31,12 @@ pub(super) fn execute(ctx: &Context<'_>, args: &DebatesArgs) -> Result<()> {
                 .map(|c| c.candidate.name.as_str())
                 .collect();
             text.push_str(&format!(
-                "{}  {} #{:<2} {:<9}  {} to {} UTC  {}\n            {}{}\n",
+                "{}  {} #{:<2} {:<9}  {}  {}\n            {}{}\n",
                 e.date,
                 d.party,
                 d.number,
                 d.tier,
-                d.start.strftime("%Y-%m-%d %H:%M"),
-                d.end.strftime("%H:%M"),
+                shown_span(d.start, d.end, &tz),
                 d.place,
                 names.join(", "),
                 d.note

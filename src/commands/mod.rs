@@ -48,6 +48,11 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The zone times are shown in: `--tz` (or `DW_TZ`), else the debates' (New York).
+    pub(crate) fn tz(&self) -> Result<jiff::tz::TimeZone> {
+        time_zone(self.cli.tz.as_deref().unwrap_or(crate::schedule::DEBATE_TZ))
+    }
+
     /// The configuration: `--config`, else `configs/dw.toml`, else the built-in one.
     pub(crate) fn config(&self) -> Result<&Loaded> {
         if let Some(loaded) = self.config.get() {
@@ -178,4 +183,14 @@ pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         ));
     }
     std::fs::write(path, bytes).map_err(fail)
+}
+
+/// A time zone by its IANA name (`America/New_York`, `UTC`); a wrong one is bad input.
+pub(crate) fn time_zone(name: &str) -> Result<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(name).map_err(|_| {
+        Error::input_with_hint(
+            format!("`{name}` is not a time zone"),
+            "give an IANA name such as America/New_York, Europe/Berlin or UTC (--tz, DW_TZ)",
+        )
+    })
 }

@@ -41,7 +41,7 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &RenderArgs) -> Result<()> 
     let json = serde_json::to_string_pretty(&plan).map_err(|e| Error::Failed(e.to_string()))?;
     write_file(&plan_path, format!("{json}\n").as_bytes())?;
     written.push(plan_path);
-    let mut text = plan.to_text();
+    let mut text = plan.to_text(&ctx.tz()?);
     text.push_str(&format!(
         "\nwrote {} files under {}:\n",
         written.len(),

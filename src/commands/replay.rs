@@ -75,7 +75,7 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &ReplayArgs) -> Result<()> 
             lateness_secs: u32::try_from(args.lateness.as_secs()).unwrap_or(30),
         })
     })?;
-    ctx.print(&summary.to_text(), &summary)?;
+    ctx.print(&summary.to_text(&ctx.tz()?), &summary)?;
     match watching {
         Some((served, done)) => {
             done.store(true, std::sync::atomic::Ordering::Relaxed);

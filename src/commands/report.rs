@@ -71,5 +71,5 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &ReportArgs) -> Result<()> 
         plot::happiness(&report, path)?;
         log::info(&format!("wrote {}", path.display()));
     }
-    ctx.print(&report.to_text(), &report)
+    ctx.print(&report.to_text(&ctx.tz()?), &report)
 }

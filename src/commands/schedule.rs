@@ -28,15 +28,8 @@ fn schedule_options(
         })?,
         None => std::env::current_exe().map_err(|e| Error::Failed(e.to_string()))?,
     };
-    let (tz, tz_name) = if let Some(name) = &args.tz {
-        (
-            jiff::tz::TimeZone::get(name).map_err(|_| {
-                Error::input(format!(
-                    "`{name}` is not a time zone (e.g. America/New_York)"
-                ))
-            })?,
-            name.clone(),
-        )
+    let (tz, tz_name) = if let Some(name) = &ctx.cli.tz {
+        (super::time_zone(name)?, name.clone())
     } else {
         let tz = jiff::tz::TimeZone::system();
         let name = tz.iana_name().unwrap_or("the system's").to_string();

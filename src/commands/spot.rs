@@ -36,7 +36,7 @@ pub(super) async fn quote(ctx: &Context<'_>, args: &QuoteArgs) -> Result<()> {
         debate_night,
     );
     let quote = make_quote(ctx, &req, &args.history).await?;
-    ctx.print(&quote.to_text(), &quote)
+    ctx.print(&quote.to_text(&ctx.tz()?), &quote)
 }
 
 /// The window and zones of a quote, as the command line gives them (config defaults otherwise).

@@ -15,6 +15,7 @@ use crate::launch::artifacts::Stager;
 use crate::launch::scripts::Scripts;
 use crate::spot::Quote;
 use crate::steps;
+use crate::units::{shown, shown_span};
 
 pub(crate) const JOB_BINARIES: [&str; 2] = ["dw-ingest", "dw-score"];
 
@@ -477,17 +478,16 @@ fn tags(date: &str, tiers: &str, deadline: Timestamp) -> BTreeMap<String, String
 
 impl ClusterPlan {
     /// The plan for people: what will be launched, where, at what bid, and what runs on it.
-    pub(crate) fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self, tz: &jiff::tz::TimeZone) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
         let _ = writeln!(out, "cluster      {}", self.name);
         let _ = writeln!(
             out,
-            "debate       {} ({}), {} to {} UTC; candidates: {}",
+            "debate       {} ({}), {}; candidates: {}",
             self.debate.date,
             self.debate.tiers,
-            self.debate.start.strftime("%Y-%m-%d %H:%M"),
-            self.debate.end.strftime("%H:%M"),
+            shown_span(self.debate.start, self.debate.end, tz),
             self.debate.candidates.join(", ")
         );
         let _ = writeln!(
@@ -545,7 +545,7 @@ impl ClusterPlan {
         let _ = writeln!(
             out,
             "deadline     {} (the watchdog terminates the cluster)",
-            self.deadline
+            shown(self.deadline, tz, "%Y-%m-%d %H:%M:%S %Z")
         );
         let size: u64 = self.staged.iter().map(|s| s.size).sum();
         let _ = writeln!(

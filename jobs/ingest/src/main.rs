@@ -39,6 +39,9 @@ const SETUP_LIMIT: Duration = Duration::from_mins(1);
     args_override_self = true
 )]
 struct Args {
+    /// librdkafka's broker and topic log on stderr too (its warnings and errors always)
+    #[arg(long)]
+    debug: bool,
     /// Source: twitter-v1, twitter-v2, s3://BUCKET/PREFIX/, file:PATH or -
     #[arg(long)]
     from: Endpoint,
@@ -312,6 +315,7 @@ async fn run(args: Args) -> Result<()> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    job::set_debug(args.debug);
     match Box::pin(run(args)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -2,7 +2,7 @@
 //! line, its `KEY=VALUE` options, its pace, the clock that paces it, and its stop flag.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// One log line on stderr, `2026-11-28T12:00:00Z dw-score: message`: the format cron and
@@ -10,6 +10,17 @@ use std::time::{Duration, Instant};
 pub fn log(job: &str, message: &str) {
     let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ");
     eprintln!("{now} {job}: {message}");
+}
+
+static DEBUG: AtomicBool = AtomicBool::new(false);
+
+/// `--debug`: the job's libraries say more (librdkafka's broker, topic and group log).
+pub fn set_debug(on: bool) {
+    DEBUG.store(on, Ordering::Relaxed);
+}
+
+pub fn debug() -> bool {
+    DEBUG.load(Ordering::Relaxed)
 }
 
 /// `KEY=VALUE` (librdkafka options on the command line).

@@ -11,6 +11,7 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::util::Timeout;
 
+use rdkafka::config::RDKafkaLogLevel;
 pub use rdkafka::consumer::Consumer;
 pub use rdkafka::error::KafkaError;
 pub use rdkafka::message::Message;
@@ -19,6 +20,11 @@ pub use rdkafka::message::Message;
 pub fn config(brokers: &str, overrides: &[(String, String)]) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers);
+    if crate::job::debug() {
+        // What `--debug` shows: the connections, the topic metadata and the group's life.
+        c.set("debug", "broker,topic,cgrp");
+        c.set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
+    }
     for (k, v) in overrides {
         c.set(k, v);
     }
@@ -43,7 +49,34 @@ impl Deliveries {
     }
 }
 
-impl ClientContext for Deliveries {}
+impl ClientContext for Deliveries {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        librdkafka_log(level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        librdkafka_error(&error, reason);
+    }
+}
+
+/// librdkafka's own log lines, in the job's line format: warnings and errors always (a broker
+/// that is down, a topic that is missing), the rest with `--debug`. Without this they vanished:
+/// nothing listened to the `log` crate they go to by default.
+fn librdkafka_log(level: RDKafkaLogLevel, fac: &str, message: &str) {
+    if level as i32 <= RDKafkaLogLevel::Warning as i32 || crate::job::debug() {
+        crate::job::log("librdkafka", &format!("{fac}: {message}"));
+    }
+}
+
+fn librdkafka_error(error: &KafkaError, reason: &str) {
+    // The end of a partition is news the scorer reads from its poll, not a fault.
+    if matches!(error, KafkaError::PartitionEOF(_))
+        || error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::PartitionEOF)
+    {
+        return;
+    }
+    crate::job::log("librdkafka", &format!("error: {error}: {reason}"));
+}
 
 impl ProducerContext for Deliveries {
     type DeliveryOpaque = ();
@@ -191,6 +224,14 @@ impl Assignments {
 }
 
 impl ClientContext for Assignments {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        librdkafka_log(level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        librdkafka_error(&error, reason);
+    }
+
     fn stats(&self, statistics: rdkafka::Statistics) {
         let mut lag = BTreeMap::new();
         for topic in statistics.topics.values() {

@@ -40,6 +40,9 @@ use sink::Sink;
     args_override_self = true
 )]
 struct Cli {
+    /// librdkafka's broker, topic and group log on stderr too (its warnings and errors always)
+    #[arg(long, global = true)]
+    debug: bool,
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -153,6 +156,7 @@ enum Emit {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    job::set_debug(cli.debug);
     let result = match &cli.command {
         Some(Command::Merge(args)) => merge(args),
         None => score(&cli.score),

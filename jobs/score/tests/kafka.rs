@@ -365,3 +365,64 @@ fn idle_exit_fires_while_the_broker_is_down() {
     let lines = log.lines().filter(|l| l.contains("Kafka:")).count();
     assert!(lines <= 12, "{lines} error lines in 4 s:\n{log}");
 }
+
+/// librdkafka's own log reaches the job's stderr in the job's line format: a broker that is not
+/// there is said unasked, and `--debug` adds the connections and the group's life.
+#[test]
+fn librdkafka_says_what_it_sees() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let absent = format!("127.0.0.1:{port}");
+    let down = scorer(
+        &absent,
+        "tweets",
+        "g",
+        &dir.path().join("down.jsonl"),
+        &["--idle-exit-secs", "3"],
+    );
+    let (_, err) = common::wait(down, Duration::from_mins(1));
+    let said: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains(" librdkafka: "))
+        .collect();
+    assert!(said.iter().any(|l| l.contains(&absent)), "{err}");
+    assert!(
+        said.iter()
+            .all(|l| l.len() > 21 && l.as_bytes()[20] == b' '),
+        "timestamped lines: {said:?}"
+    );
+
+    let Some((brokers, tansu)) = peers() else {
+        return;
+    };
+    let topic = unique("tweets-debug");
+    create_topic(&tansu, &brokers, &topic, 2);
+    produce(&brokers, &topic, &sample()[..100]);
+    let quiet = scorer(
+        &brokers,
+        &topic,
+        &unique("quiet"),
+        &dir.path().join("quiet.jsonl"),
+        &["--idle-exit-secs", "4"],
+    );
+    let quiet_err = finish(quiet, Duration::from_mins(1));
+    let debug = scorer(
+        &brokers,
+        &topic,
+        &unique("debug"),
+        &dir.path().join("debug.jsonl"),
+        &["--idle-exit-secs", "4", "--debug"],
+    );
+    let debug_err = finish(debug, Duration::from_mins(1));
+    let count = |e: &str| e.lines().filter(|l| l.contains(" librdkafka: ")).count();
+    assert_eq!(
+        count(&quiet_err),
+        0,
+        "a healthy run says nothing: {quiet_err}"
+    );
+    assert!(
+        debug_err.contains(" librdkafka: CGRP") || debug_err.contains(" librdkafka: JOIN"),
+        "--debug shows the group's life: {debug_err}"
+    );
+    assert!(count(&debug_err) > 10, "{debug_err}");
+}
