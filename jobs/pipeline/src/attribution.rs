@@ -56,7 +56,7 @@ impl Attributor {
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            // A DFA: the most memory (a few hundred KB for a debate's terms), the fastest scan.
+            // A DFA: the crate's fastest search kind (and its largest; a debate has a few dozen terms).
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("track terms build an automaton");

@@ -57,3 +57,40 @@ impl Error {
         }
     }
 }
+
+/// A job's error (dw-ingest, dw-score): the plumbing's typed, the rest as the message its log
+/// line shows.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Pipeline(#[from] Error),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Message(String),
+}
+
+impl JobError {
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> JobError {
+        JobError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}
+
+impl From<String> for JobError {
+    fn from(message: String) -> JobError {
+        JobError::Message(message)
+    }
+}
+
+impl From<&str> for JobError {
+    fn from(message: &str) -> JobError {
+        JobError::Message(message.to_string())
+    }
+}

@@ -5,8 +5,11 @@
 //! Its contract: for every line serde_json reads as a v1.1 tweet, the same [`Tweet`]. It returns
 //! `None` (the caller then parses with serde_json) for anything else it meets: a notice, a v2
 //! tweet, an escaped key, a field of an unexpected type or seen twice, a missing field, a line
-//! that does not end where the object does. It does not validate the values it skips: lines
-//! reach the scorer from dw-ingest, which parsed each before producing it.
+//! that does not end where the object does. It checks the structure of the values it skips
+//! (their brackets and quotes), not their characters: a line cut short in transit, the damage
+//! a stream or archive actually suffers, is never a tweet (fuzz-tested at every cut), while
+//! junk inside a skipped value with its brackets intact would pass. Twitter writes JSON;
+//! dw-ingest and the scorer both use this path.
 
 // `Option<Option<_>>`: the outer `None` hands the line to serde_json; the inner one is JSON's
 // `null`.
