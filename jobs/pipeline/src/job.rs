@@ -51,6 +51,8 @@ pub fn stop_on_signal() -> std::io::Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
+const YEAR: Duration = Duration::from_hours(365 * 24);
+
 /// When each tweet is due in a paced replay: the first tweet's time is now, and a tweet `d`
 /// later by its own clock is due `d / speed` later (times `scale`, which tests shrink).
 #[derive(Debug, Clone)]
@@ -73,7 +75,11 @@ impl Pacer {
     pub fn due(&mut self, created_ms: i64) -> Instant {
         let (t0, w0) = *self.start.get_or_insert((created_ms, Instant::now()));
         let late_ms = (created_ms - t0).max(0) as f64 / self.speed * self.scale;
-        w0 + Duration::from_secs_f64(late_ms / 1000.0)
+        // A pace so slow that the wait would overflow: a year stands for "not in this run".
+        let late = Duration::try_from_secs_f64(late_ms / 1000.0)
+            .unwrap_or(YEAR)
+            .min(YEAR);
+        w0 + late
     }
 }
 
@@ -104,5 +110,9 @@ mod tests {
         let mut scaled = Pacer::new(1.0, 0.5);
         let first = scaled.due(0);
         assert_eq!(scaled.due(4_000) - first, Duration::from_secs(2));
+        // Absurdly slow: no overflow, a year at most.
+        let mut crawl = Pacer::new(1e-300, 1.0);
+        let first = crawl.due(0);
+        assert_eq!(crawl.due(i64::MAX) - first, YEAR);
     }
 }
