@@ -14,11 +14,11 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dw_pipeline::testkit::{create_topic, unique};
+use dw_pipeline::testkit::{Killed, create_topic, unique};
 use dw_pipeline::window::Window;
 use serde_json::Value;
 
@@ -26,15 +26,6 @@ const DEBATE: &str = "2015-08-06";
 
 fn binary(name: &str) -> PathBuf {
     dw_pipeline::testkit::sibling_binary(name)
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// `dw watch` over `file`; its URL's host:port.

@@ -94,6 +94,17 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// A process a test or bench started, killed (and reaped) when the guard is dropped, so that a
+/// failing run leaves nothing behind.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A Tansu broker this test started; killed when dropped.
 pub struct Broker {
     child: Child,

@@ -13,20 +13,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use dw_pipeline::testkit::Killed;
 
 fn binary(name: &str) -> PathBuf {
     dw_pipeline::testkit::sibling_binary(name)
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// CPU seconds (user + system) a live process has used.
