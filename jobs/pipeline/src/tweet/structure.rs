@@ -427,7 +427,7 @@ mod tests {
 
         /// A string's end from just past its opening quote, and whether it held an escape.
         #[test]
-        fn strings_end_where_the_byte_reader_says(
+        fn strings_end_at_their_closing_quote(
             token in token(),
             before in 0usize..70,
             after in proptest::collection::vec(token(), 0..4),
