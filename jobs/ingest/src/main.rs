@@ -1,13 +1,14 @@
-//! `dw-ingest`: reads tweets from a source (Twitter's v1.1 or v2 filtered stream, an archive on
-//! S3 or in a file, stdin) and writes them, unchanged, to a sink (Kafka, a file, stdout).
-//! Follows Twitter's reconnect rules; a tweet that arrives twice across reconnects is written
-//! once.
+//! `dw-ingest`: reads posts from a source (Bluesky's Jetstream, Twitter's v1.1 or v2 filtered
+//! stream, an archive on S3 or in a file, stdin) and writes them to a sink (Kafka, a file,
+//! stdout): Twitter's JSON unchanged, Bluesky's as source-neutral post records. Follows
+//! Twitter's reconnect rules; a post that arrives twice across reconnects is written once.
 
 mod archive;
 mod backoff;
 mod credentials;
 mod error;
 mod frames;
+mod jetstream;
 mod oauth;
 mod sink;
 mod stream;
@@ -35,20 +36,21 @@ const SETUP_LIMIT: Duration = Duration::from_mins(1);
 #[command(
     name = "dw-ingest",
     version,
-    about = "Tweet streams and archives into Kafka",
+    about = "Post streams (Bluesky, Twitter) and archives into Kafka",
     args_override_self = true
 )]
 struct Args {
     /// librdkafka's broker and topic log on stderr too (its warnings and errors always)
     #[arg(long)]
     debug: bool,
-    /// Source: twitter-v1, twitter-v2, s3://BUCKET/PREFIX/, file:PATH or -
+    /// Source: bluesky, jetstream+ws[s]://HOST:PORT/subscribe[,...], twitter-v1, twitter-v2,
+    /// s3://BUCKET/PREFIX/, file:PATH or -
     #[arg(long)]
     from: Endpoint,
     /// Sink: kafka://HOST:PORT/TOPIC, file:PATH or -
     #[arg(long, default_value = "-")]
     to: Endpoint,
-    /// Track terms, comma-separated (streams)
+    /// Track terms, comma-separated (streams; Jetstream: only posts that mention one)
     #[arg(long, value_delimiter = ',')]
     track: Vec<String>,
     /// A file of track terms, one per line (streams)
@@ -67,8 +69,19 @@ struct Args {
     #[arg(long, default_value = "max")]
     pace: String,
     /// Reconnect when the stream sends nothing (not even a keep-alive) for this many seconds
-    #[arg(long, default_value_t = 90)]
-    stall_secs: u64,
+    /// (default: 90 for Twitter, 60 for Jetstream)
+    #[arg(long)]
+    stall_secs: Option<u64>,
+    /// Jetstream: only posts that declare this language (BCP-47 primary tag: en, es, ...)
+    #[arg(long)]
+    lang: Option<String>,
+    /// Jetstream: start this far back (RFC 3339; Jetstream keeps about 36 h): an evening can be
+    /// read again the morning after. Default: from now.
+    #[arg(long)]
+    since: Option<jiff::Timestamp>,
+    /// Jetstream: ask for uncompressed JSON (by default messages come zstd-compressed)
+    #[arg(long)]
+    uncompressed: bool,
     /// Heartbeat file (JSON status), rewritten every --status-secs
     #[arg(long)]
     status: Option<PathBuf>,
@@ -107,6 +120,23 @@ struct Counts {
     reconnects: u64,
     /// Records the sink never acknowledged (the Kafka producer gave up on them): not written.
     undelivered: u64,
+    /// Jetstream events passed over: identity and account events, commits that are not post
+    /// creates, posts in another language than `--lang`, posts that mention no track term.
+    #[serde(skip_serializing_if = "is_zero")]
+    identity: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    account: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    other_commits: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    other_language: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    off_topic: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 struct Ingest {
@@ -129,6 +159,11 @@ struct Ingest {
     /// Once done: whether the source was read to its end and every record delivered (the
     /// heartbeat's `exit`, which a replay's last step waits for).
     finished_ok: Option<bool>,
+    /// Jetstream: the newest event time seen (microseconds), the instance in use, and whether
+    /// the current connection has delivered an event that reads.
+    cursor_us: Option<i64>,
+    instance: Option<String>,
+    delivered_since_connect: bool,
 }
 
 /// How a wait for a future ended.
@@ -139,6 +174,13 @@ enum Waited<T> {
 }
 
 impl Ingest {
+    fn stall_secs(&self) -> u64 {
+        self.args.stall_secs.unwrap_or(match self.args.from {
+            Endpoint::Jetstream(_) => 60,
+            _ => 90,
+        })
+    }
+
     fn scaled(&self, d: Duration) -> Duration {
         d.mul_f64(self.args.time_scale.max(0.0))
     }
@@ -191,6 +233,12 @@ impl Ingest {
             "backoff_secs": self.backoff_secs,
             "last_tweet_time": self.last_tweet_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()),
         });
+        if let Some(us) = self.cursor_us {
+            status["cursor_us"] = us.into();
+        }
+        if let Some(instance) = &self.instance {
+            status["instance"] = instance.as_str().into();
+        }
         if let Some(ok) = self.finished_ok {
             status["exit"] = if ok { "ok" } else { "error" }.into();
         }
@@ -206,15 +254,7 @@ impl Ingest {
             .map_err(|_| "not UTF-8".to_string())
             .and_then(|text| tweet::parse(text).map_err(|e| e.to_string()));
         match parsed {
-            Ok(Message::Tweet(t)) => {
-                if self.recent.first_time(&t.id) {
-                    self.sink.send(&t.id, bytes)?;
-                    self.counts.written += 1;
-                    self.last_tweet_ms = Some(t.created_ms);
-                } else {
-                    self.counts.duplicates += 1;
-                }
-            }
+            Ok(Message::Tweet(t)) => self.deliver(&t.id, t.created_ms, bytes)?,
             Ok(Message::Delete { id }) => {
                 self.sink.send(&id, bytes)?;
                 self.counts.deletes += 1;
@@ -233,15 +273,32 @@ impl Ingest {
                 self.counts.notices += 1;
                 log(&format!("notice: {}", String::from_utf8_lossy(bytes)));
             }
-            Err(reason) => {
-                self.counts.malformed += 1;
-                if let Some(d) = self.dead.as_mut() {
-                    let record = serde_json::json!({"reason": reason, "line": String::from_utf8_lossy(bytes)});
-                    d.send("", record.to_string().as_bytes())?;
-                }
-            }
+            Err(reason) => self.malformed(&reason, bytes)?,
         }
         Ok(None)
+    }
+
+    /// Writes a post (a tweet, or a post record) the first time its id is seen.
+    fn deliver(&mut self, id: &str, created_ms: i64, line: &[u8]) -> Result<()> {
+        if self.recent.first_time(id) {
+            self.sink.send(id, line)?;
+            self.counts.written += 1;
+            self.last_tweet_ms = Some(created_ms);
+        } else {
+            self.counts.duplicates += 1;
+        }
+        Ok(())
+    }
+
+    /// Counts a message that cannot be read, and keeps it in the dead letters if asked to.
+    fn malformed(&mut self, reason: &str, bytes: &[u8]) -> Result<()> {
+        self.counts.malformed += 1;
+        if let Some(d) = self.dead.as_mut() {
+            let record =
+                serde_json::json!({"reason": reason, "line": String::from_utf8_lossy(bytes)});
+            d.send("", record.to_string().as_bytes())?;
+        }
+        Ok(())
     }
 }
 
@@ -274,12 +331,16 @@ async fn run(args: Args) -> Result<()> {
         was_connected: false,
         connection_limit: 0,
         finished_ok: None,
+        cursor_us: None,
+        instance: None,
+        delivered_since_connect: false,
     };
     ingest.beat(false);
     let result = match ingest.args.from.clone() {
         // Boxed: the stream future is ~24 KB, too big to keep on the caller's stack.
         Endpoint::TwitterV1 => Box::pin(ingest.stream(false)).await,
         Endpoint::TwitterV2 => Box::pin(ingest.stream(true)).await,
+        Endpoint::Jetstream(instances) => Box::pin(ingest.jetstream(&instances)).await,
         Endpoint::S3 { bucket, prefix } => ingest.archive_s3(&bucket, &prefix, &mut pacer).await,
         Endpoint::File(path) => {
             // Streamed: a 200 MB archive is not read into memory.

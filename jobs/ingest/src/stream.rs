@@ -31,7 +31,7 @@ fn redact(url: &str) -> String {
 }
 
 /// Why a stream connection ended.
-enum Ended {
+pub(crate) enum Ended {
     Failure(Failure, String),
     /// A disconnect message whose code says not to reconnect, or 401/403.
     GiveUp(String),
@@ -40,6 +40,15 @@ enum Ended {
 
 impl Ingest {
     fn track_terms(&self) -> Result<Vec<String>> {
+        let terms = self.track_terms_optional()?;
+        if terms.is_empty() {
+            return Err("a stream needs track terms: --track a,b,c or --track-file FILE".into());
+        }
+        Ok(terms)
+    }
+
+    /// The track terms given, if any (Jetstream filters here, when there are some).
+    pub(crate) fn track_terms_optional(&self) -> Result<Vec<String>> {
         let mut terms: Vec<String> = self
             .args
             .track
@@ -56,9 +65,6 @@ impl Ingest {
                     .filter(|l| !l.is_empty() && !l.starts_with('#'))
                     .map(str::to_string),
             );
-        }
-        if terms.is_empty() {
-            return Err("a stream needs track terms: --track a,b,c or --track-file FILE".into());
         }
         Ok(terms)
     }
@@ -195,13 +201,13 @@ impl Ingest {
                 .bearer_auth(token),
         };
         // The answer's headers must come within the stall time, and SIGTERM is heard meanwhile.
-        let deadline = self.scaled(Duration::from_secs(self.args.stall_secs));
+        let deadline = self.scaled(Duration::from_secs(self.stall_secs()));
         let response = match self.until_stopped(deadline, request.send()).await {
             Waited::Stopped => return Ended::Stopped,
             Waited::TimedOut => {
                 return Ended::Failure(
                     Failure::Network,
-                    format!("no answer within {}s", self.args.stall_secs),
+                    format!("no answer within {}s", self.stall_secs()),
                 );
             }
             Waited::Done(Ok(r)) => r,
@@ -223,7 +229,7 @@ impl Ingest {
         self.connection_limit = 0;
         let mut framer = Framer::new(if v2 { Framing::Lines } else { Framing::Length });
         let mut body = response.bytes_stream();
-        let stall = self.scaled(Duration::from_secs(self.args.stall_secs));
+        let stall = self.scaled(Duration::from_secs(self.stall_secs()));
         let mut last_data = Instant::now();
         let mut parsed_one = false;
         loop {
@@ -243,7 +249,7 @@ impl Ingest {
                     if last_data.elapsed() >= stall {
                         return Ended::Failure(
                             Failure::Network,
-                            format!("no data for {}s: stalled", self.args.stall_secs),
+                            format!("no data for {}s: stalled", self.stall_secs()),
                         );
                     }
                     continue;
@@ -302,7 +308,7 @@ impl Ingest {
     }
 }
 
-fn fmt_wait(d: Duration) -> String {
+pub(crate) fn fmt_wait(d: Duration) -> String {
     if d < Duration::from_secs(1) {
         format!("{}ms", d.as_millis())
     } else {

@@ -1,6 +1,8 @@
 //! Where the jobs read from and write to, as one URL each (shared by `dw-ingest` and
 //! `dw-score`): `-`, `file:PATH`, `kafka://HOST:PORT[,HOST:PORT]/TOPIC[?group=NAME]`,
-//! `s3://BUCKET/PREFIX`, `twitter-v1`, `twitter-v2`.
+//! `s3://BUCKET/PREFIX`, `twitter-v1`, `twitter-v2`, `bluesky` (the public Jetstream instances)
+//! and `jetstream+ws://HOST:PORT/subscribe` / `jetstream+wss://...` (any instance; several,
+//! comma-separated, are tried in turn).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -21,6 +23,37 @@ pub enum Endpoint {
     },
     TwitterV1,
     TwitterV2,
+    /// Bluesky's Jetstream: the WebSocket URLs (`ws://` or `wss://`) of the instances to try in
+    /// turn. `bluesky` is [`BLUESKY_INSTANCES`].
+    Jetstream(Vec<String>),
+}
+
+/// Bluesky's public Jetstream instances, in the order dw tries them.
+pub const BLUESKY_INSTANCES: [&str; 4] = [
+    "wss://jetstream1.us-east.bsky.network/subscribe",
+    "wss://jetstream2.us-east.bsky.network/subscribe",
+    "wss://jetstream1.us-west.bsky.network/subscribe",
+    "wss://jetstream2.us-west.bsky.network/subscribe",
+];
+
+impl Endpoint {
+    /// `bluesky`: the public instances.
+    pub fn bluesky() -> Endpoint {
+        Endpoint::Jetstream(BLUESKY_INSTANCES.iter().map(|s| (*s).to_string()).collect())
+    }
+}
+
+/// `jetstream+ws://HOST[:PORT]/PATH` -> `ws://HOST[:PORT]/PATH` (no query: dw writes its own).
+fn jetstream_url(s: &str) -> Option<String> {
+    let (scheme, rest) = if let Some(rest) = s.strip_prefix("jetstream+wss://") {
+        ("wss", rest)
+    } else {
+        ("ws", s.strip_prefix("jetstream+ws://")?)
+    };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let ok =
+        !host.is_empty() && !host.contains(['@', '?', '#', ' ']) && !path.contains(['?', '#', ' ']);
+    ok.then(|| format!("{scheme}://{host}/{path}"))
 }
 
 impl FromStr for Endpoint {
@@ -29,11 +62,13 @@ impl FromStr for Endpoint {
         let usage = || {
             format!(
                 "`{s}` is not a source or sink: use -, file:PATH, kafka://HOST:PORT/TOPIC[?group=NAME], \
-                 s3://BUCKET/PREFIX, twitter-v1 or twitter-v2"
+                 s3://BUCKET/PREFIX, twitter-v1, twitter-v2, bluesky or \
+                 jetstream+ws[s]://HOST:PORT/subscribe[,...]"
             )
         };
         match s {
             "-" => return Ok(Endpoint::Stdio),
+            "bluesky" => return Ok(Endpoint::bluesky()),
             "twitter-v1" => return Ok(Endpoint::TwitterV1),
             "twitter-v2" => return Ok(Endpoint::TwitterV2),
             _ => {}
@@ -68,6 +103,13 @@ impl FromStr for Endpoint {
                 group,
             });
         }
+        if s.starts_with("jetstream+") {
+            let urls: Option<Vec<String>> = s.split(',').map(jetstream_url).collect();
+            return urls
+                .filter(|u| !u.is_empty())
+                .map(Endpoint::Jetstream)
+                .ok_or_else(usage);
+        }
         if let Some(rest) = s.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
@@ -101,6 +143,13 @@ impl fmt::Display for Endpoint {
             Endpoint::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
             Endpoint::TwitterV1 => f.write_str("twitter-v1"),
             Endpoint::TwitterV2 => f.write_str("twitter-v2"),
+            Endpoint::Jetstream(urls) if *self == Endpoint::bluesky() && !urls.is_empty() => {
+                f.write_str("bluesky")
+            }
+            Endpoint::Jetstream(urls) => {
+                let forms: Vec<String> = urls.iter().map(|u| format!("jetstream+{u}")).collect();
+                f.write_str(&forms.join(","))
+            }
         }
     }
 }
@@ -119,10 +168,23 @@ mod tests {
             "s3://bucket/dw/results",
             "twitter-v1",
             "twitter-v2",
+            "bluesky",
+            "jetstream+ws://127.0.0.1:6008/subscribe",
+            "jetstream+ws://127.0.0.1:1/subscribe,jetstream+wss://js.example.org/subscribe",
         ] {
             let e: Endpoint = s.parse().unwrap();
             assert_eq!(e.to_string(), s);
         }
+        assert_eq!(
+            "jetstream+wss://a.example/subscribe".parse::<Endpoint>(),
+            Ok(Endpoint::Jetstream(vec![
+                "wss://a.example/subscribe".into()
+            ]))
+        );
+        assert_eq!(
+            "bluesky".parse::<Endpoint>().unwrap(),
+            Endpoint::Jetstream(BLUESKY_INSTANCES.map(str::to_string).to_vec())
+        );
         for bad in [
             "",
             "file:",
@@ -130,6 +192,11 @@ mod tests {
             "kafka://h:1/t?x=1",
             "s3://",
             "http://x",
+            "jetstream+ws://",
+            "jetstream+http://x/subscribe",
+            "jetstream+ws://h/subscribe?cursor=1",
+            "jetstream+ws://h/subscribe,",
+            "jetstream+ws://u:p@h/subscribe",
         ] {
             assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
         }

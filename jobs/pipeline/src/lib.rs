@@ -2,6 +2,7 @@
 //! windows, and the source/sink URLs of both jobs.
 
 pub mod attribution;
+pub mod bluesky;
 pub mod dedupe;
 pub mod endpoint;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod job;
 pub mod kafka;
 pub mod labmt;
 pub mod lines;
+pub mod post;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod score;

@@ -1,6 +1,7 @@
 //! What the jobs read of a streamed message: only the fields scoring and ingest need, borrowed
 //! from the line (no copy of the ~4 KB of fields they never use). Twitter v1.1 statuses and
-//! notices, and v2 filtered-stream tweets.
+//! notices, v2 filtered-stream tweets, and dw's source-neutral post records (`crate::post`: a
+//! Bluesky post reads as a [`Tweet`] too).
 
 use std::borrow::Cow;
 
@@ -64,6 +65,8 @@ pub enum ParseError {
     Missing(&'static str),
     #[error("a tweet with a bad time: {0}")]
     Time(String),
+    #[error("a post record of version {0}, newer than this reader's")]
+    Version(u32),
 }
 
 #[derive(Deserialize)]
@@ -98,6 +101,22 @@ struct Raw<'a> {
     data: Option<V2Data<'a>>,
     #[serde(borrow)]
     includes: Option<V2Includes<'a>>,
+    /// dw's source-neutral post record (`crate::post::Post`).
+    #[serde(borrow)]
+    post: Option<RawPost<'a>>,
+}
+
+/// The fields of a post record the jobs read.
+#[derive(Deserialize)]
+struct RawPost<'a> {
+    v: u32,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    time_ms: Option<i64>,
+    #[serde(borrow)]
+    author: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -221,6 +240,9 @@ pub fn parse_fully(line: &str) -> Result<Message<'_>, ParseError> {
     if let Some(data) = raw.data {
         return v2_tweet(data, raw.includes).map(Message::Tweet);
     }
+    if let Some(post) = raw.post {
+        return post_tweet(post).map(Message::Tweet);
+    }
     if raw.id_str.is_none() && raw.text.is_none() {
         return Err(ParseError::Unknown);
     }
@@ -265,6 +287,19 @@ fn parse_v1_time(at: &str) -> Result<i64, ParseError> {
         .and_then(|t| t.to_timestamp())
         .map(jiff::Timestamp::as_millisecond)
         .map_err(|_| ParseError::Time(at.to_string()))
+}
+
+fn post_tweet(post: RawPost<'_>) -> Result<Tweet<'_>, ParseError> {
+    if post.v > crate::post::POST_VERSION {
+        return Err(ParseError::Version(post.v));
+    }
+    Ok(Tweet {
+        id: post.id.ok_or(ParseError::Missing("post.id"))?,
+        created_ms: post.time_ms.ok_or(ParseError::Missing("post.time_ms"))?,
+        text: post.text.ok_or(ParseError::Missing("post.text"))?,
+        user: post.author.unwrap_or_default(),
+        retweeted_text: None,
+    })
 }
 
 fn v2_tweet<'a>(
