@@ -32,6 +32,7 @@ pub(crate) struct Config {
     pub spot: SpotConfig,
     pub zookeeper: ZookeeperConfig,
     pub kafka: KafkaConfig,
+    pub stream: StreamConfig,
     pub jobs: JobsConfig,
     pub watchdog: WatchdogConfig,
     /// Where things live on a cluster node (the sandbox tests point these elsewhere).
@@ -138,7 +139,7 @@ impl TryFrom<String> for CredentialsSource {
             Ok(CredentialsSource(s))
         } else {
             Err(format!(
-                "{}jobs.credentials says where dw-ingest reads the stream credentials, not what \
+                "{}stream.credentials says where dw-ingest reads the stream credentials, not what \
                  they are: write env, ssm:/PATH or s3://BUCKET/KEY (the value is not shown: it \
                  may be a secret)",
                 crate::tomlfile::SECRET
@@ -164,11 +165,6 @@ impl std::fmt::Display for Topic {
 pub(crate) struct JobsConfig {
     /// Directory of the cluster builds of dw-ingest and dw-score, relative to this file.
     pub binaries: PathBuf,
-    pub stream: Stream,
-    /// `env`, `ssm:/path` or `s3://bucket/key`: where dw-ingest reads its credentials at start.
-    pub credentials: CredentialsSource,
-    /// Another stream endpoint than Twitter's (a proxy, or a test server).
-    pub stream_url: Option<String>,
     pub window: Duration,
     pub lateness: Duration,
     /// dw-score members in the cluster's consumer group, spread evenly over the core and task
@@ -178,9 +174,12 @@ pub(crate) struct JobsConfig {
     pub health_timeout: Duration,
 }
 
+/// The live source dw-ingest reads on the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Stream {
+    /// Bluesky's Jetstream: public, free, no credentials.
+    Bluesky,
     TwitterV1,
     TwitterV2,
 }
@@ -188,9 +187,120 @@ pub(crate) enum Stream {
 impl Stream {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
+            Stream::Bluesky => "bluesky",
             Stream::TwitterV1 => "twitter-v1",
             Stream::TwitterV2 => "twitter-v2",
         }
+    }
+}
+
+/// `[stream]`: what dw-ingest reads live, checked as a whole (a Twitter stream needs
+/// credentials, Bluesky takes none; a URL must be of the source's kind).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "RawStream")]
+pub(crate) struct StreamConfig {
+    pub source: Stream,
+    /// Twitter: `env`, `ssm:/path` or `s3://bucket/key`, where dw-ingest reads its credentials
+    /// at start (never the credentials themselves).
+    pub credentials: Option<CredentialsSource>,
+    /// Another endpoint: Twitter's stream behind a proxy, or Jetstream instances
+    /// (`jetstream+wss://HOST/subscribe`, several comma-separated; default: Bluesky's public ones).
+    pub url: Option<String>,
+    /// Bluesky: only posts that declare this language (`en`, `es`, ...).
+    pub lang: Option<Lang>,
+}
+
+/// A language as posts declare theirs: a BCP-47 primary tag (`en`, `es`, `pt`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub(crate) struct Lang(String);
+
+impl Lang {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Lang {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if (2..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphabetic()) {
+            Ok(Lang(s.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "{s:?} is not a language: a BCP-47 primary tag such as en or es"
+            ))
+        }
+    }
+}
+
+impl From<Lang> for String {
+    fn from(l: Lang) -> String {
+        l.0
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStream {
+    source: Stream,
+    credentials: Option<CredentialsSource>,
+    url: Option<String>,
+    lang: Option<Lang>,
+}
+
+impl TryFrom<RawStream> for StreamConfig {
+    type Error = String;
+    fn try_from(r: RawStream) -> Result<Self, String> {
+        match (r.source, &r.credentials) {
+            (Stream::Bluesky, Some(_)) => {
+                return Err(
+                    "Bluesky's Jetstream is public: remove `credentials` from [stream] \
+                            (it is for twitter-v1 and twitter-v2)"
+                        .into(),
+                );
+            }
+            (Stream::TwitterV1 | Stream::TwitterV2, None) => {
+                return Err(format!(
+                    "a {} stream needs `credentials`: where dw-ingest reads them at start \
+                     (env, ssm:/PATH or s3://BUCKET/KEY)",
+                    r.source.as_str()
+                ));
+            }
+            _ => {}
+        }
+        if let Some(url) = &r.url {
+            let ok = match r.source {
+                Stream::Bluesky => matches!(
+                    url.parse::<dw_pipeline::endpoint::Endpoint>(),
+                    Ok(dw_pipeline::endpoint::Endpoint::Jetstream(_))
+                ),
+                _ => {
+                    (url.starts_with("https://") || url.starts_with("http://"))
+                        && !url.contains(char::is_whitespace)
+                }
+            };
+            if !ok {
+                return Err(match r.source {
+                    Stream::Bluesky => format!(
+                        "{url:?} is not a Jetstream instance: jetstream+wss://HOST/subscribe \
+                         (several separated by commas)"
+                    ),
+                    _ => format!("{url:?} is not an http(s) URL of a Twitter stream"),
+                });
+            }
+        }
+        if r.lang.is_some() && r.source != Stream::Bluesky {
+            return Err("`lang` filters Bluesky posts by their declared language: \
+                        Twitter's stream takes no such setting here"
+                .into());
+        }
+        Ok(StreamConfig {
+            source: r.source,
+            credentials: r.credentials,
+            url: r.url,
+            lang: r.lang,
+        })
     }
 }
 

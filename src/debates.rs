@@ -101,7 +101,7 @@ struct RawCalendar {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDebate {
-    date: Date,
+    date: Spanned<Date>,
     party: String,
     number: u32,
     tier: Tier,
@@ -253,6 +253,25 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Calendar> {
                 HINT,
             ));
         }
+        // The evening's date is where it is held: the start's date in some zone from UTC-12
+        // to UTC+14, so one day either side of the start's UTC date at most.
+        let utc = d.start.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+        let days = utc
+            .until(*d.date.get_ref())
+            .map_or(i32::MAX, |span| span.get_days());
+        if days.abs() > 1 {
+            return Err(tomlfile::located(
+                path,
+                text,
+                d.date.span(),
+                format!(
+                    "the evening's date {} is not the date of its start {} (a typo in one of them?)",
+                    d.date.get_ref(),
+                    d.start
+                ),
+                HINT,
+            ));
+        }
         let mut candidates = Vec::with_capacity(d.candidates.len());
         for key in &d.candidates {
             let Some(c) = raw.candidates.get(key.get_ref()) else {
@@ -270,7 +289,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Calendar> {
             });
         }
         debates.push(Debate {
-            date: d.date,
+            date: d.date.into_inner(),
             party: d.party,
             number: d.number,
             tier: d.tier,

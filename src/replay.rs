@@ -342,17 +342,17 @@ impl Summary {
             out.push_str(&format!("\n{}\n", c.name));
             if let Some(p) = &c.most_positive {
                 out.push_str(&format!(
-                    "  + {:.2} @{}: {}\n",
+                    "  + {:.2} {}: {}\n",
                     p.score,
-                    p.user,
+                    p.author(),
                     short(&p.text, 100)
                 ));
             }
             if let Some(n) = &c.most_negative {
                 out.push_str(&format!(
-                    "  - {:.2} @{}: {}\n",
+                    "  - {:.2} {}: {}\n",
                     n.score,
-                    n.user,
+                    n.author(),
                     short(&n.text, 100)
                 ));
             }

@@ -264,10 +264,10 @@ impl DebateReport {
                 {
                     let _ = writeln!(
                         out,
-                        "  {sign} {} {:.2} @{}: {}",
+                        "  {sign} {} {:.2} {}: {}",
                         shown(*start, tz, "%H:%M"),
                         t.score,
-                        t.user,
+                        t.author(),
                         short(&t.text, 96)
                     );
                 }

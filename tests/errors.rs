@@ -339,11 +339,17 @@ fn a_topic_name_kafka_would_refuse_points_at_its_line() {
 /// A secret pasted where dw expects the place of the credentials: refused at load, at its
 /// line, and the value appears nowhere in the report.
 #[test]
-fn a_secret_in_jobs_credentials_is_refused_without_echoing_it() {
+fn a_secret_in_stream_credentials_is_refused_without_echoing_it() {
     let dir = tempfile::tempdir().unwrap();
     let secret = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI";
+    // The shipped configuration reads Bluesky; Twitter's stream takes credentials.
     let text = std::fs::read_to_string(common::repo().join("configs/dw.toml"))
         .unwrap()
+        .replace(
+            "source = \"bluesky\"\n",
+            "source = \"twitter-v1\"\ncredentials = \"ssm:/dw/twitter\"\n",
+        )
+        .replace("\nlang = \"en\"\n", "\n")
         .replace(
             "credentials = \"ssm:/dw/twitter\"",
             &format!("credentials = \"{secret}\""),
@@ -447,4 +453,69 @@ fn an_endpoint_that_never_answers_times_out() {
         started.elapsed()
     );
     assert!(r.stderr.contains("could not reach AWS"), "{}", r.stderr);
+}
+
+/// `[stream]`: each mistake is bad input that points at its line, and says what to write.
+#[test]
+fn stream_mistakes_point_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(common::repo().join("configs/dw.toml")).unwrap();
+    std::fs::copy(
+        common::repo().join("configs/debates.toml"),
+        dir.path().join("debates.toml"),
+    )
+    .unwrap();
+    let line_of =
+        |text: &str, start: &str| text.lines().position(|l| l.starts_with(start)).unwrap() + 1;
+    let cases: [(&str, &str, &str, &str); 5] = [
+        (
+            "source = \"bluesky\"\n",
+            "source = \"bluesky\"\ncredentials = \"ssm:/dw/twitter\"\n",
+            "[stream]",
+            "Bluesky's Jetstream is public: remove `credentials` from [stream]",
+        ),
+        (
+            "source = \"bluesky\"\nlang",
+            "source = \"twitter-v2\"\nlang",
+            "[stream]",
+            "`lang` filters Bluesky posts by their declared language",
+        ),
+        (
+            "lang = \"en\"",
+            "lang = \"english!\"",
+            "lang = ",
+            "\"english!\" is not a language: a BCP-47 primary tag such as en or es",
+        ),
+        (
+            "lang = \"en\"",
+            "lang = \"en\"\nurl = \"wss://jetstream.example/subscribe\"",
+            "[stream]",
+            "is not a Jetstream instance: jetstream+wss://HOST/subscribe",
+        ),
+        // dw's earlier layout: the stream's keys were in [jobs].
+        (
+            "[jobs]\n",
+            "[jobs]\nstream = \"twitter-v1\"\n",
+            "stream = ",
+            "unknown field `stream`",
+        ),
+    ];
+    for (from, to, at, says) in cases {
+        let text = if from == "source = \"bluesky\"\nlang" {
+            shipped.replace(
+                "source = \"bluesky\"\n",
+                "source = \"twitter-v2\"\ncredentials = \"env\"\n",
+            )
+        } else {
+            shipped.replacen(from, to, 1)
+        };
+        assert_ne!(text, shipped, "{from}");
+        write(dir.path(), "dw.toml", &text);
+        let err = fails(&["--config", "dw.toml", "debates"], Some(dir.path()), 2);
+        assert!(
+            err.contains(&format!("dw.toml:{}:", line_of(&text, at))),
+            "{to}: {err}"
+        );
+        assert!(err.contains(says), "{to}: {err}");
+    }
 }

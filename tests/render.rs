@@ -385,3 +385,52 @@ fn render_does_not_write_through_a_symlink() {
     );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
 }
+
+/// Bluesky: the ingest step reads the public Jetstream from the evening's start, in the
+/// configured language, filtered by the evening's terms; no credentials anywhere in the plan.
+#[test]
+fn a_bluesky_stream_needs_no_secret_and_reads_the_evening_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_in(dir.path(), |c| {
+        with_fixture_binaries(&c).replace(
+            "source = \"twitter-v1\"\ncredentials = \"ssm:/dw/twitter\"\n",
+            "source = \"bluesky\"\nlang = \"en\"\n",
+        )
+    });
+    let r = render_with(&path, dir.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = dir.path().join("out");
+    let plan_text = std::fs::read_to_string(out.join("plan.json")).unwrap();
+    let script = std::fs::read_to_string(out.join("steps/start-ingest.sh")).unwrap();
+    // The job's arguments, one shell-quoted word a line between `args=(` and `)`.
+    let block = script.split("\nargs=(\n").nth(1).unwrap();
+    let block = block.split("\n)\n").next().unwrap();
+    let args: Vec<String> = block
+        .lines()
+        .map(|l| l.trim().trim_matches('\'').to_string())
+        .collect();
+    assert_eq!(&args[..2], ["--from", "bluesky"]);
+    let after = |flag: &str| args[args.iter().position(|a| a == flag).unwrap() + 1].as_str();
+    assert_eq!(
+        after("--since"),
+        "2015-11-11T00:00:00Z",
+        "the evening's start"
+    );
+    assert_eq!(after("--lang"), "en");
+    assert!(after("--track").contains("Donald Trump"), "{args:?}");
+    assert!(
+        !plan_text.contains("credentials") && !plan_text.contains("ssm:"),
+        "{plan_text}"
+    );
+    assert!(
+        !args.iter().any(|a| a == "--credentials") && !script.contains("ssm:"),
+        "{script}"
+    );
+    if let Some(shellcheck) = which("shellcheck") {
+        let ok = std::process::Command::new(shellcheck)
+            .arg(out.join("steps/start-ingest.sh"))
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}

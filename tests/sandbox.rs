@@ -238,9 +238,7 @@ impl Sandbox {
             PathBuf::from,
         );
         let stream = stream_port
-            .map(|port| {
-                format!("\nstream_url = \"http://127.0.0.1:{port}/1.1/statuses/filter.json\"")
-            })
+            .map(|port| format!("\nurl = \"http://127.0.0.1:{port}/1.1/statuses/filter.json\""))
             .unwrap_or_default();
         let config = std::fs::read_to_string(common::fixture("render/dw-4.2.0.toml"))
             .unwrap()

@@ -446,20 +446,39 @@
         if (!t) { cell.textContent = '—'; continue; }
         const score = document.createElement('div');
         score.className = 'score';
-        score.textContent = `${Number(t.score).toFixed(2)} · @${t.user}`;
+        score.textContent = `${Number(t.score).toFixed(2)} · ${author(t.user)}`;
         cell.appendChild(score);
         cell.appendChild(literal(t.text));
-        if (/^[0-9]{1,25}$/.test(t.id)) {
+        const link = original(t.id);
+        if (link) {
           const a = document.createElement('a');
-          a.href = 'https://twitter.com/i/web/status/' + t.id;
+          a.href = link.href;
           a.rel = 'noopener noreferrer';
           a.target = '_blank';
-          a.textContent = ' tweet ↗';
+          a.textContent = link.label;
           cell.appendChild(a);
         }
       }
     }
     box.appendChild(table);
+  }
+
+  // An author as the source names them: a Bluesky DID as it is, a handle after '@'.
+  function author(user) {
+    return user.startsWith('did:') ? user : '@' + user;
+  }
+
+  // The post on the web, from its id: a tweet's number, or a Bluesky post's AT URI (whose DID
+  // and record key are checked to be of their own characters, so nothing else reaches the link).
+  function original(id) {
+    if (/^[0-9]{1,25}$/.test(id)) {
+      return { href: 'https://twitter.com/i/web/status/' + id, label: ' tweet ↗' };
+    }
+    const m = /^at:\/\/(did:[a-z]+:[A-Za-z0-9._:%-]+)\/app\.bsky\.feed\.post\/([A-Za-z0-9._:~-]{1,512})$/.exec(id);
+    if (m) {
+      return { href: `https://bsky.app/profile/${m[1]}/post/${m[2]}`, label: ' post ↗' };
+    }
+    return null;
   }
 
   function drawStatus() {

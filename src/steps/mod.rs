@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, Stream};
 use crate::debates::Evening;
 
 /// A step: a script rendered from a template, run by command-runner.jar on the master.
@@ -93,6 +93,47 @@ pub(crate) fn scorer(config: &Config, evening: &Evening, replay: bool) -> Job {
     }
 }
 
+/// dw-ingest's arguments for the live stream: Twitter's with its credentials' place (never the
+/// credentials), Bluesky's with no secret at all, from the evening's start (so that a cluster
+/// launched late, or again the next morning, reads the evening from its beginning).
+fn live_ingest_args(
+    config: &Config,
+    evening: &Evening,
+    kafka: String,
+    terms: &[&str],
+) -> Vec<String> {
+    let stream = &config.stream;
+    let from = match (stream.source, &stream.url) {
+        (Stream::Bluesky, Some(url)) => url.clone(),
+        (source, _) => source.as_str().to_string(),
+    };
+    let mut args = vec![
+        "--from".into(),
+        from,
+        "--to".into(),
+        kafka,
+        "--track".into(),
+        terms.join(","),
+    ];
+    match stream.source {
+        Stream::Bluesky => {
+            args.extend(["--since".into(), evening.start().to_string()]);
+            if let Some(lang) = &stream.lang {
+                args.extend(["--lang".into(), lang.as_str().to_string()]);
+            }
+        }
+        Stream::TwitterV1 | Stream::TwitterV2 => {
+            if let Some(c) = &stream.credentials {
+                args.extend(["--credentials".into(), c.as_str().to_string()]);
+            }
+            if let Some(url) = &stream.url {
+                args.extend(["--stream-url".into(), url.clone()]);
+            }
+        }
+    }
+    args
+}
+
 /// The steps: the topic, dw-ingest (the stream, or a replay's `archive` at full speed), and the
 /// merger (a replay's merges until the archive is scored, and its end ends the cluster).
 pub(crate) fn steps(config: &Config, evening: &Evening, archive: Option<&str>) -> Vec<Step> {
@@ -105,7 +146,7 @@ pub(crate) fn steps(config: &Config, evening: &Evening, archive: Option<&str>) -
     let date = evening.date.to_string();
     let health = config.jobs.health_timeout.as_secs();
 
-    let mut ingest = Job {
+    let ingest = Job {
         name: "dw-ingest".into(),
         binary: "dw-ingest".into(),
         args: match archive {
@@ -117,23 +158,10 @@ pub(crate) fn steps(config: &Config, evening: &Evening, archive: Option<&str>) -
                 "--pace".into(),
                 "max".into(),
             ],
-            None => vec![
-                "--from".into(),
-                config.jobs.stream.as_str().into(),
-                "--to".into(),
-                kafka,
-                "--track".into(),
-                terms.join(","),
-                "--credentials".into(),
-                config.jobs.credentials.as_str().to_string(),
-            ],
+            None => live_ingest_args(config, evening, kafka, &terms),
         },
         health_timeout_secs: health,
     };
-    if let (Some(url), None) = (&config.jobs.stream_url, archive) {
-        ingest.args.push("--stream-url".into());
-        ingest.args.push(url.clone());
-    }
     let mut merge = Job {
         name: "dw-merge".into(),
         binary: "dw-score".into(),

@@ -87,6 +87,17 @@ pub struct Standout {
     pub user: String,
 }
 
+impl Standout {
+    /// Its author as the source names them: a handle after `@`, a Bluesky DID as it is.
+    pub fn author(&self) -> String {
+        if self.user.starts_with("did:") {
+            self.user.clone()
+        } else {
+            format!("@{}", self.user)
+        }
+    }
+}
+
 /// A scored tweet as the windows need it (borrowed from the line it was read from).
 #[derive(Debug, Clone, Copy)]
 pub struct Scored<'a> {
