@@ -356,4 +356,68 @@ mod tests {
         );
         assert!(err.to_string().contains("unknown candidate `gilmour`"));
     }
+
+    /// The README's example of an evening past 2016 (a real one: the 2024 presidential debate),
+    /// with its times written in the local offset.
+    const EVENING_2024: &str = r#"
+[candidates.harris]
+name = "Kamala Harris"
+party = "D"
+terms = ["Kamala Harris", "Kamala", "Harris", "@KamalaHarris"]
+
+[[debates]]
+date = "2024-09-10"
+party = "general"
+number = 2
+tier = "main"
+start = "2024-09-10T21:00:00-04:00"
+end = "2024-09-10T22:45:00-04:00"
+place = "National Constitution Center, Philadelphia, PA"
+networks = "ABC News"
+candidates = ["harris", "trump"]
+"#;
+
+    #[test]
+    fn an_evening_past_2016_is_added_with_local_times() {
+        let text = format!("{BUILT_IN}{EVENING_2024}");
+        let c = parse("d.toml", &text).unwrap();
+        let e = c.evening(jiff::civil::date(2024, 9, 10), None).unwrap();
+        assert_eq!(e.start().to_string(), "2024-09-11T01:00:00Z");
+        assert_eq!(e.end().to_string(), "2024-09-11T02:45:00Z");
+        let keys: Vec<String> = e.candidates().into_iter().map(|c| c.key).collect();
+        assert_eq!(keys, ["harris", "trump"]);
+    }
+
+    #[test]
+    fn an_evening_whose_date_is_not_its_starts_points_at_the_date() {
+        let text = format!("{BUILT_IN}{EVENING_2024}")
+            .replace("date = \"2024-09-10\"", "date = \"2024-10-09\"");
+        let err = parse("d.toml", &text).unwrap_err();
+        let line = text.lines().position(|l| l.contains("2024-10-09")).unwrap() + 1;
+        assert!(
+            matches!(err, Error::Toml { line: l, .. } if l == line),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains(
+                "the evening's date 2024-10-09 is not the date of its start 2024-09-11T01:00:00Z"
+            ),
+            "{err}"
+        );
+        // Its end before its start, and a time without an offset, point at their lines too.
+        let text = format!("{BUILT_IN}{EVENING_2024}").replace("22:45:00-04:00", "20:45:00-04:00");
+        let err = parse("d.toml", &text).unwrap_err();
+        assert!(err.to_string().contains("is not after its start"), "{err}");
+        let text = format!("{BUILT_IN}{EVENING_2024}").replace("21:00:00-04:00", "21:00:00");
+        let err = parse("d.toml", &text).unwrap_err();
+        let line = text
+            .lines()
+            .position(|l| l.contains("T21:00:00\""))
+            .unwrap()
+            + 1;
+        assert!(
+            matches!(err, Error::Toml { line: l, .. } if l == line),
+            "{err:?}"
+        );
+    }
 }

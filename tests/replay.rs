@@ -206,3 +206,170 @@ fn an_s3_archive_of_several_objects_is_replayed() {
     assert_eq!(s["counts"]["tweets"], 2771, "as from the file");
     assert_eq!(s["counts"]["malformed"], 0);
 }
+
+/// The README's example evening past 2016 (the 2024 presidential debate), added to a copy of the
+/// shipped calendar beside a copy of the shipped configuration; returns the configuration.
+fn calendar_with_2024(dir: &std::path::Path) -> std::path::PathBuf {
+    let evening = r#"
+[candidates.harris]
+name = "Kamala Harris"
+party = "D"
+terms = ["Kamala Harris", "Kamala", "Harris", "@KamalaHarris"]
+
+[[debates]]
+date = "2024-09-10"
+party = "general"
+number = 2
+tier = "main"
+start = "2024-09-10T21:00:00-04:00"
+end = "2024-09-10T22:45:00-04:00"
+place = "National Constitution Center, Philadelphia, PA"
+networks = "ABC News"
+candidates = ["harris", "trump"]
+"#;
+    let calendar = std::fs::read_to_string(common::repo().join("configs/debates.toml")).unwrap();
+    std::fs::write(dir.join("debates.toml"), calendar + evening).unwrap();
+    let config = dir.join("dw.toml");
+    std::fs::copy(common::repo().join("configs/dw.toml"), &config).unwrap();
+    config
+}
+
+/// A Bluesky session read by dw-ingest from the Jetstream stand-in into a file is an archive
+/// that `dw replay` reads as it reads a Twitter one (plain or gzip), with the same windows as
+/// the dw-score job writes from it; the standouts are Bluesky posts.
+#[test]
+fn a_bluesky_archive_is_replayed_like_a_twitter_one() {
+    use dw_jetstream_standin::{Options, Standin, synth};
+    let bin = |name: &str| std::path::Path::new(env!("CARGO_BIN_EXE_dw")).with_file_name(name);
+    if !bin("dw-ingest").exists() || !bin("dw-score").exists() {
+        assert!(
+            std::env::var("DW_REQUIRE_PEERS").is_err(),
+            "dw-ingest and dw-score are not built beside dw"
+        );
+        eprintln!("skipped: the jobs are not built (cargo build --workspace)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let session = synth::session(&synth::Spec {
+        posts: 2500,
+        topics: vec!["Harris".into(), "Trump".into(), "Kamala".into()],
+        ..synth::Spec::default()
+    });
+    let posts = synth::post_ids(&session, None).len();
+    let standin = Standin::start(&session, 0, Options::default()).unwrap();
+    let archive = dir.path().join("bluesky.jsonl");
+    let child = std::process::Command::new(bin("dw-ingest"))
+        .args(["--from", &standin.endpoint(), "--to"])
+        .arg(format!("file:{}", archive.display()))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let count = || {
+        std::fs::read_to_string(&archive)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    while count() < posts && start.elapsed() < std::time::Duration::from_mins(1) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let ingest = child.wait_with_output().unwrap();
+    assert!(
+        ingest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    assert_eq!(count(), posts);
+
+    let config = calendar_with_2024(dir.path());
+    let out = dir.path().join("out");
+    let replay = |from: &std::path::Path| {
+        run(dw()
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "-q",
+                "replay",
+                "--debate",
+                "2024-09-10",
+                "--output",
+                "json",
+                "--from",
+            ])
+            .arg(format!("file:{}", from.display()))
+            .arg("--out")
+            .arg(&out))
+    };
+    let r = replay(&archive);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(s["counts"]["tweets"], posts as u64, "{s}");
+    let windows = lines(&out.join("2024-09-10/windows.jsonl"));
+    let harris = s["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == "harris")
+        .unwrap();
+    assert!(harris["tweets"].as_u64().unwrap() > 500, "{harris}");
+    let id = harris["most_positive"]["id"].as_str().unwrap();
+    assert!(
+        id.starts_with("at://did:plc:") && id.contains("/app.bsky.feed.post/"),
+        "{id}"
+    );
+
+    // The same archive gzip-compressed: the same windows.
+    let gz = dir.path().join("bluesky.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&archive).unwrap()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let r = replay(&gz);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(lines(&out.join("2024-09-10/windows.jsonl")), windows);
+
+    // The dw-score job over the archive writes the same windows.
+    let job = std::process::Command::new(bin("dw-score"))
+        .arg("--from")
+        .arg(format!("file:{}", archive.display()))
+        .arg("--to")
+        .arg(format!("file:{}", dir.path().join("job.jsonl").display()))
+        .args(["--debate", "2024-09-10"])
+        .args([
+            "--candidate",
+            "harris=Kamala Harris,Kamala,Harris,@KamalaHarris",
+        ])
+        .args([
+            "--candidate",
+            "trump=Donald Trump,Trump,@realDonaldTrump,#Trump2016,#MakeAmericaGreatAgain",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        job.status.success(),
+        "{}",
+        String::from_utf8_lossy(&job.stderr)
+    );
+    assert_eq!(windows, lines(&dir.path().join("job.jsonl")));
+
+    // The text summary names Bluesky authors by handle (identity events) or DID.
+    let r = run(dw()
+        .arg("--config")
+        .arg(&config)
+        .args(["replay", "--debate", "2024-09-10", "--from"])
+        .arg(format!("file:{}", archive.display()))
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(" @voter") || r.stdout.contains(" did:plc:"),
+        "{}",
+        r.stdout
+    );
+}
