@@ -22,6 +22,14 @@ use common::{dw_at, moto_endpoint, run};
 use dw_pipeline::testkit::{assert_same_windows, windows_by_start, windows_in_file};
 use sha2::Digest;
 
+/// What dw-ingest streams on the sandbox's master.
+enum Live {
+    /// Twitter's v1.1 stream stand-in on this port.
+    Twitter(u16),
+    /// Jetstream instances (`jetstream+ws://...`).
+    Bluesky(String),
+}
+
 struct Peers {
     moto: String,
     tansu: String,
@@ -195,8 +203,8 @@ struct Sandbox {
 }
 
 impl Sandbox {
-    /// Stages and launches the `debate`'s cluster on moto; `stream_port`: dw-ingest's stream.
-    fn launch(p: Peers, debate: &str, stream_port: Option<u16>, up_extra: &[&str]) -> Sandbox {
+    /// Stages and launches the `debate`'s cluster on moto; `live`: what dw-ingest streams.
+    fn launch(p: Peers, debate: &str, live: Option<Live>, up_extra: &[&str]) -> Sandbox {
         let mut dir = tempfile::tempdir().unwrap();
         // By hand: DW_SANDBOX_KEEP=1 leaves the nodes' directories (and logs) for a look.
         if std::env::var_os("DW_SANDBOX_KEEP").is_some() {
@@ -237,11 +245,20 @@ impl Sandbox {
             },
             PathBuf::from,
         );
-        let stream = stream_port
-            .map(|port| format!("\nurl = \"http://127.0.0.1:{port}/1.1/statuses/filter.json\""))
-            .unwrap_or_default();
-        let config = std::fs::read_to_string(common::fixture("render/dw-4.2.0.toml"))
-            .unwrap()
+        let stream = match &live {
+            Some(Live::Twitter(port)) => {
+                format!("\nurl = \"http://127.0.0.1:{port}/1.1/statuses/filter.json\"")
+            }
+            _ => String::new(),
+        };
+        let mut fixture = std::fs::read_to_string(common::fixture("render/dw-4.2.0.toml")).unwrap();
+        if let Some(Live::Bluesky(url)) = &live {
+            fixture = fixture.replace(
+                "source = \"twitter-v1\"\ncredentials = \"ssm:/dw/twitter\"\n",
+                &format!("source = \"bluesky\"\nurl = \"{url}\"\nlang = \"en\"\n"),
+            );
+        }
+        let config = fixture
             .replace("bucket = \"dw-debate-watch\"", &format!("bucket = \"{bucket}\""))
             .replace("debates = \"../../../configs/debates.toml\"", &format!("debates = \"{}\"", common::repo().join("configs/debates.toml").display()))
             .replace("binaries = \"bin\"", &format!("binaries = \"{}\"", binaries.display()))
@@ -585,7 +602,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_two_core_nodes() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let lines = tweets(20_000);
     let port = stream_server(lines.clone());
-    let mut sb = Sandbox::launch(p, "2016-03-10", Some(port), &[]);
+    let mut sb = Sandbox::launch(p, "2016-03-10", Some(Live::Twitter(port)), &[]);
     // core-2's scorer is to die by SIGKILL right after it wrote its 6th closed window (before
     // its next commit).
     sb.start_core(1, None);
@@ -833,19 +850,7 @@ fn reference_windows(
     binaries: &Path,
     dir: &Path,
 ) -> BTreeMap<String, serde_json::Value> {
-    let text = std::fs::read_to_string(scorers_action).unwrap();
-    let block = text.split("\nargs=(\n").nth(1).unwrap();
-    let block = block.split("\n)\n").next().unwrap();
-    let args: Vec<String> = block
-        .lines()
-        .map(|l| {
-            let l = l.trim();
-            match l.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')) {
-                Some(q) => q.replace("'\\''", "'"),
-                None => l.to_string(),
-            }
-        })
-        .collect();
+    let args = job_args(&std::fs::read_to_string(scorers_action).unwrap());
     let mut kept = Vec::new();
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
@@ -868,4 +873,142 @@ fn reference_windows(
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     windows_in_file(&out)
+}
+
+/// A Bluesky evening on the cluster, as `[stream] source = "bluesky"` (the shipped source) runs
+/// it: dw-ingest on the master reads the Jetstream stand-in from the evening's start, in
+/// English, filtered by the evening's terms; the connection drops two thirds of the way and
+/// resumes 5 s back; two cores score. The merged windows count every English post that mentions
+/// a candidate once, and equal one dw-score's over the same posts.
+#[test]
+fn a_bluesky_evening_on_the_cluster() {
+    use dw_jetstream_standin::{Fault, Options, Standin, synth};
+    let Some(p) = peers() else { return };
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let session = synth::session(&synth::Spec {
+        posts: 6000,
+        topics: ["Hillary", "Clinton", "Bernie", "Sanders"]
+            .map(String::from)
+            .to_vec(),
+        ..synth::Spec::default()
+    });
+    let mut faults = std::collections::HashMap::new();
+    faults.insert(0, vec![Fault::DropAfter(4000)]);
+    let standin = Standin::start(&session, 0, Options { faults, pace: None }).unwrap();
+    let mut sb = Sandbox::launch(
+        p,
+        "2016-03-09",
+        Some(Live::Bluesky(standin.endpoint())),
+        &[],
+    );
+    sb.start_core(1, None);
+    sb.start_core(2, None);
+    sb.master_actions(0);
+    for step in &sb.steps {
+        let out = sb.run_step(step);
+        assert!(
+            out.status.success(),
+            "{step:?}\n{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            sb.logs()
+        );
+    }
+    // What dw-ingest was told: the staged step's arguments.
+    let script = std::fs::read_to_string(sb.home.join("dw/steps/start-ingest.sh")).unwrap();
+    let args = job_args(&script);
+    let after = |flag: &str| args[args.iter().position(|a| a == flag).unwrap() + 1].clone();
+    assert_eq!(after("--from"), standin.endpoint());
+    assert_eq!(after("--lang"), "en");
+    assert!(!args.iter().any(|a| a == "--credentials"), "{args:?}");
+    let track: dw_pipeline::attribution::CandidateTerms =
+        format!("track={}", after("--track")).parse().unwrap();
+    let posts = expected_posts(&session, &track);
+    assert!(posts.len() > 2000, "{}", posts.len());
+
+    let start = Instant::now();
+    let merged = loop {
+        let windows = sb.results("2016-03-09", "windows");
+        let counted: u64 = windows.iter().map(|w| w["tweets"].as_u64().unwrap()).sum();
+        if counted >= posts.len() as u64 {
+            break windows;
+        }
+        assert!(
+            start.elapsed() < Duration::from_mins(4),
+            "the merged windows count {counted} of {} posts; the logs:{}",
+            posts.len(),
+            sb.logs()
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    let connections = standin.connections();
+    assert_eq!(connections.len(), 2, "{connections:?}");
+    assert_eq!(
+        connections[1].cursor,
+        Some(connections[0].last_time_us.unwrap() - 5_000_000)
+    );
+    let want = reference_windows(&posts, &sb.scorers_action(), &sb.binaries, &sb.root);
+    assert_same_windows("bluesky", &windows_by_start(merged), &want);
+    let status: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(sb.mnt.join("var/log/dw/dw-ingest.status.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(status["state"], "running", "{status}");
+    assert!(
+        status["counts"]["duplicates"].as_u64().unwrap() > 0,
+        "{status}"
+    );
+    sb.down();
+}
+
+/// A start step's job arguments, one shell-quoted word a line between `args=(` and `)`.
+fn job_args(script: &str) -> Vec<String> {
+    let block = script.split("\nargs=(\n").nth(1).unwrap();
+    let block = block.split("\n)\n").next().unwrap();
+    block
+        .lines()
+        .map(|l| {
+            let l = l.trim();
+            match l.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')) {
+                Some(q) => q.replace("'\\''", "'"),
+                None => l.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// The post records dw-ingest writes from `session` with `--lang en` and `track`: the English
+/// post creates that mention a term, each by its handle when an identity event named it before.
+fn expected_posts(
+    session: &[String],
+    track: &dw_pipeline::attribution::CandidateTerms,
+) -> Vec<String> {
+    use dw_pipeline::bluesky::{Event, declares_language, parse_event};
+    let attributor = dw_pipeline::attribution::Attributor::new(std::slice::from_ref(track));
+    let mut handles: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut hits = Vec::new();
+    let mut out = Vec::new();
+    for line in session {
+        let (time_us, event) = parse_event(line.as_bytes()).unwrap();
+        match event {
+            Event::Identity { did, handle } => match handle {
+                Some(h) => {
+                    handles.insert(did.to_string(), h.to_string());
+                }
+                None => {
+                    handles.remove(did.as_ref());
+                }
+            },
+            Event::Post(p) if declares_language(&p.langs, "en") => {
+                attributor.candidates(&p.text, &mut hits);
+                if !hits.is_empty() {
+                    let handle = handles.get(p.did.as_ref()).map(String::as_str);
+                    out.push(p.to_post(time_us, handle).to_line());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
