@@ -727,3 +727,80 @@ fn a_source_without_new_windows_is_flagged_stale_until_one_comes() {
         Duration::from_secs(5),
     );
 }
+
+/// Bluesky posts on the page: the author by handle, or by DID when no identity event named
+/// one (no `@` then); the link goes to the post on bsky.app; an id that is not a post's AT URI
+/// of valid characters gets no link at all.
+#[test]
+fn bluesky_posts_show_their_author_and_link_to_bsky_app() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows.jsonl");
+    let mut w = window(0, 12, "Trump nailed that answer on healthcare");
+    let t = w.candidates.get_mut("trump").unwrap();
+    t.most_positive = Some(Standout {
+        id: "at://did:plc:eygmaihciaxprqvxpfvl6flk/app.bsky.feed.post/3l3qo2vuowo2b".into(),
+        text: "Trump nailed that answer on healthcare".into(),
+        score: 7.25,
+        user: "alice.bsky.social".into(),
+    });
+    t.most_negative = Some(Standout {
+        id: "at://did:plc:ufbl4k27gp6kzas5glhz7fim/app.bsky.feed.post/3l3f6nzl3cv2s".into(),
+        text: "a sad post".into(),
+        score: 3.5,
+        user: "did:plc:ufbl4k27gp6kzas5glhz7fim".into(),
+    });
+    let mut hostile = window(1, 12, "x");
+    hostile
+        .candidates
+        .get_mut("trump")
+        .unwrap()
+        .most_positive
+        .as_mut()
+        .unwrap()
+        .id = "at://did:plc:a/app.bsky.feed.post/x\"onclick=alert(1)".into();
+    std::fs::write(&file, line(&w) + &line(&hostile)).unwrap();
+    let served = watch(file.to_str().unwrap(), dir.path());
+    browser.goto(&served.url);
+    browser.wait_for(
+        "document.body.dataset.windows === '2'",
+        Duration::from_secs(15),
+    );
+    browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:00:00.000Z\"]");
+    browser.wait_for(TRUMP_POSITIVE, Duration::from_secs(5));
+    let cells = browser.run(
+        "const row = document.querySelector('#detail tr[data-key=\"trump\"]');
+         return ['.positive', '.negative'].map(c => [
+           row.querySelector(c + ' .score').textContent,
+           row.querySelector(c + ' a')?.href ?? null,
+           row.querySelector(c + ' a')?.textContent ?? null]);",
+        &json!([]),
+    );
+    assert_eq!(
+        cells,
+        json!([
+            [
+                "7.25 · @alice.bsky.social",
+                "https://bsky.app/profile/did:plc:eygmaihciaxprqvxpfvl6flk/post/3l3qo2vuowo2b",
+                " post ↗"
+            ],
+            [
+                "3.50 · did:plc:ufbl4k27gp6kzas5glhz7fim",
+                "https://bsky.app/profile/did:plc:ufbl4k27gp6kzas5glhz7fim/post/3l3f6nzl3cv2s",
+                " post ↗"
+            ]
+        ])
+    );
+    browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:01:00.000Z\"]");
+    browser.wait_for(
+        "document.querySelector('#detail tr[data-key=\"trump\"] .positive .tweet')?.textContent === 'x'",
+        Duration::from_secs(5),
+    );
+    let link = browser.run(
+        "return document.querySelector('#detail tr[data-key=\"trump\"] .positive a')",
+        &json!([]),
+    );
+    assert_eq!(link, json!(null), "no link from a malformed id");
+}

@@ -7,9 +7,13 @@
 //! ```sh
 //! cargo build --release -p dw-ingest -p dw-score --bins --examples
 //! DW_TANSU_BIN=/path/to/tansu target/release/examples/pipeline_bench [TWEETS] [PARTITIONS] \
-//!     [--producer KEY=VALUE]... [--consumer KEY=VALUE]...
+//!     [--producer KEY=VALUE]... [--consumer KEY=VALUE]... [--bluesky [--uncompressed]]
 //! ```
 //! The input repeats tests/fixtures' v1.1 stream sample with fresh ids, restamped 10 ms apart.
+//! With `--bluesky`, dw-ingest reads a synthetic Jetstream session of TWEETS posts (and the
+//! identity, account, delete and other events between them) from the Jetstream stand-in over a
+//! WebSocket, zstd-compressed unless `--uncompressed`; the stand-in sends as fast as dw-ingest
+//! takes them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,8 +56,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut positional = Vec::new();
     let (mut producer, mut consumer) = (Vec::new(), Vec::new());
+    let (mut bluesky, mut uncompressed) = (false, false);
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--bluesky" => bluesky = true,
+            "--uncompressed" => uncompressed = true,
             "--producer" => producer.push(args.next().expect("--producer KEY=VALUE")),
             "--consumer" => consumer.push(args.next().expect("--consumer KEY=VALUE")),
             _ => positional.push(a),
@@ -67,7 +74,12 @@ fn main() {
     let tansu = std::env::var("DW_TANSU_BIN").expect("DW_TANSU_BIN: the tansu binary");
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let (input, mb) = write_input(dir.path(), n);
+    let source = if bluesky {
+        Source::bluesky(n)
+    } else {
+        Source::file(dir.path(), n)
+    };
+    let mb = source.mb;
     // A broker of our own, so that its CPU is ours to count.
     let (broker, brokers) = start_broker(&tansu, partitions);
 
@@ -110,14 +122,11 @@ fn main() {
 
     let mut ingest = Command::new(binary("dw-ingest"));
     ingest
-        .arg("--from")
-        .arg(format!("file:{}", input.display()))
-        .args([
-            "--to",
-            &format!("kafka://{brokers}/tweets"),
-            "--pace",
-            "max",
-        ]);
+        .args(["--from", &source.from])
+        .args(["--to", &format!("kafka://{brokers}/tweets")]);
+    if uncompressed {
+        ingest.arg("--uncompressed");
+    }
     for p in &producer {
         ingest.args(["--kafka-option", p]);
     }
@@ -140,8 +149,20 @@ fn main() {
             if let Some(c) = cpu_secs(ingest_pid) {
                 ingest_cpu = c;
             }
-            if let Ok(Some(status)) = ingest.0.try_wait() {
-                assert!(status.success(), "dw-ingest failed");
+            // A file's dw-ingest ends with its input; a stream's when the stand-in sent all.
+            let drained = match &source.standin {
+                Some((standin, events)) => {
+                    standin.connections().iter().map(|c| c.sent).sum::<usize>() >= *events
+                }
+                None => match ingest.0.try_wait() {
+                    Ok(Some(status)) => {
+                        assert!(status.success(), "dw-ingest failed");
+                        true
+                    }
+                    _ => false,
+                },
+            };
+            if drained {
                 ingest_secs = Some(start.elapsed().as_secs_f64());
                 lag_at_ingest_end =
                     Some(n as u64 - status_count(&score_status, "tweets").unwrap_or(0));
@@ -165,7 +186,8 @@ fn main() {
     let total_cpu = ingest_cpu + score_cpu + broker_cpu;
     let share = |c: f64| 100.0 * c / total_cpu.max(1e-9);
     println!(
-        "input: {n} tweets, {mb:.1} MB, {partitions} partitions; producer {producer:?}, consumer {consumer:?}"
+        "input: {n} {}, {mb:.1} MB, {partitions} partitions; producer {producer:?}, consumer {consumer:?}",
+        source.what
     );
     println!(
         "sustained: {:.0} tweets/s, {:.1} MB/s ({n} in, {scored} scored, the last {done:.2} s after the first was read)",
@@ -174,7 +196,7 @@ fn main() {
     );
     if let Some(s) = ingest_secs {
         println!(
-            "dw-ingest alone: {:.0} tweets/s (done in {s:.2} s); dw-score's lag then: {} tweets",
+            "dw-ingest alone: {:.0} tweets/s (its input read in {s:.2} s); dw-score's lag then: {} tweets",
             n as f64 / s,
             lag_at_ingest_end.unwrap_or(0)
         );
@@ -189,6 +211,54 @@ fn main() {
         "every tweet scored: {}",
         if scored == n as u64 { "yes" } else { "NO" }
     );
+}
+
+/// What dw-ingest reads: a file of tweets, or the Jetstream stand-in.
+struct Source {
+    from: String,
+    /// What the input is, for the report.
+    what: String,
+    /// The input's size (the events' JSON, for Jetstream).
+    mb: f64,
+    /// The stand-in and how many events it sends in all.
+    standin: Option<(dw_jetstream_standin::Standin, usize)>,
+}
+
+impl Source {
+    fn file(dir: &Path, n: usize) -> Source {
+        let (input, mb) = write_input(dir, n);
+        Source {
+            from: format!("file:{}", input.display()),
+            what: "real-envelope v1.1 tweets from a file".into(),
+            mb,
+            standin: None,
+        }
+    }
+
+    /// A synthetic Jetstream session of `n` post creates, every one mentioning a candidate
+    /// (`--track` is not given: dw-ingest writes every post; the scorer attributes).
+    fn bluesky(n: usize) -> Source {
+        use dw_jetstream_standin::{Options, Standin, synth};
+        let session = synth::session(&synth::Spec {
+            posts: n,
+            ..synth::Spec::default()
+        });
+        // The stand-in drops other collections for dw (wantedCollections).
+        let events = session
+            .iter()
+            .filter(|l| {
+                !l.contains("\"app.bsky.feed.like\"") && !l.contains("\"app.bsky.feed.repost\"")
+            })
+            .count();
+        let mb = session.iter().map(|l| l.len() + 1).sum::<usize>() as f64 / 1e6;
+        let standin = Standin::start(&session, 0, Options::default()).expect("the stand-in");
+        Source {
+            from: standin.endpoint(),
+            what: format!("Bluesky posts from the Jetstream stand-in ({events} events for dw)"),
+            mb,
+            standin: Some((standin, events)),
+        }
+    }
 }
 
 /// `n` real-envelope v1.1 statuses (the sample's, with fresh ids and times 10 ms apart) in a
