@@ -434,3 +434,32 @@ fn a_bluesky_stream_needs_no_secret_and_reads_the_evening_from_its_start() {
         assert!(ok.success());
     }
 }
+
+/// The shipped configuration renders as it is, given the job binaries (`dw build-jobs`): a
+/// newcomer's first `dw render` or `up` needs nothing else; ZooKeeper's and Kafka's checksums
+/// reach the scripts.
+#[test]
+fn the_shipped_configuration_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(common::repo().join("configs/dw.toml")).unwrap();
+    let text = shipped.replace(
+        "binaries = \"../target/emr/release\"",
+        &format!("binaries = \"{}\"", fixture("render/bin")),
+    );
+    assert_ne!(text, shipped);
+    std::fs::write(dir.path().join("dw.toml"), text).unwrap();
+    std::fs::copy(
+        common::repo().join("configs/debates.toml"),
+        dir.path().join("debates.toml"),
+    )
+    .unwrap();
+    let r = render_with(&dir.path().join("dw.toml"), dir.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let zookeeper = std::fs::read_to_string(dir.path().join("out/bootstrap/zookeeper.sh")).unwrap();
+    assert!(
+        zookeeper.contains("b14f7a0fece8bd34c7fffa46039e563ac5367607c612517aa7bd37306afbd1cd"),
+        "{zookeeper}"
+    );
+    let kafka = std::fs::read_to_string(dir.path().join("out/bootstrap/kafka.sh")).unwrap();
+    assert!(kafka.contains("93b6f926b10b3ba826266272e3bd9d0fe8b33046da9a2688c58d403eb0a43430"));
+}
