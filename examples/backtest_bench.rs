@@ -64,7 +64,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         markup: 0.20,
         floor: 0.02,
         debate_night_floor: 0.05,
-        on_demand: dw::spot::prices::on_demand(&name).ok_or("no on-demand price")?,
+        on_demand: dw::spot::prices::OnDemand::new(&std::collections::BTreeMap::new())
+            .price(&name)
+            .ok_or("no on-demand price")?,
         policies: Policy::ALL.to_vec(),
         recovery_delay: dw::spot::backtest::RECOVERY_DELAY,
     };

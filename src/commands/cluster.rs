@@ -399,7 +399,7 @@ struct Status {
     members: Vec<crate::cluster::members::Member>,
 }
 
-fn estimate(s: &Snapshot) -> (Option<i64>, Option<f64>) {
+fn estimate(s: &Snapshot, on_demand: prices::OnDemand<'_>) -> (Option<i64>, Option<f64>) {
     let start = s.ready.or(s.created);
     let end = s.ended.unwrap_or_else(jiff::Timestamp::now);
     let Some(start) = start else {
@@ -411,7 +411,7 @@ fn estimate(s: &Snapshot) -> (Option<i64>, Option<f64>) {
     for g in &s.groups {
         let price = match g.market.as_str() {
             "SPOT" => g.bid.as_deref().and_then(|b| b.parse::<f64>().ok()),
-            _ => prices::on_demand(&g.instance_type),
+            _ => on_demand.price(&g.instance_type),
         };
         let Some(price) = price else {
             return (Some(secs), None);
@@ -467,10 +467,34 @@ mod tests {
     /// once EMR reports 0 running instances for the ended cluster.
     #[test]
     fn an_ended_clusters_cost_counts_what_it_ran() {
-        let (secs, cost) = estimate(&snapshot(Some("2016-02-14T02:00:00Z"), 0));
+        let table = std::collections::BTreeMap::new();
+        let (secs, cost) = estimate(
+            &snapshot(Some("2016-02-14T02:00:00Z"), 0),
+            prices::OnDemand::new(&table),
+        );
         assert_eq!(secs, Some(7200));
         let cost = cost.unwrap();
         assert!((cost - 4.0 * 0.133 * 2.0).abs() < 1e-9, "{cost}");
+    }
+
+    /// `[spot.on_demand]` prices the on-demand groups, as it prices the quote's bid: two hours
+    /// of 2 masters at $0.20 and 2 spot cores at their bid, $0.133.
+    #[test]
+    fn the_configurations_on_demand_price_is_the_one_status_uses() {
+        let mut overrides = std::collections::BTreeMap::new();
+        overrides.insert(
+            "m3.large".to_string(),
+            crate::units::Dollars::try_from(0.20).unwrap(),
+        );
+        let (_, cost) = estimate(
+            &snapshot(Some("2016-02-14T02:00:00Z"), 0),
+            prices::OnDemand::new(&overrides),
+        );
+        let cost = cost.unwrap();
+        assert!(
+            (cost - (2.0 * 0.20 + 2.0 * 0.133) * 2.0).abs() < 1e-9,
+            "{cost}"
+        );
     }
 }
 
@@ -537,7 +561,8 @@ pub(super) async fn status(ctx: &Context<'_>, which: &WhichCluster) -> Result<()
         )));
     };
     let snapshot = cluster::snapshot(&emr, &id).await?;
-    let (uptime_secs, estimated_cost) = estimate(&snapshot);
+    let on_demand = prices::OnDemand::new(&ctx.config()?.config.spot.on_demand);
+    let (uptime_secs, estimated_cost) = estimate(&snapshot, on_demand);
     let members = match which
         .debate
         .map(|d| d.to_string())

@@ -53,13 +53,7 @@ pub(super) struct QuoteWindow {
 /// The on-demand price of `instance_type`: the config's `[spot.on_demand]`, else the built-in
 /// table.
 pub(super) fn on_demand_price(loaded: &Loaded, instance_type: &str) -> Option<f64> {
-    loaded
-        .config
-        .spot
-        .on_demand
-        .get(instance_type)
-        .map(|d| d.get())
-        .or_else(|| spot::prices::on_demand(instance_type))
+    spot::prices::OnDemand::new(&loaded.config.spot.on_demand).price(instance_type)
 }
 
 pub(crate) fn quote_request(
