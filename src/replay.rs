@@ -270,10 +270,10 @@ pub(crate) fn summarize(
     out
 }
 
-/// A tweet's text on one line, entities decoded, cut to `n` characters.
+/// A tweet's text on one line (its escapes were decoded where it was read), cut to `n`
+/// characters.
 pub(crate) fn short(text: &str, n: usize) -> String {
-    let decoded = dw_pipeline::text::decode_entities(text);
-    let flat: String = decoded.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= n {
         flat
     } else {

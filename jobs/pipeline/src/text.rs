@@ -1,12 +1,14 @@
-//! The LabMT reference text pipeline (labMTsimple), exactly: decode Twitter's HTML escapes,
-//! drop URLs, replace `---`, `--` and `''` with a space, then take the tokens matching
-//! `[\w@#'&\]*\-/\[=;]+` (Python's Unicode `\w`), lower-cased.
+//! The LabMT reference text pipeline (labMTsimple), exactly: drop URLs, replace `---`, `--` and
+//! `''` with a space, then take the tokens matching `[\w@#'&\]*\-/\[=;]+` (Python's Unicode
+//! `\w`), lower-cased. Twitter's HTML escapes are decoded before, once, where a tweet is read
+//! (`tweet`), so that what is scored, stored and shown is the text as written.
 
 use std::borrow::Cow;
 
 use unicode_general_category::{GeneralCategory, get_general_category};
 
-/// Twitter escapes `&`, `<` and `>` in tweet text; nothing else.
+/// Twitter escapes `&`, `<` and `>` in tweet text; nothing else. Decoded in the reference's
+/// order (`&lt;`, `&gt;`, then `&amp;`), so `&amp;lt;` is `&lt;`: once.
 pub fn decode_entities(text: &str) -> Cow<'_, str> {
     if !text.contains('&') {
         return Cow::Borrowed(text);
@@ -158,8 +160,7 @@ pub fn clean(text: &str) -> String {
 
 /// Calls `f` with the cleaned text, copying only what a step changed.
 pub fn with_clean<T>(text: &str, f: impl FnOnce(&str) -> T) -> T {
-    let decoded = decode_entities(text);
-    let no_urls = strip_urls(&decoded);
+    let no_urls = strip_urls(text);
     f(&replace_dashes(&no_urls))
 }
 
@@ -198,11 +199,14 @@ mod tests {
     }
 
     #[test]
-    fn urls_and_escapes_are_removed_before_tokens() {
+    fn urls_are_removed_before_tokens() {
         assert_eq!(
-            tokens("fun &amp; games https://t.co/G2gGjY1bJD http://t.co… end"),
+            tokens("fun & games https://t.co/G2gGjY1bJD http://t.co… end"),
             ["fun", "&", "games", "end"]
         );
+        // Escapes are the reader's business (`tweet`): here a text is taken as written.
+        assert_eq!(tokens("fun &amp; games"), ["fun", "&amp;", "games"]);
+        assert_eq!(decode_entities("&amp;lt; &lt;3 &gt; &amp;"), "&lt; <3 > &");
         assert_eq!(tokens("http:// alone"), ["http", "//", "alone"]);
     }
 }

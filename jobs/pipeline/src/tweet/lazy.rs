@@ -37,9 +37,9 @@ pub(super) fn v1_tweet(line: &[u8]) -> Option<Tweet<'_>> {
     Some(Tweet {
         id: status.id_str?,
         created_ms,
-        text: status.texts.best()?,
+        text: super::twitter_text(status.texts.best()?),
         user: status.screen_name.unwrap_or_default(),
-        retweeted_text: status.retweeted.flatten(),
+        retweeted_text: status.retweeted.flatten().map(super::twitter_text),
     })
 }
 

@@ -193,6 +193,18 @@ struct V2User<'a> {
     username: Option<Cow<'a, str>>,
 }
 
+/// Twitter's text as written: its `&amp;`, `&lt;` and `&gt;` decoded, once (a text without `&`
+/// stays borrowed).
+pub(crate) fn twitter_text(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(t) => crate::text::decode_entities(t),
+        Cow::Owned(t) if t.contains('&') => {
+            Cow::Owned(crate::text::decode_entities(&t).into_owned())
+        }
+        owned @ Cow::Owned(_) => owned,
+    }
+}
+
 /// Parses one line (without its line end). Blank keep-alive lines are the caller's business.
 /// A v1.1 status takes the fast path (`lazy`); everything else, and any status it declines,
 /// is read by serde_json.
@@ -266,11 +278,12 @@ fn v1_tweet(mut raw: Raw<'_>) -> Result<Tweet<'_>, ParseError> {
         (None, Some(at)) => parse_v1_time(at)?,
         (None, None) => return Err(ParseError::Missing("created_at")),
     };
-    let text = full_text(&mut raw).ok_or(ParseError::Missing("text"))?;
+    let text = twitter_text(full_text(&mut raw).ok_or(ParseError::Missing("text"))?);
     let retweeted_text = raw
         .retweeted_status
         .take()
-        .and_then(|mut rt| full_text(&mut rt));
+        .and_then(|mut rt| full_text(&mut rt))
+        .map(twitter_text);
     let user = raw.user.and_then(|u| u.screen_name).unwrap_or_default();
     Ok(Tweet {
         id,
@@ -314,7 +327,7 @@ fn v2_tweet<'a>(
         .parse::<jiff::Timestamp>()
         .map_err(|_| ParseError::Time(at.to_string()))?
         .as_millisecond();
-    let text = data.text.ok_or(ParseError::Missing("data.text"))?;
+    let text = twitter_text(data.text.ok_or(ParseError::Missing("data.text"))?);
     let (mut user, mut retweeted_text) = (Cow::Borrowed(""), None);
     if let Some(inc) = includes {
         if let Some(author) = &data.author_id
@@ -331,7 +344,8 @@ fn v2_tweet<'a>(
                 .tweets
                 .into_iter()
                 .find(|t| t.id.as_deref() == Some(&*r.id))
-                .and_then(|t| t.text);
+                .and_then(|t| t.text)
+                .map(twitter_text);
         }
     }
     Ok(Tweet {
@@ -358,6 +372,29 @@ mod tests {
         assert_eq!(t.user, "bob");
         assert_eq!(t.scored_text(true), "short and \"full\" text");
         assert_eq!(t.scored_text(false), "RT @a: short\u{2026}");
+    }
+
+    /// Twitter escapes `&`, `<` and `>`: the text is decoded once where it is read (both paths,
+    /// the retweeted text too, v2 too); a post record's text is taken as written.
+    #[test]
+    fn twitters_escapes_are_decoded_once_where_a_tweet_is_read() {
+        let line = r#"{"id_str":"1","text":"Trump &amp; Clinton &lt;3 &amp;lt;b&amp;gt;","retweeted_status":{"text":"a &gt; b"},"timestamp_ms":"1000"}"#;
+        for m in [parse(line).unwrap(), parse_fully(line).unwrap()] {
+            let Message::Tweet(t) = m else { panic!() };
+            assert_eq!(t.text, "Trump & Clinton <3 &lt;b&gt;");
+            assert_eq!(t.retweeted_text.as_deref(), Some("a > b"));
+        }
+        let v2 =
+            r#"{"data":{"id":"5","text":"x &amp; y","created_at":"2016-02-14T02:00:01.000Z"}}"#;
+        let Message::Tweet(t) = parse(v2).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.text, "x & y");
+        let post = r#"{"post":{"v":1,"source":"bluesky","id":"at://x","time_ms":1,"author":"a","author_id":"a","text":"AT&amp;T","url":"u"}}"#;
+        let Message::Tweet(t) = parse(post).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.text, "AT&amp;T", "Bluesky does not escape");
     }
 
     #[test]
