@@ -804,3 +804,44 @@ fn bluesky_posts_show_their_author_and_link_to_bsky_app() {
     );
     assert_eq!(link, json!(null), "no link from a malformed id");
 }
+
+/// At 1400 and at 800 pixels wide, no text of a chart's time axis overlaps another (the zone
+/// label `ET` once sat on the first tick's) or runs past the chart's edges.
+#[test]
+fn axis_labels_do_not_overlap_at_either_width() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = replay_sample(dir.path());
+    let served = watch(out.to_str().unwrap(), dir.path());
+    for width in [1400, 800] {
+        browser.resize(width, 1200);
+        browser.goto(&served.url);
+        browser.wait_for(READY, Duration::from_secs(15));
+        browser.wait_for(
+            "document.querySelectorAll('#happiness text.tick').length > 2",
+            Duration::from_secs(10),
+        );
+        let overlaps = browser.run(
+            "const out = [];
+             for (const svg of document.querySelectorAll('svg.chart')) {
+               const box = svg.getBoundingClientRect();
+               const texts = [...svg.querySelectorAll('text.tick, text.zone')]
+                 .map(t => [t.textContent, t.getBoundingClientRect()]);
+               for (const [s, r] of texts) {
+                 if (r.left < box.left - 0.5 || r.right > box.right + 0.5) out.push(`${svg.id}: ${s} outside`);
+               }
+               for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+                 const [a, ra] = texts[i], [b, rb] = texts[j];
+                 const apart = ra.right <= rb.left || rb.right <= ra.left || ra.bottom <= rb.top || rb.bottom <= ra.top;
+                 if (!apart) out.push(`${svg.id}: ${a} over ${b}`);
+               }
+             }
+             return out;",
+            &json!([]),
+        );
+        assert_eq!(overlaps, json!([]), "at {width} px");
+        browser.screenshot(&screenshots().join(format!("axis-{width}.png")));
+    }
+}

@@ -218,13 +218,23 @@
   }
 
   function xAxis(g, f, x, from, to) {
+    const zone = el('text', { x: f.l - 6, y: f.h - 6, 'text-anchor': 'end', class: 'zone' }, g);
+    zone.textContent = zoneLabel();
+    // A tick's label must fit between the zone label (left of the plot) and the chart's right
+    // edge, and clear the label before it: one that would overlap is left out (its grid line
+    // stays).
+    let right = f.l - 2;
     for (const t of timeTicks(from, to, f.w - f.l - f.r)) {
       el('line', { class: 'grid', x1: x(t), x2: x(t), y1: f.t, y2: f.h - f.b }, g);
       const label = el('text', { x: x(t), y: f.h - 6, 'text-anchor': 'middle', class: 'tick' }, g);
       label.textContent = clock(t);
+      const half = (label.getComputedTextLength ? label.getComputedTextLength() : 30) / 2;
+      if (x(t) - half < right + 4 || x(t) + half > f.w - 1) {
+        label.remove();
+        continue;
+      }
+      right = x(t) + half;
     }
-    const zone = el('text', { x: f.l - 6, y: f.h - 6, 'text-anchor': 'end', class: 'zone' }, g);
-    zone.textContent = zoneLabel();
   }
 
   function shadeDebates(g, f, x, from, to, labels) {

@@ -155,6 +155,15 @@ impl Browser {
         v["value"].clone()
     }
 
+    /// Sets the window's outer size in CSS pixels.
+    pub(crate) fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(&json!({ "width": width, "height": height })),
+        );
+    }
+
     pub(crate) fn goto(&self, url: &str) {
         self.call("POST", "/url", Some(&json!({ "url": url })));
     }
