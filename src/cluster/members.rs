@@ -4,8 +4,9 @@
 //! and that did not stop on its own is taken as lost (its node reclaimed): the group has given
 //! its partitions to the others.
 
+use dw_pipeline::member::MemberHeartbeat;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::Result;
 
@@ -28,37 +29,9 @@ pub struct Member {
     pub covered: u64,
 }
 
-#[derive(Deserialize)]
-struct Heartbeat {
-    member: String,
-    #[serde(default)]
-    node: String,
-    #[serde(default)]
-    state: String,
-    at: Timestamp,
-    #[serde(default)]
-    partitions: Vec<PartitionLag>,
-    lag: Option<i64>,
-    #[serde(default)]
-    counts: Counts,
-}
-
-#[derive(Deserialize)]
-struct PartitionLag {
-    partition: i32,
-}
-
-#[derive(Default, Deserialize)]
-struct Counts {
-    #[serde(default)]
-    tweets: u64,
-    #[serde(default)]
-    covered: u64,
-}
-
 /// A member from its heartbeat's JSON, as of `now`; `None` if it is not a heartbeat.
 pub fn parse(body: &[u8], now: Timestamp) -> Option<Member> {
-    let h: Heartbeat = serde_json::from_slice(body).ok()?;
+    let h = MemberHeartbeat::parse(body)?;
     let age = (now.as_second() - h.at.as_second()).max(0);
     let state = if h.state != "stopped" && age > LOST_AFTER_SECS {
         "lost".to_string()
@@ -117,12 +90,38 @@ mod tests {
 
     #[test]
     fn a_member_silent_past_the_limit_is_lost_unless_it_stopped() {
+        // The heartbeat as dw-score writes it: the type both sides share.
         let body = |state: &str| {
-            format!(
-                r#"{{"member":"ip-10-0-0-12-1","node":"ip-10-0-0-12","state":"{state}","at":"2016-03-11T02:00:00Z","lag":3,
-                "partitions":[{{"partition":0,"next_offset":7,"end_offset":10,"lag":3}},{{"partition":4,"next_offset":null,"end_offset":2,"lag":null}}],
-                "counts":{{"tweets":120,"covered":5}}}}"#
-            )
+            let partitions = vec![
+                dw_pipeline::member::PartitionLag {
+                    partition: 0,
+                    next_offset: Some(7),
+                    end_offset: 10,
+                    lag: Some(3),
+                },
+                dw_pipeline::member::PartitionLag {
+                    partition: 4,
+                    next_offset: None,
+                    end_offset: 2,
+                    lag: None,
+                },
+            ];
+            serde_json::to_string(&MemberHeartbeat {
+                member: "ip-10-0-0-12-1".into(),
+                node: "ip-10-0-0-12".into(),
+                state: state.into(),
+                at: "2016-03-11T02:00:00Z".parse().unwrap(),
+                partitions,
+                lag: Some(3),
+                counts: dw_pipeline::score::Counts {
+                    tweets: 120,
+                    covered: 5,
+                    ..Default::default()
+                },
+                tweets_per_sec: 2.0,
+                last_tweet_time: None,
+            })
+            .unwrap()
         };
         let now: Timestamp = "2016-03-11T02:00:30Z".parse().unwrap();
         let m = parse(body("running").as_bytes(), now).unwrap();

@@ -174,15 +174,7 @@ pub struct Assignments {
     lag: std::sync::Mutex<BTreeMap<i32, PartitionLag>>,
 }
 
-/// How far one assigned partition is behind, as librdkafka last reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct PartitionLag {
-    pub partition: i32,
-    /// `None` until the application has read from it (e.g. just taken over).
-    pub next_offset: Option<i64>,
-    pub end_offset: i64,
-    pub lag: Option<i64>,
-}
+pub use crate::member::PartitionLag;
 
 type RevokeHook = Box<dyn Fn(&GroupConsumer, &[i32]) + Send + Sync>;
 

@@ -12,6 +12,7 @@ pub mod job;
 pub mod kafka;
 pub mod labmt;
 pub mod lines;
+pub mod member;
 pub mod post;
 #[cfg(feature = "s3")]
 pub mod s3;

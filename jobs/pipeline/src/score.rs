@@ -22,7 +22,8 @@ pub struct ScoreOptions {
 }
 
 /// What happened to each line, for the heartbeat and the final report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Counts {
     pub lines: u64,
     pub tweets: u64,

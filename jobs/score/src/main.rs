@@ -25,6 +25,7 @@ use dw_pipeline::job;
 use dw_pipeline::kafka::{self, Consumer as _, Message as _, OffsetTracker};
 use dw_pipeline::labmt::{DEFAULT_LENS, Lens};
 use dw_pipeline::lines::{self, Line};
+use dw_pipeline::member::MemberHeartbeat;
 use dw_pipeline::score::{Counts, Outcome, ScoreOptions, Scorer};
 use dw_pipeline::status::Heartbeat;
 use dw_pipeline::window::Window;
@@ -121,6 +122,10 @@ struct ScoreArgs {
     /// This scorer's name when several share a consumer group: its windows are partial
     #[arg(long)]
     member: Option<String>,
+    /// The other members' parts, when they are files (file:PATH, repeatable): a member taking
+    /// partitions over skips the offsets they count. An S3 sink reads its own parts prefix.
+    #[arg(long = "parts-from", value_name = "SOURCE", requires = "member")]
+    parts_from: Vec<Endpoint>,
     /// Heartbeat file (JSON status), rewritten every --status-secs
     #[arg(long)]
     status: Option<PathBuf>,
@@ -507,7 +512,7 @@ fn score_kafka(
             assignment = consumer.context().generation();
             let partitions = consumer.context().partitions();
             log(&format!("assigned partitions {partitions:?} of {topic}"));
-            assigned(&mut job, topic, &partitions, args.member.as_deref(), debate)?;
+            assigned(&mut job, topic, &partitions, args, debate)?;
         }
         let mut closed = Vec::new();
         match polled {
@@ -549,18 +554,30 @@ fn score_kafka(
             && let Some(member) = &args.member
         {
             let lag = consumer.context().lag();
-            let status = run.status(&job, false);
-            job.sink
-                .member_status(debate, member, &member_status(member, &status, &lag))?;
+            let beat = member_status(
+                member,
+                &job.scorer.counts,
+                run,
+                job.last_tweet_ms,
+                &lag,
+                false,
+            );
+            job.sink.member_status(debate, member, &beat)?;
         }
     }
     let mut done = lock(shared);
     let offsets = done.write_all()?;
     done.commit(&consumer, &offsets);
     if let Some(member) = &args.member {
-        let status = run.status(&done, true);
-        done.sink
-            .member_status(debate, member, &member_status(member, &status, &[]))?;
+        let beat = member_status(
+            member,
+            &done.scorer.counts,
+            run,
+            done.last_tweet_ms,
+            &[],
+            true,
+        );
+        done.sink.member_status(debate, member, &beat)?;
     }
     Ok(())
 }
@@ -571,9 +588,10 @@ fn assigned(
     job: &mut Job,
     topic: &str,
     partitions: &[i32],
-    member: Option<&str>,
+    args: &ScoreArgs,
     debate: &str,
 ) -> Result<()> {
+    let member = args.member.as_deref();
     job.tracker.retain_partitions(
         &partitions
             .iter()
@@ -583,7 +601,8 @@ fn assigned(
     if let Some(member) = member
         && !partitions.is_empty()
     {
-        let parts = job.sink.parts_of_others(debate, member)?;
+        let mut parts = job.sink.parts_of_others(debate, member)?;
+        parts.extend(sink::parts_in_files(&args.parts_from, debate)?);
         log(&format!(
             "read {} parts of other members: their counted offsets are skipped",
             parts.len()
@@ -610,9 +629,12 @@ fn idle_stop(args: &ScoreArgs, polled_any: bool, last_message: Instant) -> Optio
 /// A member's heartbeat on S3: who, where, which partitions and how far behind.
 fn member_status(
     member: &str,
-    status: &serde_json::Value,
+    counts: &dw_pipeline::score::Counts,
+    run: &Run,
+    last_tweet_ms: Option<i64>,
     lag: &[kafka::PartitionLag],
-) -> serde_json::Value {
+    done: bool,
+) -> MemberHeartbeat {
     let node = std::env::var("DW_NODE_NAME")
         .ok()
         .or_else(|| {
@@ -621,13 +643,17 @@ fn member_status(
                 .map(|h| h.trim().to_string())
         })
         .unwrap_or_default();
-    let mut out = status.clone();
-    out["member"] = member.into();
-    out["node"] = node.into();
-    out["partitions"] = json!(lag);
-    // The member's lag: unknown while any of its partitions' is.
-    out["lag"] = json!(lag.iter().map(|l| l.lag).sum::<Option<i64>>());
-    out
+    MemberHeartbeat {
+        member: member.to_string(),
+        node,
+        state: if done { "stopped" } else { "running" }.into(),
+        at: jiff::Timestamp::now(),
+        partitions: lag.to_vec(),
+        lag: MemberHeartbeat::lag_of(lag),
+        counts: counts.clone(),
+        tweets_per_sec: counts.tweets as f64 / run.started.elapsed().as_secs_f64().max(1e-9),
+        last_tweet_time: last_tweet_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()),
+    }
 }
 
 /// A flag SIGTERM or SIGINT sets: the job finishes what it holds and stops.

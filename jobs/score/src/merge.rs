@@ -20,26 +20,7 @@ use serde::Serialize;
 
 use crate::failpoint::Failpoint;
 use crate::sink::{self, Sink};
-
-/// What a member's heartbeat says, as far as the merge is concerned.
-#[derive(Debug, Clone, serde::Deserialize)]
-struct Heartbeat {
-    at: Timestamp,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    counts: HeartbeatCounts,
-    #[serde(default)]
-    partitions: Vec<serde::de::IgnoredAny>,
-}
-
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-struct HeartbeatCounts {
-    /// Messages consumed (tweets, deletes, notices; a partition re-read after a takeover
-    /// counts again).
-    #[serde(default)]
-    lines: u64,
-}
+use dw_pipeline::member::MemberHeartbeat;
 
 /// The merger's own heartbeat.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -64,7 +45,7 @@ pub(crate) struct S3Merger {
     /// Key -> ETag of every object already read.
     seen: HashMap<String, String>,
     parts: BTreeMap<(Timestamp, String), Window>,
-    heartbeats: BTreeMap<String, Heartbeat>,
+    heartbeats: BTreeMap<String, MemberHeartbeat>,
     /// What was last written of each merged window (its JSON).
     written: BTreeMap<Timestamp, Vec<u8>>,
     pub status: MergeStatus,
@@ -149,7 +130,7 @@ impl S3Merger {
                 .and_then(|n| n.strip_suffix(".json"))
                 .unwrap_or_default()
                 .to_string();
-            match serde_json::from_slice::<Heartbeat>(&body) {
+            match serde_json::from_slice::<MemberHeartbeat>(&body) {
                 Ok(h) => {
                     self.heartbeats.insert(name, h);
                 }
@@ -218,7 +199,7 @@ impl S3Merger {
         let now = Timestamp::now();
         let timeout = SignedDuration::try_from(self.member_timeout).unwrap_or(SignedDuration::MAX);
         let settle = SignedDuration::from_secs(STANDBY_SETTLE_SECS);
-        let done = |h: &Heartbeat| {
+        let done = |h: &MemberHeartbeat| {
             h.state == "stopped"
                 || now.duration_since(h.at) > timeout
                 || (h.partitions.is_empty() && ended.is_some_and(|e| h.at > e + settle))

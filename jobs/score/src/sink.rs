@@ -235,11 +235,11 @@ impl Sink {
 
     /// Writes a member's heartbeat beside its parts (`<debate>/members/<member>.json`), where
     /// the merger and `dw cluster status` read it. Only an S3 sink has such a place.
-    pub(crate) fn member_status<T: Serialize>(
+    pub(crate) fn member_status(
         &self,
         debate: &str,
         member: &str,
-        status: &T,
+        status: &dw_pipeline::member::MemberHeartbeat,
     ) -> Result<()> {
         let Some(s3) = &self.s3 else {
             return Ok(());
@@ -275,22 +275,62 @@ impl Sink {
 }
 
 /// Every window of a JSON-lines file.
+/// The parts of `debate` in the other members' files (`--parts-from`): a file not written yet
+/// holds none; a torn last line (its writer died mid-write) was not committed, and is dropped.
+pub(crate) fn parts_in_files(files: &[Endpoint], debate: &str) -> Result<Vec<Window>> {
+    let mut parts = Vec::new();
+    for f in files {
+        if let Endpoint::File(p) = f
+            && !p.exists()
+        {
+            continue;
+        }
+        parts.extend(
+            read_windows(f)?
+                .into_iter()
+                .filter(|w| w.debate == debate && w.member.is_some()),
+        );
+    }
+    Ok(parts)
+}
+
 pub(crate) fn read_windows(from: &Endpoint) -> Result<Vec<Window>> {
     let Endpoint::File(p) = from else {
         return Err(format!("{from}: windows are read from file:PATH").into());
     };
     let file = File::open(p).map_err(|e| Error::io(format!("cannot read {}", p.display()), e))?;
+    let mut reader = BufReader::new(file);
     let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(p.display().to_string(), e))?;
-        if line.trim().is_empty() {
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(p.display().to_string(), e))?;
+        if n == 0 {
+            break;
+        }
+        if line.trim_ascii().is_empty() {
             continue;
         }
-        out.push(
-            serde_json::from_str(&line).map_err(|e| {
-                Error::from(format!("{}:{}: not a window: {e}", p.display(), i + 1))
-            })?,
-        );
+        match serde_json::from_slice(&line) {
+            Ok(w) => out.push(w),
+            // The last line, without its line end: the writer died in the middle of it (a
+            // member SIGKILLed mid-write). What it held was not committed, so it is read again
+            // by whoever takes the partitions over: dropped, said.
+            Err(_) if !line.ends_with(b"\n") => {
+                crate::log(&format!(
+                    "{}:{number}: the last line is cut short (its writer died mid-write): dropped 1 line, {n} bytes",
+                    p.display()
+                ));
+            }
+            Err(e) => {
+                return Err(Error::from(format!(
+                    "{}:{number}: not a window: {e}",
+                    p.display()
+                )));
+            }
+        }
     }
     Ok(out)
 }

@@ -192,3 +192,74 @@ fn a_member_lost_at_any_moment_loses_nothing_and_counts_nothing_twice() {
         assert_same(failpoint, &got, &want);
     }
 }
+
+/// The same losses with the parts on files (`dw replay`, the node sandbox, a user's own runs):
+/// each member names the other's part file (`--parts-from`), the survivor skips what the lost
+/// member's part counts, and `dw-score merge` of the two files (the lost one may end in half a
+/// line) equals one dw-score over the same tweets.
+#[test]
+fn a_member_lost_at_any_moment_with_file_parts_counts_nothing_twice() {
+    let Some((brokers, tansu)) = kafka_peers() else {
+        return;
+    };
+    let lines = tweets();
+    let dir = tempfile::tempdir().unwrap();
+    let want = reference(dir.path(), &lines);
+    for failpoint in ["after-write:6", "before-commit:4", "after-partial:3"] {
+        let case = dir.path().join(failpoint.replace(':', "-"));
+        std::fs::create_dir(&case).unwrap();
+        let part = |name: &str| format!("file:{}", case.join(format!("{name}.jsonl")).display());
+        let topic = unique("filetakeover");
+        create_topic(&tansu, &brokers, &topic, 6);
+        let source = format!("kafka://{brokers}/{topic}?group={topic}");
+        let start = |name: &str, other: &str, failpoint: Option<&str>| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_dw-score"));
+            if let Some(f) = failpoint {
+                cmd.env("DW_SCORE_FAILPOINT", f);
+            }
+            cmd.args(["--from", &source, "--to", &part(name), "--debate", DEBATE])
+                .args(["--parts-from", &part(other)])
+                .args(CANDIDATES)
+                .args(FAST_GROUP)
+                .args(["--member", name, "--idle-exit-secs", "12"])
+                .args(["--partial-secs", "1", "--status-secs", "1"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("dw-score starts")
+        };
+        let survivor = start("core-1", "core-2", None);
+        let lost = start("core-2", "core-1", Some(failpoint));
+        std::thread::sleep(Duration::from_secs(3)); // the group forms
+        produce(&brokers, &topic, &lines, true);
+        killed(lost, Duration::from_mins(2));
+        let log = finish(survivor, Duration::from_mins(4));
+        assert!(log.contains("parts of other members"), "{log}");
+        let merged = case.join("merged.jsonl");
+        let out = Command::new(env!("CARGO_BIN_EXE_dw-score"))
+            .args([
+                "merge",
+                "--from",
+                &part("core-1"),
+                "--from",
+                &part("core-2"),
+            ])
+            .arg("--to")
+            .arg(format!("file:{}", merged.display()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{failpoint}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = windows_in_file(&merged);
+        let counted: u64 = got.values().map(|w| w["tweets"].as_u64().unwrap()).sum();
+        eprintln!(
+            "{failpoint} (files): {TWEETS} tweets in, {counted} counted; the survivor skipped {}",
+            count(&log, "covered")
+        );
+        assert_eq!(counted, TWEETS as u64, "{failpoint}: every tweet once");
+        assert_same(failpoint, &got, &want);
+    }
+}

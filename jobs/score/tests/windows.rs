@@ -272,6 +272,92 @@ fn partial_windows_merge_into_the_single_scorer_result() {
     }
 }
 
+/// A part whose writer was SIGKILLed mid-write ends in half a line: the merge drops that line
+/// and says so (what it held was never committed: a survivor reads it again); the same damage
+/// anywhere but at the end is an error that names the line.
+#[test]
+fn a_torn_last_line_of_a_part_is_dropped_with_a_warning_elsewhere_it_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let tweets: Vec<String> = (0..60)
+        .map(|i| {
+            status(
+                &format!("{}", 2000 + i),
+                &format!("2015-08-07T01:0{}:{:02}Z", i / 10, (i * 7) % 60),
+                ["Trump is great", "Jeb is sad", "Trump and Jeb"][i % 3],
+            )
+        })
+        .collect();
+    for m in ["a", "b"] {
+        let sub = dir.path().join(m);
+        std::fs::create_dir(&sub).unwrap();
+        run_score(&sub, &tweets.join("\n"), &["--member", m]);
+    }
+    let part_b = dir.path().join("b/out.jsonl");
+    let whole_b = std::fs::read_to_string(&part_b).unwrap();
+    let lines_b = whole_b.lines().count();
+    let merge = |b: &str| {
+        std::fs::write(&part_b, b).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_dw-score"))
+            .arg("merge")
+            .arg("--from")
+            .arg(format!("file:{}", dir.path().join("a/out.jsonl").display()))
+            .arg("--from")
+            .arg(format!("file:{}", part_b.display()))
+            .args(["--to", "-"])
+            .output()
+            .unwrap()
+    };
+    // Whole, then its last line cut in the middle of a string.
+    let whole = merge(&whole_b);
+    assert!(whole.status.success());
+    let last = whole_b.trim_end().rsplit('\n').next().unwrap();
+    let torn = format!(
+        "{}{}",
+        &whole_b[..whole_b.len() - last.len() - 1],
+        &last[..last.len() / 2]
+    );
+    let out = merge(&torn);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "out.jsonl:{lines_b}: the last line is cut short (its writer died mid-write): dropped 1 line, {} bytes",
+            last.len() / 2
+        )),
+        "{err}"
+    );
+    let merged = |o: &std::process::Output| -> Vec<Value> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    // The dropped window is b's last: the merge counts a's copy of it only.
+    let (with, without) = (merged(&whole), merged(&out));
+    assert_eq!(with.len(), without.len());
+    let dropped: Value = serde_json::from_str(last).unwrap();
+    for (w, o) in with.iter().zip(&without) {
+        let lost = if w["start"] == dropped["start"] {
+            dropped["tweets"].as_u64().unwrap()
+        } else {
+            0
+        };
+        assert_eq!(
+            w["tweets"].as_u64().unwrap() - lost,
+            o["tweets"].as_u64().unwrap()
+        );
+    }
+    // The same cut in the middle of the file: an error at that line.
+    let lines: Vec<&str> = whole_b.lines().collect();
+    let mut damaged = lines.clone();
+    let half = &lines[1][..lines[1].len() / 2];
+    damaged[1] = half;
+    let out = merge(&(damaged.join("\n") + "\n"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("out.jsonl:2: not a window: "), "{err}");
+}
+
 /// The S3 sink (moto): one object per window under `<prefix>/<debate>/windows/`, and an index.
 #[test]
 fn windows_go_to_s3_one_object_each_with_an_index() {
