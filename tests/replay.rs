@@ -265,11 +265,7 @@ fn a_bluesky_archive_is_replayed_like_a_twitter_one() {
         .spawn()
         .unwrap();
     let start = std::time::Instant::now();
-    let count = || {
-        std::fs::read_to_string(&archive)
-            .map(|t| t.lines().count())
-            .unwrap_or(0)
-    };
+    let count = || std::fs::read_to_string(&archive).map_or(0, |t| t.lines().count());
     while count() < posts && start.elapsed() < std::time::Duration::from_mins(1) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }

@@ -204,7 +204,7 @@ struct Sandbox {
 
 impl Sandbox {
     /// Stages and launches the `debate`'s cluster on moto; `live`: what dw-ingest streams.
-    fn launch(p: Peers, debate: &str, live: Option<Live>, up_extra: &[&str]) -> Sandbox {
+    fn launch(p: Peers, debate: &str, live: Option<&Live>, up_extra: &[&str]) -> Sandbox {
         let mut dir = tempfile::tempdir().unwrap();
         // By hand: DW_SANDBOX_KEEP=1 leaves the nodes' directories (and logs) for a look.
         if std::env::var_os("DW_SANDBOX_KEEP").is_some() {
@@ -245,14 +245,14 @@ impl Sandbox {
             },
             PathBuf::from,
         );
-        let stream = match &live {
+        let stream = match live {
             Some(Live::Twitter(port)) => {
                 format!("\nurl = \"http://127.0.0.1:{port}/1.1/statuses/filter.json\"")
             }
             _ => String::new(),
         };
         let mut fixture = std::fs::read_to_string(common::fixture("render/dw-4.2.0.toml")).unwrap();
-        if let Some(Live::Bluesky(url)) = &live {
+        if let Some(Live::Bluesky(url)) = live {
             fixture = fixture.replace(
                 "source = \"twitter-v1\"\ncredentials = \"ssm:/dw/twitter\"\n",
                 &format!("source = \"bluesky\"\nurl = \"{url}\"\nlang = \"en\"\n"),
@@ -602,7 +602,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_two_core_nodes() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let lines = tweets(20_000);
     let port = stream_server(lines.clone());
-    let mut sb = Sandbox::launch(p, "2016-03-10", Some(Live::Twitter(port)), &[]);
+    let mut sb = Sandbox::launch(p, "2016-03-10", Some(&Live::Twitter(port)), &[]);
     // core-2's scorer is to die by SIGKILL right after it wrote its 6th closed window (before
     // its next commit).
     sb.start_core(1, None);
@@ -900,7 +900,7 @@ fn a_bluesky_evening_on_the_cluster() {
     let mut sb = Sandbox::launch(
         p,
         "2016-03-09",
-        Some(Live::Bluesky(standin.endpoint())),
+        Some(&Live::Bluesky(standin.endpoint())),
         &[],
     );
     sb.start_core(1, None);

@@ -243,11 +243,14 @@ impl Source {
             posts: n,
             ..synth::Spec::default()
         });
-        // The stand-in drops other collections for dw (wantedCollections).
+        // The stand-in sends dw posts' commits, identity and account events (wantedCollections).
         let events = session
             .iter()
             .filter(|l| {
-                !l.contains("\"app.bsky.feed.like\"") && !l.contains("\"app.bsky.feed.repost\"")
+                let v: serde_json::Value = serde_json::from_str(l).expect("an event");
+                v["commit"]["collection"]
+                    .as_str()
+                    .is_none_or(|c| c == "app.bsky.feed.post")
             })
             .count();
         let mb = session.iter().map(|l| l.len() + 1).sum::<usize>() as f64 / 1e6;
