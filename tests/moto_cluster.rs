@@ -1160,7 +1160,7 @@ fn a_replay_checks_its_archive_and_ends_with_its_last_step() {
         r.stderr,
         format!(
             "error: --replay {bad}: s3://{bucket}/archive/bad/part-1.csv is not JSON lines: its first line is not a JSON object: \"id,text\"\n\
-             hint: a replay reads Twitter v1.1 or v2 statuses, one JSON object per line, gzip (.gz) or plain\n"
+             hint: a replay reads Twitter v1.1 or v2 statuses or dw's post records, one JSON object per line, gzip (.gz) or plain\n"
         )
     );
 
