@@ -359,23 +359,7 @@ mod tests {
 
     /// The README's example of an evening past 2016 (a real one: the 2024 presidential debate),
     /// with its times written in the local offset.
-    const EVENING_2024: &str = r#"
-[candidates.harris]
-name = "Kamala Harris"
-party = "D"
-terms = ["Kamala Harris", "Kamala", "Harris", "@KamalaHarris"]
-
-[[debates]]
-date = "2024-09-10"
-party = "general"
-number = 2
-tier = "main"
-start = "2024-09-10T21:00:00-04:00"
-end = "2024-09-10T22:45:00-04:00"
-place = "National Constitution Center, Philadelphia, PA"
-networks = "ABC News"
-candidates = ["harris", "trump"]
-"#;
+    const EVENING_2024: &str = include_str!("../tests/fixtures/calendar/evening-2024-09-10.toml");
 
     #[test]
     fn an_evening_past_2016_is_added_with_local_times() {

@@ -210,25 +210,12 @@ fn an_s3_archive_of_several_objects_is_replayed() {
 /// The README's example evening past 2016 (the 2024 presidential debate), added to a copy of the
 /// shipped calendar beside a copy of the shipped configuration; returns the configuration.
 fn calendar_with_2024(dir: &std::path::Path) -> std::path::PathBuf {
-    let evening = r#"
-[candidates.harris]
-name = "Kamala Harris"
-party = "D"
-terms = ["Kamala Harris", "Kamala", "Harris", "@KamalaHarris"]
-
-[[debates]]
-date = "2024-09-10"
-party = "general"
-number = 2
-tier = "main"
-start = "2024-09-10T21:00:00-04:00"
-end = "2024-09-10T22:45:00-04:00"
-place = "National Constitution Center, Philadelphia, PA"
-networks = "ABC News"
-candidates = ["harris", "trump"]
-"#;
+    let evening = std::fs::read_to_string(
+        common::repo().join("tests/fixtures/calendar/evening-2024-09-10.toml"),
+    )
+    .unwrap();
     let calendar = std::fs::read_to_string(common::repo().join("configs/debates.toml")).unwrap();
-    std::fs::write(dir.join("debates.toml"), calendar + evening).unwrap();
+    std::fs::write(dir.join("debates.toml"), calendar + &evening).unwrap();
     let config = dir.join("dw.toml");
     std::fs::copy(common::repo().join("configs/dw.toml"), &config).unwrap();
     config

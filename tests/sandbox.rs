@@ -476,6 +476,24 @@ impl Sandbox {
         cmd.args(&step[1..]).output().unwrap()
     }
 
+    /// The merged windows of `debate` once they count `served` posts (four minutes at most).
+    fn merged_windows(&self, debate: &str, served: usize) -> Vec<serde_json::Value> {
+        let start = Instant::now();
+        loop {
+            let windows = self.results(debate, "windows");
+            let counted: u64 = windows.iter().map(|w| w["tweets"].as_u64().unwrap()).sum();
+            if counted >= served as u64 {
+                return windows;
+            }
+            assert!(
+                start.elapsed() < Duration::from_mins(4),
+                "the merged windows count {counted} of {served} posts; the logs:{}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    }
+
     /// The objects under `<results>/<debate>/<folder>/`, parsed.
     fn results(&self, debate: &str, folder: &str) -> Vec<serde_json::Value> {
         self.rt.block_on(async {
@@ -657,21 +675,7 @@ fn bootstrap_actions_and_steps_run_on_a_master_and_two_core_nodes() {
 
     // The held-out check: every tweet the stream served, counted once in the merged windows,
     // though core-2 died mid-run; equal to one dw-score over the same tweets.
-    let start = Instant::now();
-    let merged = loop {
-        let windows = sb.results("2016-03-10", "windows");
-        let counted: u64 = windows.iter().map(|w| w["tweets"].as_u64().unwrap()).sum();
-        if counted >= lines.len() as u64 {
-            break windows;
-        }
-        assert!(
-            start.elapsed() < Duration::from_mins(4),
-            "the merged windows count {counted} of {} tweets; the logs:{}",
-            lines.len(),
-            sb.logs()
-        );
-        std::thread::sleep(Duration::from_secs(2));
-    };
+    let merged = sb.merged_windows("2016-03-10", lines.len());
     let core2_log =
         std::fs::read_to_string(sb.on_core(2, &sb.mnt).join("var/log/dw/dw-score-1.log")).unwrap();
     let members = sb.results("2016-03-10", "members");
@@ -927,21 +931,7 @@ fn a_bluesky_evening_on_the_cluster() {
     let posts = expected_posts(&session, &track);
     assert!(posts.len() > 2000, "{}", posts.len());
 
-    let start = Instant::now();
-    let merged = loop {
-        let windows = sb.results("2016-03-09", "windows");
-        let counted: u64 = windows.iter().map(|w| w["tweets"].as_u64().unwrap()).sum();
-        if counted >= posts.len() as u64 {
-            break windows;
-        }
-        assert!(
-            start.elapsed() < Duration::from_mins(4),
-            "the merged windows count {counted} of {} posts; the logs:{}",
-            posts.len(),
-            sb.logs()
-        );
-        std::thread::sleep(Duration::from_secs(2));
-    };
+    let merged = sb.merged_windows("2016-03-09", posts.len());
     let connections = standin.connections();
     assert_eq!(connections.len(), 2, "{connections:?}");
     assert_eq!(

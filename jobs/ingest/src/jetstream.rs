@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::{self, Message as Frame, protocol::WebSocket
 
 use crate::backoff::{Backoff, Failure};
 use crate::error::Result;
-use crate::stream::{Ended, fmt_wait};
+use crate::stream::Ended;
 use crate::{Ingest, Waited, log};
 
 /// How far back a reconnect's cursor goes from the newest event seen: Jetstream's events of one
@@ -206,16 +206,7 @@ impl Ingest {
                 session.failed();
             }
             self.instance = Some(session.instances[session.at].clone());
-            let wait = backoff.next(failure);
-            self.counts.reconnects += 1;
-            self.backoff_secs = wait.as_secs_f64();
-            log(&format!("reconnecting in {} ({why})", fmt_wait(wait)));
-            self.beat(false);
-            let deadline = Instant::now() + self.scaled(wait);
-            while Instant::now() < deadline && !self.stop.load(Ordering::Relaxed) {
-                tokio::time::sleep((deadline - Instant::now()).min(Duration::from_millis(100)))
-                    .await;
-            }
+            self.wait_to_reconnect(backoff.next(failure), &why).await;
         }
     }
 

@@ -135,16 +135,20 @@ impl Ingest {
                 Ended::GiveUp(why) => return Err(why.into()),
                 Ended::Failure(f, why) => (f, why),
             };
-            let wait = backoff.next(failure);
-            self.counts.reconnects += 1;
-            self.backoff_secs = wait.as_secs_f64();
-            log(&format!("reconnecting in {} ({why})", fmt_wait(wait)));
-            self.beat(false);
-            let deadline = Instant::now() + self.scaled(wait);
-            while Instant::now() < deadline && !self.stop.load(Ordering::Relaxed) {
-                tokio::time::sleep((deadline - Instant::now()).min(Duration::from_millis(100)))
-                    .await;
-            }
+            self.wait_to_reconnect(backoff.next(failure), &why).await;
+        }
+    }
+
+    /// After a failed connection: counts it, says why, and waits `wait` (on the scaled clock),
+    /// hearing SIGTERM every 100 ms.
+    pub(crate) async fn wait_to_reconnect(&mut self, wait: Duration, why: &str) {
+        self.counts.reconnects += 1;
+        self.backoff_secs = wait.as_secs_f64();
+        log(&format!("reconnecting in {} ({why})", fmt_wait(wait)));
+        self.beat(false);
+        let deadline = Instant::now() + self.scaled(wait);
+        while Instant::now() < deadline && !self.stop.load(Ordering::Relaxed) {
+            tokio::time::sleep((deadline - Instant::now()).min(Duration::from_millis(100))).await;
         }
     }
 
@@ -308,7 +312,7 @@ impl Ingest {
     }
 }
 
-pub(crate) fn fmt_wait(d: Duration) -> String {
+fn fmt_wait(d: Duration) -> String {
     if d < Duration::from_secs(1) {
         format!("{}ms", d.as_millis())
     } else {
