@@ -72,7 +72,7 @@ pub(crate) struct Session {
     /// Where the first connection starts (`--since`), in microseconds.
     since_us: Option<i64>,
     /// The newest `time_us` seen: the next connection's cursor, less [`STEP_BACK_US`].
-    pub(crate) newest_us: Option<i64>,
+    newest_us: Option<i64>,
     handles: Handles,
     inflater: Inflater,
     track: Option<Attributor>,
