@@ -29,13 +29,25 @@ fn with_moto(cmd: &mut Command, moto: &str) {
         .env("AWS_EC2_METADATA_DISABLED", "true");
 }
 
-fn member(moto: &str, source: &str, results: &str, name: &str, failpoint: Option<&str>) -> Child {
+/// A member of the group writing its parts to `results` (S3 on `moto`, or a file); `extra`
+/// arguments after the usual ones.
+fn member(
+    moto: Option<&str>,
+    source: &str,
+    results: &str,
+    name: &str,
+    failpoint: Option<&str>,
+    extra: &[&str],
+) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dw-score"));
-    with_moto(&mut cmd, moto);
+    if let Some(moto) = moto {
+        with_moto(&mut cmd, moto);
+    }
     if let Some(f) = failpoint {
         cmd.env("DW_SCORE_FAILPOINT", f);
     }
     cmd.args(["--from", source, "--to", results, "--debate", DEBATE])
+        .args(extra)
         .args(CANDIDATES)
         .args(FAST_GROUP)
         .args(["--member", name, "--idle-exit-secs", "12"])
@@ -156,8 +168,15 @@ fn a_member_lost_at_any_moment_loses_nothing_and_counts_nothing_twice() {
         let topic = unique("takeover");
         create_topic(&tansu, &brokers, &topic, 6);
         let source = format!("kafka://{brokers}/{topic}?group={topic}");
-        let survivor = member(&moto, &source, &results, "core-1", None);
-        let lost = member(&moto, &source, &results, "core-2", Some(failpoint));
+        let survivor = member(Some(&moto), &source, &results, "core-1", None, &[]);
+        let lost = member(
+            Some(&moto),
+            &source,
+            &results,
+            "core-2",
+            Some(failpoint),
+            &[],
+        );
         std::thread::sleep(Duration::from_secs(3)); // the group forms
         produce(&brokers, &topic, &lines, true);
         let lost_log = killed(lost, Duration::from_mins(2));
@@ -213,20 +232,14 @@ fn a_member_lost_at_any_moment_with_file_parts_counts_nothing_twice() {
         create_topic(&tansu, &brokers, &topic, 6);
         let source = format!("kafka://{brokers}/{topic}?group={topic}");
         let start = |name: &str, other: &str, failpoint: Option<&str>| {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_dw-score"));
-            if let Some(f) = failpoint {
-                cmd.env("DW_SCORE_FAILPOINT", f);
-            }
-            cmd.args(["--from", &source, "--to", &part(name), "--debate", DEBATE])
-                .args(["--parts-from", &part(other)])
-                .args(CANDIDATES)
-                .args(FAST_GROUP)
-                .args(["--member", name, "--idle-exit-secs", "12"])
-                .args(["--partial-secs", "1", "--status-secs", "1"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("dw-score starts")
+            member(
+                None,
+                &source,
+                &part(name),
+                name,
+                failpoint,
+                &["--parts-from", &part(other)],
+            )
         };
         let survivor = start("core-1", "core-2", None);
         let lost = start("core-2", "core-1", Some(failpoint));
