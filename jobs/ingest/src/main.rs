@@ -73,7 +73,7 @@ struct Args {
     #[arg(long)]
     stall_secs: Option<u64>,
     /// Jetstream: only posts that declare this language (BCP-47 primary tag: en, es, ...)
-    #[arg(long)]
+    #[arg(long, value_parser = parse_lang)]
     lang: Option<String>,
     /// Jetstream: start this far back (RFC 3339; Jetstream keeps about 36 h): an evening can be
     /// read again the morning after. Default: from now.
@@ -132,6 +132,17 @@ struct Counts {
     other_language: u64,
     #[serde(skip_serializing_if = "is_zero")]
     off_topic: u64,
+}
+
+/// A language tag's primary subtag (`en`, `es`, `pt`): 2 to 8 letters.
+fn parse_lang(s: &str) -> std::result::Result<String, String> {
+    if (2..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "{s:?} is not a language: a BCP-47 primary tag such as en or es"
+        ))
+    }
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference

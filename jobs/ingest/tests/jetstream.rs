@@ -358,3 +358,23 @@ fn sigterm_ends_it_within_a_second_while_connected_and_while_waiting() {
     let (_, log) = stop_after(child, &out, 0);
     assert!(log.contains("reconnecting in 5s (HTTP 503"), "{log}");
 }
+
+/// A language that is not a tag would filter out every post in silence: it is bad input.
+#[test]
+fn a_language_that_is_not_a_tag_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dw-ingest"))
+        .args([
+            "--from",
+            "jetstream+ws://127.0.0.1:9/subscribe",
+            "--lang",
+            "english!",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"english!\" is not a language: a BCP-47 primary tag such as en or es"),
+        "{err}"
+    );
+}
