@@ -22,4 +22,5 @@ pub mod status;
 pub mod testkit;
 pub mod text;
 pub mod tweet;
+pub mod vader;
 pub mod window;
