@@ -141,6 +141,9 @@ pub(crate) enum Command {
         after_help = "Examples:\n  dw publish --debate 2015-08-06 --from out/ --out site/2015-08-06\n  dw publish --debate 2016-02-13 --from s3://BUCKET/dw/results --to s3://BUCKET/pages/2016-02-13"
     )]
     Publish(PublishArgs),
+    /// The per-post classifier (negative / neutral / positive): train and cross-validate it
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -201,6 +204,35 @@ pub(crate) struct PublishArgs {
     /// Say what would be written, write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ModelCommand {
+    /// Cross-validate the classifier on labelled posts, then train it on all of them
+    #[command(
+        after_help = "Examples:\n  dw model train --out jobs/pipeline/data/model/post-class.txt\n  dw model train --data my-labels.csv --out /tmp/model.txt --output json"
+    )]
+    Train(ModelTrainArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ModelTrainArgs {
+    /// Labelled posts: CSV with `text` and `sentiment` (Negative, Neutral, Positive) columns
+    #[arg(
+        long,
+        value_name = "CSV",
+        default_value = "data/labelled/gop_debate_2015-08-06_sentiment.csv"
+    )]
+    pub data: PathBuf,
+    /// Where the model file goes
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Seed of the folds (the same data and seed make the same model)
+    #[arg(long, default_value_t = dw_pipeline::classify::train::TrainOptions::default().seed)]
+    pub seed: u64,
+    /// Cross-validation folds (stratified)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=20))]
+    pub folds: u16,
 }
 
 #[derive(Debug, Subcommand)]

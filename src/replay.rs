@@ -147,6 +147,7 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
         window_secs: opts.window_secs,
         lateness_secs: opts.lateness_secs,
         member: None,
+        classify: Some(dw_pipeline::classify::shipped_model()),
     });
     let progress = if pace.is_some() {
         Progress::spinner(&format!(

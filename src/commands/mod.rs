@@ -6,6 +6,7 @@
 mod build_jobs;
 mod cluster;
 mod debates;
+mod model;
 mod publish;
 mod render;
 mod replay;
@@ -20,7 +21,7 @@ use std::sync::OnceLock;
 use aws_config::SdkConfig;
 use serde::Serialize;
 
-use crate::cli::{Cli, ClusterCommand, Command, OutputFormat, SpotCommand};
+use crate::cli::{Cli, ClusterCommand, Command, ModelCommand, OutputFormat, SpotCommand};
 use crate::config::Loaded;
 use crate::debates::Calendar;
 use crate::error::{Error, Result};
@@ -137,6 +138,9 @@ pub(crate) async fn execute(cli: &Cli) -> Result<()> {
             write_stdout(&page)
         }
         Command::Schedule(c) => schedule::execute(ctx, c),
+        Command::Model(ModelCommand::Train(args)) => {
+            tokio::task::block_in_place(|| model::train(ctx, args))
+        }
         Command::BuildJobs(args) => tokio::task::block_in_place(|| build_jobs::execute(ctx, args)),
         Command::Cluster(c) => match c {
             ClusterCommand::Up(args) => cluster::up(ctx, args).await,

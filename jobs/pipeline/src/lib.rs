@@ -3,6 +3,7 @@
 
 pub mod attribution;
 pub mod bluesky;
+pub mod classify;
 pub mod dedupe;
 pub mod endpoint;
 pub mod error;

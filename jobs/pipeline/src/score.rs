@@ -1,10 +1,15 @@
 //! The scoring job's core, independent of where tweets come from and where windows go: a line
 //! in, a classified and scored tweet and any windows that closed out.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
+use crate::classify::model::Model;
+use crate::classify::{Class, Classifier};
+
 use crate::attribution::{Attributor, CandidateTerms};
-use crate::labmt::{Lens, Lexicon};
+use crate::labmt::{DEFAULT_LENS, Lens, Lexicon};
 use crate::tweet::{self, Message};
 use crate::window::{Scored, Window, Windower};
 
@@ -19,6 +24,8 @@ pub struct ScoreOptions {
     pub lateness_secs: u32,
     /// Set when several scorers share the input: windows are partial and carry this name.
     pub member: Option<String>,
+    /// The classifier's model (`None`: posts get no class).
+    pub classify: Option<Arc<Model>>,
 }
 
 /// What happened to each line, for the heartbeat and the final report.
@@ -58,6 +65,11 @@ pub struct TweetScore {
     pub score: Option<f64>,
     pub words: u32,
     pub candidates: Vec<String>,
+    /// The classifier's call, and its probability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<Class>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p: Option<f64>,
 }
 
 /// Adds the windows just closed, and the windower's tallies, to `counts`.
@@ -82,6 +94,7 @@ pub struct Scorer {
     attributor: Attributor,
     options: ScoreOptions,
     windower: Windower,
+    classifier: Option<Classifier>,
     pub counts: Counts,
     hits: Vec<usize>,
 }
@@ -99,6 +112,7 @@ impl Scorer {
                 keys,
                 options.member.clone(),
             ),
+            classifier: options.classify.clone().map(Classifier::new),
             options,
             counts: Counts::default(),
             hits: Vec::new(),
@@ -143,6 +157,15 @@ impl Scorer {
                     }
                     self.hits.sort_unstable();
                 }
+                let label = self.classifier.as_mut().map(|c| {
+                    // The model was trained with the usual lens's mean.
+                    let labmt = if self.options.lens == Some(DEFAULT_LENS) {
+                        score.mean()
+                    } else {
+                        self.lexicon.score(scored_text, Some(DEFAULT_LENS)).mean()
+                    };
+                    c.classify(scored_text, labmt)
+                });
                 let keys = self.attributor.keys();
                 let candidates: Vec<&str> = self.hits.iter().map(|&i| keys[i].as_str()).collect();
                 let scored = Scored {
@@ -152,6 +175,7 @@ impl Scorer {
                     candidates: &candidates,
                     text: scored_text,
                     user: &t.user,
+                    label,
                 };
                 let window_ms = self.windower.window_for(scored.created_ms);
                 let closed = self.windower.add_at(source, offset, &scored);
@@ -167,6 +191,8 @@ impl Scorer {
                             .iter()
                             .map(std::string::ToString::to_string)
                             .collect(),
+                        class: label.map(|l| l.class),
+                        p: label.map(|l| l.p),
                     },
                     closed,
                 )

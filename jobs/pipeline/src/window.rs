@@ -10,6 +10,10 @@
 //! ([`CandidateWindow::standard_error`]); they add up exactly like the others, so a band can be
 //! drawn for any bin made of whole windows. Older windows read them as 0 (no band).
 //!
+//! Version 4 adds, per candidate, `classes`: how many of its posts the classifier
+//! ([`crate::classify`]) called negative, neutral and positive, and the sums of each class's
+//! probability; they add up like the rest. Older windows have none (`None`: no shares).
+//!
 //! A *part* (the window of one member of a consumer group, `member` set) also carries
 //! `through`: per Kafka partition, the last offset the member had read when it wrote the part.
 //! Every tweet of the window at or below that offset is counted in some member's part, so a
@@ -22,10 +26,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::classify::{Class, Label};
 use crate::fasthash::FastHash;
 use crate::labmt::Score;
 
-pub const WINDOW_VERSION: u32 = 3;
+pub const WINDOW_VERSION: u32 = 4;
 
 /// The first version whose windows carry the band's sums.
 pub const BAND_VERSION: u32 = 3;
@@ -77,6 +82,89 @@ pub struct CandidateWindow {
     pub words_squared: u64,
     pub most_positive: Option<Standout>,
     pub most_negative: Option<Standout>,
+    /// The classifier's tally of the candidate's posts (version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<ClassTally>,
+}
+
+/// Per class, the posts called that class and the sum of that class's probability over all
+/// posts (so the mean probability of a class is its sum over `tweets`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassTally {
+    pub negative: u64,
+    pub neutral: u64,
+    pub positive: u64,
+    pub p_negative: f64,
+    pub p_neutral: f64,
+    pub p_positive: f64,
+}
+
+impl ClassTally {
+    pub fn add(&mut self, label: &Label) {
+        match label.class {
+            Class::Negative => self.negative += 1,
+            Class::Neutral => self.neutral += 1,
+            Class::Positive => self.positive += 1,
+        }
+        let [n, u, p] = label.probabilities;
+        self.p_negative += n;
+        self.p_neutral += u;
+        self.p_positive += p;
+    }
+
+    pub fn merge(&mut self, other: &ClassTally) {
+        self.negative += other.negative;
+        self.neutral += other.neutral;
+        self.positive += other.positive;
+        self.p_negative += other.p_negative;
+        self.p_neutral += other.p_neutral;
+        self.p_positive += other.p_positive;
+    }
+
+    /// Posts classified.
+    pub fn posts(&self) -> u64 {
+        self.negative + self.neutral + self.positive
+    }
+
+    pub fn count(&self, class: Class) -> u64 {
+        match class {
+            Class::Negative => self.negative,
+            Class::Neutral => self.neutral,
+            Class::Positive => self.positive,
+        }
+    }
+
+    /// The share of posts called `class`, with its 95% Wilson interval; `None` without posts.
+    pub fn share(&self, class: Class) -> Option<Share> {
+        let n = self.posts();
+        (n > 0).then(|| Share::wilson(self.count(class), n))
+    }
+}
+
+/// A proportion and its 95% confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Share {
+    pub share: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Share {
+    /// Wilson's score interval: stays inside [0, 1] and is sensible for few posts or shares
+    /// near 0 and 1, where the normal approximation is not.
+    pub fn wilson(k: u64, n: u64) -> Share {
+        const Z: f64 = 1.96;
+        let (k, n) = (k as f64, n.max(1) as f64);
+        let p = k / n;
+        let z2 = Z * Z;
+        let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+        let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+        Share {
+            share: p,
+            low: (centre - half).max(0.0),
+            high: (centre + half).min(1.0),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +196,8 @@ pub struct Scored<'a> {
     pub candidates: &'a [&'a str],
     pub text: &'a str,
     pub user: &'a str,
+    /// The classifier's label (none when classification is off).
+    pub label: Option<Label>,
 }
 
 /// Orders standouts so that merges pick the same one whatever the order: by score, then by id
@@ -156,6 +246,9 @@ fn pick_min(a: Option<Standout>, b: Option<Standout>) -> Option<Standout> {
 impl CandidateWindow {
     fn add(&mut self, t: &Scored<'_>) {
         self.tweets += 1;
+        if let Some(label) = &t.label {
+            self.classes.get_or_insert_with(ClassTally::default).add(label);
+        }
         if let Some(mean) = t.score.mean() {
             self.scored_tweets += 1;
             self.scored_words += u64::from(t.score.words);
@@ -213,6 +306,9 @@ impl CandidateWindow {
         self.words_squared += other.words_squared;
         self.most_positive = pick_max(self.most_positive.take(), other.most_positive.clone());
         self.most_negative = pick_min(self.most_negative.take(), other.most_negative.clone());
+        if let Some(theirs) = &other.classes {
+            self.classes.get_or_insert_with(ClassTally::default).merge(theirs);
+        }
         self.update_mean();
     }
 }
@@ -667,6 +763,7 @@ mod tests {
             candidates: who,
             text: "text",
             user: "u",
+            label: None,
         }
     }
 

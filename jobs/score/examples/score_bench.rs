@@ -72,6 +72,7 @@ fn main() {
         window_secs: 60,
         lateness_secs: 30,
         member: None,
+        classify: Some(dw_pipeline::classify::shipped_model()),
     });
     // The share of the time that is JSON parsing alone.
     let start = Instant::now();

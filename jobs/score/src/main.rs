@@ -113,7 +113,11 @@ struct ScoreArgs {
     /// How a retweet is scored: as the retweeted status's full text, or as its own text
     #[arg(long, value_enum, default_value_t = Retweets::Original)]
     retweets: Retweets,
-    /// What to write: windows, or one line per tweet (id, score, words, candidates)
+    /// The classifier's model (a file `dw model train` wrote) [default: the built-in one];
+    /// `none`: posts get no class
+    #[arg(long, value_name = "FILE|none", value_parser = parse_model)]
+    model: Option<ModelChoice>,
+    /// What to write: windows, or one line per tweet (id, score, words, candidates, class, p)
     #[arg(long, value_enum, default_value_t = Emit::Windows)]
     emit: Emit,
     /// Where lines that are not tweets or notices go (file:PATH), with the reason
@@ -387,6 +391,23 @@ impl Run {
     }
 }
 
+/// `--model`: a model file (read and checked while the arguments are), or `none`.
+#[derive(Debug, Clone)]
+enum ModelChoice {
+    Off,
+    File(std::sync::Arc<dw_pipeline::classify::model::Model>),
+}
+
+fn parse_model(s: &str) -> std::result::Result<ModelChoice, String> {
+    if s == "none" {
+        return Ok(ModelChoice::Off);
+    }
+    let text = std::fs::read_to_string(s).map_err(|e| format!("cannot read {s}: {e}"))?;
+    dw_pipeline::classify::model::Model::parse(&text)
+        .map(|m| ModelChoice::File(std::sync::Arc::new(m)))
+        .map_err(|e| format!("{s}: {e}"))
+}
+
 /// The scorer and the sinks, resumed after what the sink already holds.
 fn open_job(args: &ScoreArgs, debate: &str) -> Result<Job> {
     let lens = match args.lens.as_str() {
@@ -402,6 +423,11 @@ fn open_job(args: &ScoreArgs, debate: &str) -> Result<Job> {
         window_secs: args.window_secs,
         lateness_secs: args.lateness_secs,
         member: args.member.clone(),
+        classify: match &args.model {
+            None => Some(dw_pipeline::classify::shipped_model()),
+            Some(ModelChoice::Off) => None,
+            Some(ModelChoice::File(m)) => Some(m.clone()),
+        },
     });
     let resume = matches!(args.from, Endpoint::Kafka { .. });
     let sink = Sink::open(&args.to, resume, debate, args.member.as_deref())?;
