@@ -43,10 +43,10 @@ pub(super) fn train(ctx: &Context<'_>, args: &ModelTrainArgs) -> Result<()> {
         rows.len(),
         options.folds
     ));
-    let source = args
-        .data
-        .file_name()
-        .map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let source = args.data.file_name().map_or_else(
+        || args.data.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let (model, folds) = train::train_and_validate(&rows, &source, &options);
     write_file(&args.out, model.write().as_bytes())?;
     let mean = train::mean_macro_f1(&folds);

@@ -37,19 +37,27 @@ fn main() {
         .unwrap_or(50);
     let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     for (name, file) in [
-        ("v1.1 sample", "tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"),
+        (
+            "v1.1 sample",
+            "tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl",
+        ),
         ("2015-08-06 replay", "data/replay/2015-08-06.jsonl"),
     ] {
         let texts = texts(&format!("{repo}/{file}"));
         println!("{name}: {} texts x {rounds}", texts.len());
         let vader = Vader::new();
         let (mut words, mut sentiments) = (Words::default(), Vec::new());
+        time("vader words", &texts, rounds, |t| {
+            vader.words(t, &mut words);
+            black_box(words.len());
+        });
         time("vader", &texts, rounds, |t| {
             black_box(vader.polarity_with(t, &mut words, &mut sentiments));
         });
         let (mut hashes, mut prefixes) = (Vec::new(), Vec::new());
-        time("word hashes", &texts, rounds, |t| {
-            word_hashes(t, &mut hashes, &mut prefixes);
+        time("vader words + word hashes", &texts, rounds, |t| {
+            vader.words(t, &mut words);
+            word_hashes(&words, &mut hashes, &mut prefixes);
             black_box(hashes.len());
         });
         let mut featurizer = Featurizer::new(16);

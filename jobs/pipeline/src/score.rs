@@ -1,12 +1,15 @@
 //! The scoring job's core, independent of where tweets come from and where windows go: a line
 //! in, a classified and scored tweet and any windows that closed out.
 
+use std::collections::HashMap;
+use std::hash::Hasher;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::classify::model::Model;
-use crate::classify::{Class, Classifier};
+use crate::classify::{Class, Classifier, Label};
+use crate::fasthash::{FastHash, FastHasher};
 
 use crate::attribution::{Attributor, CandidateTerms};
 use crate::labmt::{DEFAULT_LENS, Lens, Lexicon};
@@ -72,6 +75,16 @@ pub struct TweetScore {
     pub p: Option<f64>,
 }
 
+/// How many retweeted texts' labels are remembered (then forgotten all at once).
+const RETWEET_LABELS: usize = 100_000;
+
+/// A text's 64-bit hash and length: the key its label is remembered by.
+fn text_key(text: &str) -> (u64, usize) {
+    let mut h = FastHasher::default();
+    h.write(text.as_bytes());
+    (h.finish(), text.len())
+}
+
 /// Adds the windows just closed, and the windower's tallies, to `counts`.
 fn count(counts: &mut Counts, windower: &Windower, closed: &[Window]) {
     counts.windows += closed.len() as u64;
@@ -95,6 +108,9 @@ pub struct Scorer {
     options: ScoreOptions,
     windower: Windower,
     classifier: Option<Classifier>,
+    /// Labels of retweeted texts, by [`text_key`]: the originals of a debate are retweeted
+    /// thousands of times (over half of the labelled debate tweets are retweets).
+    retweet_labels: HashMap<(u64, usize), Label, FastHash>,
     pub counts: Counts,
     hits: Vec<usize>,
 }
@@ -113,6 +129,7 @@ impl Scorer {
                 options.member.clone(),
             ),
             classifier: options.classify.clone().map(Classifier::new),
+            retweet_labels: HashMap::default(),
             options,
             counts: Counts::default(),
             hits: Vec::new(),
@@ -157,14 +174,27 @@ impl Scorer {
                     }
                     self.hits.sort_unstable();
                 }
+                let retweet = self.options.retweets_original && t.retweeted_text.is_some();
                 let label = self.classifier.as_mut().map(|c| {
+                    // A retweet is labelled as its original: once per original text.
+                    let key = retweet.then(|| text_key(scored_text));
+                    if let Some(label) = key.and_then(|k| self.retweet_labels.get(&k)) {
+                        return *label;
+                    }
                     // The model was trained with the usual lens's mean.
                     let labmt = if self.options.lens == Some(DEFAULT_LENS) {
                         score.mean()
                     } else {
                         self.lexicon.score(scored_text, Some(DEFAULT_LENS)).mean()
                     };
-                    c.classify(scored_text, labmt)
+                    let label = c.classify(scored_text, labmt);
+                    if let Some(k) = key {
+                        if self.retweet_labels.len() >= RETWEET_LABELS {
+                            self.retweet_labels.clear();
+                        }
+                        self.retweet_labels.insert(k, label);
+                    }
+                    label
                 });
                 let keys = self.attributor.keys();
                 let candidates: Vec<&str> = self.hits.iter().map(|&i| keys[i].as_str()).collect();

@@ -197,38 +197,192 @@ pub struct Polarity {
 }
 
 pub struct Vader {
-    lexicon: HashMap<Box<str>, f64, FastHash>,
-    boosters: HashMap<&'static str, f64, FastHash>,
+    /// Every word a rule looks at: its valence, booster value and rule flags.
+    table: WordTable,
     emoji: HashMap<char, &'static str, FastHash>,
+    /// Per block of 256 code points, whether any emoji key is in it.
+    emoji_blocks: Vec<bool>,
 }
 
-/// The words of one text: the original spellings and their lower-case forms, as ranges into
-/// two buffers (no allocation per word once the buffers have grown).
+/// The words VADER knows, in an open-addressing table probed by a word's hash: the common
+/// case, a word it does not know, costs one hash and one or two probes of 8 bytes.
+struct WordTable {
+    /// Per slot: the top 32 bits of the hash (0: empty) and the entry's index.
+    slots: Vec<(u32, u32)>,
+    entries: Vec<Entry>,
+    /// The entries' words, one after another; `spans[i]` is entry i's.
+    arena: String,
+    spans: Vec<(u32, u32)>,
+}
+
+fn word_hash(word: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = crate::fasthash::FastHasher::default();
+    h.write(word);
+    // Spread the low bits (the slot) and keep the top ones non-zero (the tag).
+    let z = h.finish();
+    (z ^ (z >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) | (1 << 63)
+}
+
+impl WordTable {
+    fn new(words: HashMap<String, Entry, FastHash>) -> WordTable {
+        let mut sorted: Vec<(String, Entry)> = words.into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let size = (sorted.len() * 2).next_power_of_two();
+        let mut table = WordTable {
+            slots: vec![(0, 0); size],
+            entries: Vec::with_capacity(sorted.len()),
+            arena: String::new(),
+            spans: Vec::with_capacity(sorted.len()),
+        };
+        for (word, entry) in sorted {
+            let h = word_hash(word.as_bytes());
+            let mut i = h as usize & (size - 1);
+            while table.slots[i].0 != 0 {
+                i = (i + 1) & (size - 1);
+            }
+            table.slots[i] = ((h >> 32) as u32, table.entries.len() as u32);
+            table
+                .spans
+                .push((table.arena.len() as u32, word.len() as u32));
+            table.arena.push_str(&word);
+            table.entries.push(entry);
+        }
+        table
+    }
+
+    fn get(&self, word: &str) -> Option<Entry> {
+        let h = word_hash(word.as_bytes());
+        let (tag, mask) = ((h >> 32) as u32, self.slots.len() - 1);
+        let mut i = h as usize & mask;
+        loop {
+            let (t, e) = self.slots[i];
+            if t == 0 {
+                return None;
+            }
+            if t == tag {
+                let (at, len) = self.spans[e as usize];
+                if &self.arena[at as usize..(at + len) as usize] == word {
+                    return Some(self.entries[e as usize]);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// What VADER knows of one lower-case word.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Entry {
+    valence: Option<f64>,
+    booster: Option<f64>,
+    flags: u16,
+}
+
+const NEGATION: u16 = 1;
+const NO: u16 = 1 << 1;
+const BUT: u16 = 1 << 2;
+const KIND: u16 = 1 << 3;
+const OF: u16 = 1 << 4;
+const LEAST: u16 = 1 << 5;
+const AT_OR_VERY: u16 = 1 << 6;
+const NEVER: u16 = 1 << 7;
+const SO_OR_THIS: u16 = 1 << 8;
+const WITHOUT: u16 = 1 << 9;
+const DOUBT: u16 = 1 << 10;
+const OR_NOR: u16 = 1 << 11;
+/// A word of a special-case phrase or a two-word booster: only then are phrases compared.
+const PHRASE: u16 = 1 << 12;
+
+const FLAGGED: &[(&str, u16)] = &[
+    ("no", NO),
+    ("but", BUT),
+    ("kind", KIND),
+    ("of", OF),
+    ("least", LEAST),
+    ("at", AT_OR_VERY),
+    ("very", AT_OR_VERY),
+    ("never", NEVER),
+    ("so", SO_OR_THIS),
+    ("this", SO_OR_THIS),
+    ("without", WITHOUT),
+    ("doubt", DOUBT),
+    ("or", OR_NOR),
+    ("nor", OR_NOR),
+];
+
+/// One word of a text.
+#[derive(Debug, Clone, Copy, Default)]
+struct WordInfo {
+    span: (usize, usize),
+    lower_span: (usize, usize),
+    entry: Entry,
+    /// Python's `isupper()` of the word as written.
+    upper: bool,
+    /// The whitespace-separated token began with `@` (after other punctuation): a mention.
+    mention: bool,
+}
+
+/// The words of one text: the original spellings, their lower-case forms (ranges into two
+/// buffers: no allocation per word once the buffers have grown), and what VADER knows of each.
 #[derive(Default)]
 pub struct Words {
     text: String,
-    spans: Vec<(usize, usize)>,
     lower: String,
-    lower_spans: Vec<(usize, usize)>,
+    info: Vec<WordInfo>,
 }
 
 impl Words {
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.info.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.info.is_empty()
     }
 
     pub fn word(&self, i: usize) -> &str {
-        let (a, b) = self.spans[i];
+        let (a, b) = self.info[i].span;
         &self.text[a..b]
     }
 
     pub fn lower(&self, i: usize) -> &str {
-        let (a, b) = self.lower_spans[i];
+        let (a, b) = self.info[i].lower_span;
         &self.lower[a..b]
+    }
+
+    /// Whether the word's token began with `@`.
+    pub fn is_mention(&self, i: usize) -> bool {
+        self.info[i].mention
+    }
+
+    /// The text the words were split from (emoji described).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn flags(&self, i: usize) -> u16 {
+        self.info[i].entry.flags
+    }
+
+    fn has(&self, i: usize, flag: u16) -> bool {
+        self.info[i].entry.flags & flag != 0
+    }
+
+    fn in_lexicon(&self, i: usize) -> bool {
+        self.info[i].entry.valence.is_some()
+    }
+
+    /// Whether the words from `at` on are `phrase` (lower-case words separated by spaces).
+    fn phrase_at(&self, at: usize, phrase: &str) -> bool {
+        let mut i = at;
+        for part in phrase.split(' ') {
+            if i >= self.len() || self.lower(i) != part {
+                return false;
+            }
+            i += 1;
+        }
+        true
     }
 }
 
@@ -255,20 +409,28 @@ fn is_punctuation(c: char) -> bool {
 /// (then it was likely an emoticon, kept as written).
 fn strip_punctuation(token: &str) -> &str {
     let stripped = token.trim_matches(is_punctuation);
-    if stripped.chars().count() <= 2 {
+    if stripped.len() <= 2 || (!stripped.is_ascii() && stripped.chars().count() <= 2) {
         token
     } else {
         stripped
     }
 }
 
-fn negated(word: &str) -> bool {
-    NEGATE.contains(&word) || word.contains("n't")
-}
-
 /// Python's `normalize`: the sum mapped into [-1, 1], alpha 15.
 fn normalize(score: f64) -> f64 {
     (score / (score * score + 15.0).sqrt()).clamp(-1.0, 1.0)
+}
+
+/// Python's `str.lower()` of `word`, appended to `out`.
+fn push_lower(word: &str, out: &mut String) {
+    if word.is_ascii() {
+        out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else if word.contains('\u{3a3}') {
+        // A capital sigma lowers by its place in the word (final or not): the whole word.
+        out.push_str(&word.to_lowercase());
+    } else {
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
 }
 
 impl Default for Vader {
@@ -279,19 +441,41 @@ impl Default for Vader {
 
 impl Vader {
     pub fn new() -> Vader {
-        let mut lexicon = HashMap::with_capacity_and_hasher(7_600, FastHash::default());
+        let mut table: HashMap<String, Entry, FastHash> =
+            HashMap::with_capacity_and_hasher(7_700, FastHash::default());
         for line in LEXICON.trim_end_matches('\n').split('\n') {
             let mut fields = line.trim().split('\t');
             if let (Some(word), Some(measure)) = (fields.next(), fields.next())
                 && let Ok(measure) = measure.parse::<f64>()
             {
-                lexicon.insert(Box::<str>::from(word), measure);
+                table.entry(word.into()).or_default().valence = Some(measure);
             }
         }
-        let mut boosters = HashMap::with_capacity_and_hasher(100, FastHash::default());
-        boosters.extend(BOOSTERS_UP.iter().map(|&w| (w, B_INCR)));
-        boosters.extend(BOOSTERS_DOWN.iter().map(|&w| (w, B_DECR)));
+        let boosters = BOOSTERS_UP
+            .iter()
+            .map(|&w| (w, B_INCR))
+            .chain(BOOSTERS_DOWN.iter().map(|&w| (w, B_DECR)));
+        for (word, value) in boosters {
+            table.entry(word.into()).or_default().booster = Some(value);
+            if word.contains(' ') {
+                for part in word.split(' ') {
+                    table.entry(part.into()).or_default().flags |= PHRASE;
+                }
+            }
+        }
+        for word in NEGATE {
+            table.entry((*word).into()).or_default().flags |= NEGATION;
+        }
+        for (word, flag) in FLAGGED {
+            table.entry((*word).into()).or_default().flags |= flag;
+        }
+        for (phrase, _) in SPECIAL_CASES {
+            for part in phrase.split(' ') {
+                table.entry(part.into()).or_default().flags |= PHRASE;
+            }
+        }
         let mut emoji = HashMap::with_capacity_and_hasher(1_300, FastHash::default());
+        let mut emoji_blocks = vec![false; 0x11_0000 >> 8];
         for line in EMOJI.trim_end_matches('\n').split('\n') {
             let mut fields = line.trim().split('\t');
             if let (Some(key), Some(description)) = (fields.next(), fields.next()) {
@@ -299,39 +483,57 @@ impl Vader {
                 let mut chars = key.chars();
                 if let (Some(c), None) = (chars.next(), chars.next()) {
                     emoji.insert(c, description);
+                    emoji_blocks[c as usize >> 8] = true;
                 }
             }
         }
         Vader {
-            lexicon,
-            boosters,
+            table: WordTable::new(table),
             emoji,
+            emoji_blocks,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.lexicon.len()
+        self.table
+            .entries
+            .iter()
+            .filter(|e| e.valence.is_some())
+            .count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lexicon.is_empty()
+        self.len() == 0
     }
 
     pub fn valence(&self, word: &str) -> Option<f64> {
-        self.lexicon.get(word).copied()
+        self.table.get(word).and_then(|e| e.valence)
+    }
+
+    fn entry(&self, lower: &str) -> Entry {
+        let mut entry = self.table.get(lower).unwrap_or_default();
+        // Not `str::contains`: building its searcher for every word costs more than the rest.
+        if lower.as_bytes().windows(3).any(|w| w == b"n't") {
+            entry.flags |= NEGATION;
+        }
+        entry
     }
 
     /// The text with each emoji replaced by its description (as the reference does first),
     /// trimmed, into `out`.
     fn describe_emoji(&self, text: &str, out: &mut String) {
         out.clear();
+        if text.is_ascii() {
+            // Every key is at or above U+00A9.
+            out.push_str(text.trim_matches(py_space));
+            return;
+        }
         let mut prev_space = true;
         for c in text.chars() {
-            // Every key is at or above U+00A9: ASCII passes straight through.
-            let description = if c.is_ascii() {
-                None
-            } else {
+            let description = if self.emoji_blocks[c as usize >> 8] {
                 self.emoji.get(&c)
+            } else {
+                None
             };
             if let Some(d) = description {
                 if !prev_space {
@@ -354,28 +556,77 @@ impl Vader {
     }
 
     /// Splits `text` into VADER's words (emoji described, whitespace-separated, punctuation
-    /// stripped) and their lower-case forms.
+    /// stripped), their lower-case forms and what VADER knows of each.
     pub fn words(&self, text: &str, words: &mut Words) {
         let mut described = std::mem::take(&mut words.text);
         self.describe_emoji(text, &mut described);
         words.text = described;
-        words.spans.clear();
         words.lower.clear();
-        words.lower_spans.clear();
+        words.info.clear();
         let base = words.text.as_ptr() as usize;
+        if words.text.is_ascii() {
+            self.ascii_words(words);
+            return;
+        }
         for token in words.text.split(py_space).filter(|t| !t.is_empty()) {
             let w = strip_punctuation(token);
             let start = w.as_ptr() as usize - base;
-            words.spans.push((start, start + w.len()));
             let lower_start = words.lower.len();
-            if w.is_ascii() {
-                words
-                    .lower
-                    .extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-            } else {
-                words.lower.push_str(&w.to_lowercase());
+            push_lower(w, &mut words.lower);
+            let lower = &words.lower[lower_start..];
+            words.info.push(WordInfo {
+                span: (start, start + w.len()),
+                lower_span: (lower_start, words.lower.len()),
+                entry: self.entry(lower),
+                upper: py_isupper(w),
+                mention: token
+                    .trim_start_matches(|c: char| c.is_ascii_punctuation() && c != '@')
+                    .starts_with('@'),
+            });
+        }
+    }
+
+    /// [`Vader::words`] of an ASCII text: bytes, no characters.
+    fn ascii_words(&self, words: &mut Words) {
+        let bytes = words.text.as_bytes();
+        let space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b) || (0x1c..=0x1f).contains(&b);
+        let mut i = 0;
+        while i < bytes.len() {
+            if space(bytes[i]) {
+                i += 1;
+                continue;
             }
-            words.lower_spans.push((lower_start, words.lower.len()));
+            let start = i;
+            while i < bytes.len() && !space(bytes[i]) {
+                i += 1;
+            }
+            let (mut a, mut b) = (start, i);
+            while a < b && bytes[a].is_ascii_punctuation() {
+                a += 1;
+            }
+            while b > a && bytes[b - 1].is_ascii_punctuation() {
+                b -= 1;
+            }
+            if b - a <= 2 {
+                (a, b) = (start, i);
+            }
+            let word = &bytes[a..b];
+            let lower_start = words.lower.len();
+            words.lower.push_str(&words.text[a..b]);
+            words.lower[lower_start..].make_ascii_lowercase();
+            let lower = &words.lower[lower_start..];
+            let mention = bytes[start..i]
+                .iter()
+                .find(|&&c| !(c.is_ascii_punctuation() && c != b'@'))
+                .is_some_and(|&c| c == b'@');
+            words.info.push(WordInfo {
+                span: (a, b),
+                lower_span: (lower_start, words.lower.len()),
+                entry: self.entry(lower),
+                upper: word.iter().any(u8::is_ascii_uppercase)
+                    && !word.iter().any(u8::is_ascii_lowercase),
+                mention,
+            });
         }
     }
 
@@ -386,7 +637,8 @@ impl Vader {
         self.polarity_with(text, &mut words, &mut sentiments)
     }
 
-    /// [`Vader::polarity`] with buffers the caller keeps between texts.
+    /// [`Vader::polarity`] with buffers the caller keeps between texts; `sentiments` is left
+    /// holding each word's valence (after the rules).
     pub fn polarity_with(
         &self,
         text: &str,
@@ -394,152 +646,164 @@ impl Vader {
         sentiments: &mut Vec<f64>,
     ) -> Polarity {
         self.words(text, words);
-        let n = words.len();
+        let w = &*words;
+        let n = w.len();
         let is_cap_diff = {
-            let caps = (0..n).filter(|&i| py_isupper(words.word(i))).count();
+            let caps = w.info.iter().filter(|i| i.upper).count();
             caps > 0 && caps < n
         };
         sentiments.clear();
         for i in 0..n {
-            let lower = words.lower(i);
-            if self.boosters.contains_key(lower)
-                || (i + 1 < n && lower == "kind" && words.lower(i + 1) == "of")
+            let entry = w.info[i].entry;
+            if entry.booster.is_some() || (i + 1 < n && entry.flags & KIND != 0 && w.has(i + 1, OF))
             {
                 sentiments.push(0.0);
                 continue;
             }
-            sentiments.push(self.sentiment_valence(words, i, is_cap_diff));
+            sentiments.push(sentiment_valence(w, i, is_cap_diff));
         }
-        but_check(words, sentiments);
-        score_valence(sentiments, &words.text)
-    }
-
-    fn in_lexicon(&self, word: &str) -> bool {
-        self.lexicon.contains_key(word)
-    }
-
-    fn sentiment_valence(&self, w: &Words, i: usize, is_cap_diff: bool) -> f64 {
-        let lower = w.lower(i);
-        let Some(&lexical) = self.lexicon.get(lower) else {
-            return 0.0;
-        };
-        let n = w.len();
-        let mut valence = lexical;
-        if lower == "no" && i != n - 1 && self.in_lexicon(w.lower(i + 1)) {
-            valence = 0.0;
-        }
-        if (i > 0 && w.lower(i - 1) == "no")
-            || (i > 1 && w.lower(i - 2) == "no")
-            || (i > 2 && w.lower(i - 3) == "no" && matches!(w.lower(i - 1), "or" | "nor"))
-        {
-            valence = lexical * N_SCALAR;
-        }
-        if is_cap_diff && py_isupper(w.word(i)) {
-            valence += if valence > 0.0 { C_INCR } else { -C_INCR };
-        }
-        for start_i in 0..3 {
-            if i > start_i && !self.in_lexicon(w.lower(i - (start_i + 1))) {
-                let before = i - (start_i + 1);
-                let mut s =
-                    self.scalar_inc_dec(w.word(before), w.lower(before), valence, is_cap_diff);
-                if start_i == 1 && s != 0.0 {
-                    s *= 0.95;
-                }
-                if start_i == 2 && s != 0.0 {
-                    s *= 0.9;
-                }
-                valence += s;
-                valence = negation_check(valence, w, start_i, i);
-                if start_i == 2 {
-                    valence = self.special_idioms_check(valence, w, i);
-                }
-            }
-        }
-        self.least_check(valence, w, i)
-    }
-
-    fn scalar_inc_dec(&self, word: &str, lower: &str, valence: f64, is_cap_diff: bool) -> f64 {
-        let Some(&b) = self.boosters.get(lower) else {
-            return 0.0;
-        };
-        let mut scalar = if valence < 0.0 { -b } else { b };
-        if py_isupper(word) && is_cap_diff {
-            scalar += if valence > 0.0 { C_INCR } else { -C_INCR };
-        }
-        scalar
-    }
-
-    fn special_idioms_check(&self, mut valence: f64, w: &Words, i: usize) -> f64 {
-        let n = w.len();
-        let pair = |a: usize, b: usize| format!("{} {}", w.lower(a), w.lower(b));
-        let triple = |a: usize| format!("{} {} {}", w.lower(a), w.lower(a + 1), w.lower(a + 2));
-        let onezero = pair(i - 1, i);
-        let twoonezero = triple(i - 2);
-        let twoone = pair(i - 2, i - 1);
-        let threetwoone = triple(i - 3);
-        let threetwo = pair(i - 3, i - 2);
-        let special = |s: &str| SPECIAL_CASES.iter().find(|(k, _)| *k == s).map(|(_, v)| *v);
-        for seq in [&onezero, &twoonezero, &twoone, &threetwoone, &threetwo] {
-            if let Some(v) = special(seq) {
-                valence = v;
-                break;
-            }
-        }
-        if n - 1 > i
-            && let Some(v) = special(&pair(i, i + 1))
-        {
-            valence = v;
-        }
-        if n - 1 > i + 1
-            && let Some(v) = special(&triple(i))
-        {
-            valence = v;
-        }
-        for ngram in [&threetwoone, &threetwo, &twoone] {
-            if let Some(b) = self.boosters.get(ngram.as_str()) {
-                valence += b;
-            }
-        }
-        valence
-    }
-
-    fn least_check(&self, valence: f64, w: &Words, i: usize) -> f64 {
-        if i > 1 && !self.in_lexicon(w.lower(i - 1)) && w.lower(i - 1) == "least" {
-            if w.lower(i - 2) != "at" && w.lower(i - 2) != "very" {
-                return valence * N_SCALAR;
-            }
-        } else if i > 0 && !self.in_lexicon(w.lower(i - 1)) && w.lower(i - 1) == "least" {
-            return valence * N_SCALAR;
-        }
-        valence
+        but_check(w, sentiments);
+        score_valence(sentiments, &w.text)
     }
 }
 
+fn sentiment_valence(w: &Words, i: usize, is_cap_diff: bool) -> f64 {
+    let Some(lexical) = w.info[i].entry.valence else {
+        return 0.0;
+    };
+    let n = w.len();
+    let mut valence = lexical;
+    if w.has(i, NO) && i != n - 1 && w.in_lexicon(i + 1) {
+        valence = 0.0;
+    }
+    if (i > 0 && w.has(i - 1, NO))
+        || (i > 1 && w.has(i - 2, NO))
+        || (i > 2 && w.has(i - 3, NO) && w.has(i - 1, OR_NOR))
+    {
+        valence = lexical * N_SCALAR;
+    }
+    if is_cap_diff && w.info[i].upper {
+        valence += if valence > 0.0 { C_INCR } else { -C_INCR };
+    }
+    for start_i in 0..3 {
+        if i > start_i && !w.in_lexicon(i - (start_i + 1)) {
+            let before = i - (start_i + 1);
+            let mut s = scalar_inc_dec(w, before, valence, is_cap_diff);
+            if start_i == 1 && s != 0.0 {
+                s *= 0.95;
+            }
+            if start_i == 2 && s != 0.0 {
+                s *= 0.9;
+            }
+            valence += s;
+            valence = negation_check(valence, w, start_i, i);
+            if start_i == 2 {
+                valence = special_idioms_check(valence, w, i);
+            }
+        }
+    }
+    least_check(valence, w, i)
+}
+
+fn scalar_inc_dec(w: &Words, at: usize, valence: f64, is_cap_diff: bool) -> f64 {
+    let Some(b) = w.info[at].entry.booster else {
+        return 0.0;
+    };
+    let mut scalar = if valence < 0.0 { -b } else { b };
+    if w.info[at].upper && is_cap_diff {
+        scalar += if valence > 0.0 { C_INCR } else { -C_INCR };
+    }
+    scalar
+}
+
+/// Phrases around word `i` (which is at least the fourth): a special case sets the valence,
+/// a two-word booster before it adds to it. Compared only when a word nearby is part of one.
+fn special_idioms_check(mut valence: f64, w: &Words, i: usize) -> f64 {
+    let n = w.len();
+    let near = (i - 3..(i + 3).min(n)).any(|k| w.flags(k) & PHRASE != 0);
+    if !near {
+        return valence;
+    }
+    let special = |at: usize, len: usize, limit: usize| {
+        SPECIAL_CASES
+            .iter()
+            .find(|(k, _)| k.split(' ').count() == len && at + len <= limit && w.phrase_at(at, k))
+            .map(|(_, v)| *v)
+    };
+    // onezero, twoonezero, twoone, threetwoone, threetwo: the first that is one decides.
+    let before = [
+        (i - 1, 2, n),
+        (i - 2, 3, n),
+        (i - 2, 2, i),
+        (i - 3, 3, i),
+        (i - 3, 2, i - 1),
+    ];
+    for (at, len, limit) in before {
+        if let Some(v) = special(at, len, limit) {
+            valence = v;
+            break;
+        }
+    }
+    if n - 1 > i
+        && let Some(v) = special(i, 2, n)
+    {
+        valence = v;
+    }
+    if n - 1 > i + 1
+        && let Some(v) = special(i, 3, n)
+    {
+        valence = v;
+    }
+    // Two-word boosters (`kind of`, `sort of`, `just enough`) just before: threetwo, twoone.
+    for (at, limit) in [(i - 3, i - 1), (i - 2, i)] {
+        for word in BOOSTERS_DOWN
+            .iter()
+            .chain(BOOSTERS_UP)
+            .filter(|b| b.contains(' '))
+        {
+            if at + 2 <= limit && w.phrase_at(at, word) {
+                valence += if BOOSTERS_UP.contains(word) {
+                    B_INCR
+                } else {
+                    B_DECR
+                };
+            }
+        }
+    }
+    valence
+}
+
+fn least_check(valence: f64, w: &Words, i: usize) -> f64 {
+    if i > 1 && !w.in_lexicon(i - 1) && w.has(i - 1, LEAST) {
+        if !w.has(i - 2, AT_OR_VERY) {
+            return valence * N_SCALAR;
+        }
+    } else if i > 0 && !w.in_lexicon(i - 1) && w.has(i - 1, LEAST) {
+        return valence * N_SCALAR;
+    }
+    valence
+}
+
 fn negation_check(valence: f64, w: &Words, start_i: usize, i: usize) -> f64 {
-    let so_or_this = |s: &str| s == "so" || s == "this";
     match start_i {
-        0 if negated(w.lower(i - 1)) => valence * N_SCALAR,
+        0 if w.has(i - 1, NEGATION) => valence * N_SCALAR,
         1 => {
-            if w.lower(i - 2) == "never" && so_or_this(w.lower(i - 1)) {
+            if w.has(i - 2, NEVER) && w.has(i - 1, SO_OR_THIS) {
                 valence * 1.25
-            } else if w.lower(i - 2) == "without" && w.lower(i - 1) == "doubt" {
+            } else if w.has(i - 2, WITHOUT) && w.has(i - 1, DOUBT) {
                 valence
-            } else if negated(w.lower(i - 2)) {
+            } else if w.has(i - 2, NEGATION) {
                 valence * N_SCALAR
             } else {
                 valence
             }
         }
         2 => {
-            if (w.lower(i - 3) == "never" && so_or_this(w.lower(i - 2)))
-                || so_or_this(w.lower(i - 1))
-            {
+            if (w.has(i - 3, NEVER) && w.has(i - 2, SO_OR_THIS)) || w.has(i - 1, SO_OR_THIS) {
                 valence * 1.25
-            } else if w.lower(i - 3) == "without"
-                && (w.lower(i - 2) == "doubt" || w.lower(i - 1) == "doubt")
-            {
+            } else if w.has(i - 3, WITHOUT) && (w.has(i - 2, DOUBT) || w.has(i - 1, DOUBT)) {
                 valence
-            } else if negated(w.lower(i - 3)) {
+            } else if w.has(i - 3, NEGATION) {
                 valence * N_SCALAR
             } else {
                 valence
@@ -552,7 +816,7 @@ fn negation_check(valence: f64, w: &Words, start_i: usize, i: usize) -> f64 {
 /// After a "but", sentiments weigh 1.5 times, before it half. As in the reference, each value
 /// rescales the first sentiment equal to it (`list.index`), which is itself when values differ.
 fn but_check(w: &Words, sentiments: &mut [f64]) {
-    let Some(bi) = (0..w.len()).find(|&i| w.lower(i) == "but") else {
+    let Some(bi) = (0..w.len()).find(|&i| w.has(i, BUT)) else {
         return;
     };
     for k in 0..sentiments.len() {
@@ -624,6 +888,7 @@ mod tests {
     fn the_lexicons_are_whole() {
         let v = Vader::new();
         assert_eq!(v.len(), 7_506);
+        assert_eq!(v.valence("kinda"), None);
         assert_eq!(v.valence("good"), Some(1.9));
         assert_eq!(v.emoji.get(&'😁'), Some(&"beaming face with smiling eyes"));
     }

@@ -247,7 +247,9 @@ impl CandidateWindow {
     fn add(&mut self, t: &Scored<'_>) {
         self.tweets += 1;
         if let Some(label) = &t.label {
-            self.classes.get_or_insert_with(ClassTally::default).add(label);
+            self.classes
+                .get_or_insert_with(ClassTally::default)
+                .add(label);
         }
         if let Some(mean) = t.score.mean() {
             self.scored_tweets += 1;
@@ -307,7 +309,9 @@ impl CandidateWindow {
         self.most_positive = pick_max(self.most_positive.take(), other.most_positive.clone());
         self.most_negative = pick_min(self.most_negative.take(), other.most_negative.clone());
         if let Some(theirs) = &other.classes {
-            self.classes.get_or_insert_with(ClassTally::default).merge(theirs);
+            self.classes
+                .get_or_insert_with(ClassTally::default)
+                .merge(theirs);
         }
         self.update_mean();
     }

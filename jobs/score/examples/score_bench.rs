@@ -64,7 +64,7 @@ fn main() {
     .iter()
     .map(|c| c.parse().expect("candidate"))
     .collect();
-    let mut scorer = Scorer::new(ScoreOptions {
+    let options = ScoreOptions {
         debate: "bench".into(),
         candidates,
         lens: Some(dw_pipeline::labmt::DEFAULT_LENS),
@@ -72,8 +72,8 @@ fn main() {
         window_secs: 60,
         lateness_secs: 30,
         member: None,
-        classify: Some(dw_pipeline::classify::shipped_model()),
-    });
+        classify: None,
+    };
     // The share of the time that is JSON parsing alone.
     let start = Instant::now();
     let mut parsed = 0usize;
@@ -89,20 +89,31 @@ fn main() {
         mb / parse_secs
     );
 
-    let start = Instant::now();
-    let mut scored = 0u64;
-    for_each_line(&bytes, |line| {
-        if let Outcome::Scored(..) = scorer.line(line) {
-            scored += 1;
-        }
-    });
-    scorer.flush();
-    let rust_secs = start.elapsed().as_secs_f64();
-    let rust_rate = scored as f64 / rust_secs;
-    println!(
-        "dw-score (1 thread): {scored} tweets in {rust_secs:.3} s = {rust_rate:.0} tweets/s, {:.0} MB/s",
-        mb / rust_secs
-    );
+    // Without the classifier, then with it (the default): each post's class costs the rest.
+    let mut rust_rate = 0.0;
+    for (name, classify) in [
+        ("no classes", None),
+        ("with classes", Some(dw_pipeline::classify::shipped_model())),
+    ] {
+        let mut scorer = Scorer::new(ScoreOptions {
+            classify,
+            ..options.clone()
+        });
+        let start = Instant::now();
+        let mut scored = 0u64;
+        for_each_line(&bytes, |line| {
+            if let Outcome::Scored(..) = scorer.line(line) {
+                scored += 1;
+            }
+        });
+        scorer.flush();
+        let rust_secs = start.elapsed().as_secs_f64();
+        rust_rate = scored as f64 / rust_secs;
+        println!(
+            "dw-score (1 thread, {name}): {scored} tweets in {rust_secs:.3} s = {rust_rate:.0} tweets/s, {:.0} MB/s",
+            mb / rust_secs
+        );
+    }
 
     let start = Instant::now();
     let out = Command::new("python3")

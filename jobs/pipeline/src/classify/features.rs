@@ -2,6 +2,9 @@
 //! to unit length), and a few dense figures that carry over to debates the model never saw
 //! (VADER's four scores, which carry negation, intensifiers and emphasis, and the LabMT mean).
 
+use std::hash::Hasher;
+
+use crate::fasthash::FastHasher;
 use crate::vader::{Polarity, Vader, Words};
 
 /// The dense features, in the order the model file names them.
@@ -49,15 +52,11 @@ pub struct Featurizer {
     prefixes: Vec<u64>,
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(FNV_PRIME);
-    }
-    h
+/// A word's hash (FxHash over 8 bytes at a time).
+fn hash(bytes: &[u8]) -> u64 {
+    let mut h = FastHasher::default();
+    h.write(bytes);
+    h.finish()
 }
 
 /// Spreads a 64-bit hash over its top bits (splitmix64's finaliser).
@@ -71,72 +70,83 @@ fn mix(mut z: u64) -> u64 {
 /// training set never spelt that way still shares its stem.
 const PREFIX: usize = 5;
 const PREFIX_SALT: u64 = 0x7072_6566_6978_0000;
+const BIGRAM_SALT: u64 = 0x0000_0100_0000_01b3;
 
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+/// The runs of word characters (letters, digits, `_`) in a lower-case word, with how many
+/// characters each has and where its first `PREFIX` characters end.
+fn for_each_run(word: &str, mut f: impl FnMut(&str, usize, usize)) {
+    if word.is_ascii() {
+        let bytes = word.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !(bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            f(&word[start..i], i - start, PREFIX.min(i - start));
+        }
+        return;
+    }
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut chars = word.char_indices().peekable();
+    while let Some(&(start, c)) = chars.peek() {
+        if !is_word(c) {
+            chars.next();
+            continue;
+        }
+        let (mut end, mut n, mut prefix_end) = (start, 0, start);
+        while let Some(&(at, c)) = chars.peek() {
+            if !is_word(c) {
+                break;
+            }
+            end = at + c.len_utf8();
+            n += 1;
+            if n == PREFIX {
+                prefix_end = end;
+            }
+            chars.next();
+        }
+        f(&word[start..end], n, prefix_end - start);
+    }
 }
 
-/// The hashes of a text's words, lower-cased: a link is the word `url`, a mention `@user`
-/// (who is mentioned says little of the mood, and names change from one debate to the next),
-/// one-character words are left out, and a leading `RT @name:` is not part of the post.
-pub fn word_hashes(text: &str, out: &mut Vec<u64>, prefixes: &mut Vec<u64>) {
+/// The hashes of a text's words (VADER's words, lower-cased, split into runs of word
+/// characters): a link is the word `url`, a mention `@user` (who is mentioned says little of
+/// the mood, and names change from one debate to the next), one-character words are left out,
+/// and a leading `RT @name:` is not part of the post. Words longer than [`PREFIX`] characters
+/// also give the hash of their first characters, into `prefixes`.
+pub fn word_hashes(words: &Words, out: &mut Vec<u64>, prefixes: &mut Vec<u64>) {
     out.clear();
     prefixes.clear();
-    let mut tokens = text.split_whitespace().peekable();
-    if tokens.peek() == Some(&"RT") {
-        let mut ahead = tokens.clone();
-        ahead.next();
-        if ahead.peek().is_some_and(|t| t.starts_with('@')) {
-            tokens.next();
-            tokens.next();
-        }
-    }
-    let url = fnv(FNV_OFFSET, b"url");
-    let user = fnv(FNV_OFFSET, b"@user");
-    let mut lower = [0u8; 4];
-    for token in tokens {
-        let head = token.as_bytes();
-        if head.len() > 7
-            && (head[..7].eq_ignore_ascii_case(b"http://")
-                || head.len() > 8 && head[..8].eq_ignore_ascii_case(b"https://"))
-        {
+    let skip = if words.len() > 1 && words.word(0) == "RT" && words.is_mention(1) {
+        2
+    } else {
+        0
+    };
+    let url = hash(b"url");
+    let user = hash(b"@user");
+    for i in skip..words.len() {
+        let lower = words.lower(i);
+        if lower.starts_with("http://") || lower.starts_with("https://") {
             out.push(url);
             continue;
         }
-        let mut chars = token.char_indices().peekable();
-        while let Some(&(at, c)) = chars.peek() {
-            if !is_word_char(c) {
-                chars.next();
-                continue;
-            }
-            let mention = token[..at].ends_with('@');
-            let (mut h, mut n, mut prefix) = (FNV_OFFSET, 0usize, 0u64);
-            while let Some(&(_, c)) = chars.peek() {
-                if !is_word_char(c) {
-                    break;
-                }
-                if c.is_ascii() {
-                    h = fnv(h, &[c.to_ascii_lowercase() as u8]);
-                } else {
-                    for l in c.to_lowercase() {
-                        h = fnv(h, l.encode_utf8(&mut lower).as_bytes());
-                    }
-                }
-                n += 1;
-                if n == PREFIX {
-                    prefix = h;
-                }
-                chars.next();
-            }
+        let mut mention = words.is_mention(i);
+        for_each_run(lower, |run, n, prefix| {
             if mention {
                 out.push(user);
+                mention = false;
             } else if n >= 2 {
-                out.push(h);
+                out.push(hash(run.as_bytes()));
                 if n > PREFIX {
-                    prefixes.push(prefix ^ PREFIX_SALT);
+                    prefixes.push(hash(&run.as_bytes()[..prefix]) ^ PREFIX_SALT);
                 }
             }
-        }
+        });
     }
 }
 
@@ -178,7 +188,9 @@ impl Featurizer {
         let capitals = (0..self.words.len())
             .filter(|&i| {
                 let w = self.words.word(i);
-                w.len() > 1 && w.bytes().all(|b| !b.is_ascii_lowercase()) && w.bytes().any(|b| b.is_ascii_uppercase())
+                w.len() > 1
+                    && w.bytes().all(|b| !b.is_ascii_lowercase())
+                    && w.bytes().any(|b| b.is_ascii_uppercase())
             })
             .count();
         out.dense = [
@@ -195,12 +207,12 @@ impl Featurizer {
             f64::from(u8::from(text.starts_with("RT @"))),
             f64::from(u8::from(memchr::memmem::find(bytes, b"http").is_some())),
         ];
-        word_hashes(text, &mut self.hashes, &mut self.prefixes);
+        word_hashes(&self.words, &mut self.hashes, &mut self.prefixes);
         out.buckets.clear();
         for (i, &h) in self.hashes.iter().enumerate() {
             out.buckets.push(self.bucket(h));
             if i > 0 {
-                let bigram = self.hashes[i - 1].rotate_left(17) ^ h.wrapping_mul(FNV_PRIME);
+                let bigram = self.hashes[i - 1].rotate_left(17) ^ h.wrapping_mul(BIGRAM_SALT);
                 out.buckets.push(self.bucket(bigram));
             }
         }
@@ -224,16 +236,25 @@ mod tests {
 
     fn words(text: &str) -> Vec<u64> {
         let (mut out, mut prefixes) = (Vec::new(), Vec::new());
-        word_hashes(text, &mut out, &mut prefixes);
+        let mut w = Words::default();
+        Vader::new().words(text, &mut w);
+        word_hashes(&w, &mut out, &mut prefixes);
         out
     }
 
     #[test]
     fn words_are_lowered_links_and_mentions_are_one_word_and_the_retweet_prefix_goes() {
-        let h = |w: &str| fnv(FNV_OFFSET, w.as_bytes());
+        let h = |w: &str| hash(w.as_bytes());
         assert_eq!(
             words("RT @GOP: Trump WON tonight, @realDonaldTrump! https://t.co/x #GOPDebate a"),
-            [h("trump"), h("won"), h("tonight"), h("@user"), h("url"), h("gopdebate")]
+            [
+                h("trump"),
+                h("won"),
+                h("tonight"),
+                h("@user"),
+                h("url"),
+                h("gopdebate")
+            ]
         );
         // "RT" not followed by a mention is a word like any other.
         assert_eq!(words("RT this"), [h("rt"), h("this")]);

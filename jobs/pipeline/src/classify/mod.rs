@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use features::{Featurizer, Features};
+use features::{Features, Featurizer};
 use model::Model;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -84,7 +84,8 @@ impl Classifier {
 
     /// Labels `text`, whose LabMT mean through the usual lens is `labmt`.
     pub fn classify(&mut self, text: &str, labmt: Option<f64>) -> Label {
-        self.featurizer.features_into(text, labmt, &mut self.scratch);
+        self.featurizer
+            .features_into(text, labmt, &mut self.scratch);
         let (class, p, probabilities) = self.model.decide(&self.scratch);
         Label {
             class,

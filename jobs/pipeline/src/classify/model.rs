@@ -43,7 +43,14 @@ impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model")
             .field("bits", &self.bits)
-            .field("weighted_buckets", &self.buckets.iter().filter(|w| w.iter().any(|x| *x != 0.0)).count())
+            .field(
+                "weighted_buckets",
+                &self
+                    .buckets
+                    .iter()
+                    .filter(|w| w.iter().any(|x| *x != 0.0))
+                    .count(),
+            )
             .field("bias", &self.bias)
             .field("comments", &self.comments)
             .finish_non_exhaustive()
@@ -131,7 +138,10 @@ impl Model {
             let fields: Vec<&str> = line.split_whitespace().collect();
             let floats = |from: usize| -> Result<[f64; 3], ModelError> {
                 if fields.len() != from + 3 {
-                    return Err(err(n, format!("want {} fields, found {}", from + 3, fields.len())));
+                    return Err(err(
+                        n,
+                        format!("want {} fields, found {}", from + 3, fields.len()),
+                    ));
                 }
                 let mut w = [0.0; 3];
                 for (k, f) in fields[from..].iter().enumerate() {
