@@ -15,7 +15,7 @@ use dw_pipeline::labmt::DEFAULT_LENS;
 use dw_pipeline::lines::{self, Line};
 use dw_pipeline::score::{Counts, Outcome, ScoreOptions, Scorer};
 use dw_pipeline::tweet::{self, Message};
-use dw_pipeline::window::{Standout, Window};
+use dw_pipeline::window::{Share, Shares, Standout, Window};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -50,6 +50,8 @@ pub(crate) struct CandidateSummary {
     pub tweets: u64,
     pub scored_words: u64,
     pub mean: Option<f64>,
+    /// The classifier's shares of the candidate's tweets.
+    pub classes: Option<dw_pipeline::window::Shares>,
     /// The lowest and highest window among those with at least [`MIN_SCORED`] scored tweets.
     pub lowest_minute: Option<Minute>,
     pub highest_minute: Option<Minute>,
@@ -261,6 +263,10 @@ pub(crate) fn summarize(
             tweets: total.tweets,
             scored_words: total.scored_words,
             mean: total.mean,
+            classes: total
+                .classes
+                .as_ref()
+                .and_then(dw_pipeline::window::ClassTally::shares),
             lowest_minute: lowest,
             highest_minute: highest,
             most_positive: total.most_positive,
@@ -310,8 +316,8 @@ impl Summary {
             return out;
         }
         out.push_str(&format!(
-            "{:<16} {:>6} {:>6}   {:<22} {:<22}\n",
-            "candidate", "tweets", "mean", "lowest minute", "highest minute"
+            "{:<16} {:>6} {:>6} {:>4} {:>4}   {:<22} {:<22}\n",
+            "candidate", "tweets", "mean", "neg", "pos", "lowest minute", "highest minute"
         ));
         let minute = |m: &Option<Minute>| {
             m.as_ref().map_or_else(
@@ -327,17 +333,25 @@ impl Summary {
             )
         };
         for c in &self.candidates {
+            let share = |pick: fn(&Shares) -> &Share| {
+                c.classes
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |s| Shares::percent(pick(s)))
+            };
             out.push_str(&format!(
-                "{:<16} {:>6} {:>6}   {:<22} {:<22}\n",
+                "{:<16} {:>6} {:>6} {:>4} {:>4}   {:<22} {:<22}\n",
                 c.name,
                 c.tweets,
                 c.mean.map_or_else(|| "-".into(), |m| format!("{m:.2}")),
+                share(|s| &s.negative),
+                share(|s| &s.positive),
                 minute(&c.lowest_minute),
                 minute(&c.highest_minute)
             ));
         }
         out.push_str(&format!(
-            "\n(mean: LabMT happiness, 1 to 9, stop-word lens 4-6; a minute needs {MIN_SCORED} scored tweets)\n"
+            "\n(mean: LabMT happiness, 1 to 9, stop-word lens 4-6; neg, pos: the share of the tweets \
+             the classifier calls negative, positive; a minute needs {MIN_SCORED} scored tweets)\n"
         ));
         for c in self.candidates.iter().filter(|c| c.tweets > 0) {
             out.push_str(&format!("\n{}\n", c.name));

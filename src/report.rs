@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use dw_pipeline::window::{Standout, Window};
+use dw_pipeline::window::{ClassTally, Shares, Standout, Window};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -33,6 +33,8 @@ pub(crate) struct CandidateRow {
     pub tweets: u64,
     pub scored_tweets: u64,
     pub mean: Option<f64>,
+    /// The classifier's shares of the candidate's tweets (windows from version 4 on).
+    pub classes: Option<Shares>,
     pub lowest: Option<Extreme>,
     pub highest: Option<Extreme>,
 }
@@ -129,6 +131,7 @@ pub(crate) fn build(
             tweets: 0,
             scored_tweets: 0,
             mean: None,
+            classes: None,
             lowest: None,
             highest: None,
         };
@@ -163,6 +166,7 @@ pub(crate) fn build(
         row.tweets = total.tweets;
         row.scored_tweets = total.scored_tweets;
         row.mean = total.mean;
+        row.classes = total.classes.as_ref().and_then(ClassTally::shares);
         if !points.is_empty() {
             lines.push(Line {
                 key,
@@ -220,8 +224,8 @@ impl DebateReport {
         );
         let _ = writeln!(
             out,
-            "{:<18} {:>6} {:>6}   {:<18} {:<18}",
-            "candidate", "tweets", "mean", "lowest", "highest"
+            "{:<18} {:>6} {:>6} {:>4} {:>4}   {:<18} {:<18}",
+            "candidate", "tweets", "mean", "neg", "pos", "lowest", "highest"
         );
         let at = |e: &Option<Extreme>| {
             e.as_ref().map_or_else(
@@ -237,19 +241,27 @@ impl DebateReport {
             )
         };
         for c in &self.candidates {
+            let share = |pick: fn(&Shares) -> &dw_pipeline::window::Share| {
+                c.classes
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |s| Shares::percent(pick(s)))
+            };
             let _ = writeln!(
                 out,
-                "{:<18} {:>6} {:>6}   {:<18} {:<18}",
+                "{:<18} {:>6} {:>6} {:>4} {:>4}   {:<18} {:<18}",
                 c.name,
                 c.tweets,
                 c.mean.map_or_else(|| "-".into(), |m| format!("{m:.2}")),
+                share(|s| &s.negative),
+                share(|s| &s.positive),
                 at(&c.lowest),
                 at(&c.highest)
             );
         }
         let _ = writeln!(
             out,
-            "\n(mean: LabMT happiness, 1 to 9; a {} needs {MIN_SCORED} scored tweets to count; \
+            "\n(mean: LabMT happiness, 1 to 9; neg, pos: the share of the tweets the classifier \
+             calls negative, positive; a {} needs {MIN_SCORED} scored tweets to count; \
              (n) = scored tweets in it)",
             if self.bin_secs == 60 { "minute" } else { "bin" }
         );

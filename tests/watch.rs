@@ -845,3 +845,104 @@ fn axis_labels_do_not_overlap_at_either_width() {
         browser.screenshot(&screenshots().join(format!("axis-{width}.png")));
     }
 }
+
+/// The share view: per candidate and bin, the share of the posts the classifier called negative
+/// (or positive) with its Wilson band, drawn from the windows' class counts; the bin's detail
+/// names the same shares the windows add up to.
+#[test]
+fn the_share_view_draws_what_the_windows_class_counts_say() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = replay_sample(dir.path());
+    let windows = windows_of(&out.join(DEBATE).join("windows.jsonl"));
+    assert!(
+        windows.iter().all(|w| w.version == 4),
+        "replayed windows carry classes"
+    );
+    let served = watch(out.to_str().unwrap(), dir.path());
+    browser.resize(1400, 1200);
+    browser.goto(&served.url);
+    browser.wait_for(READY, Duration::from_secs(15));
+    browser.run(
+        "const b = document.getElementById('bin'); b.value = '900';
+         b.dispatchEvent(new Event('change'));
+         const m = document.getElementById('measure'); m.value = 'negative';
+         m.dispatchEvent(new Event('change'));",
+        &json!([]),
+    );
+    browser.wait_for(
+        "document.getElementById('happiness').dataset.measure === 'negative' \
+         && document.querySelectorAll('#happiness path.line[data-key=\"trump\"]').length > 0",
+        Duration::from_secs(5),
+    );
+    let caption = browser.run(
+        "return document.getElementById('main-caption').textContent",
+        &json!([]),
+    );
+    assert!(
+        caption.as_str().unwrap().contains("calls negative"),
+        "{caption}"
+    );
+    let axis = browser.run(
+        "return [...document.querySelectorAll('#happiness text.value')].map(t => t.textContent)",
+        &json!([]),
+    );
+    let axis: Vec<String> = serde_json::from_value(axis).unwrap();
+    assert!(
+        !axis.is_empty() && axis.iter().all(|t| t.ends_with('%')),
+        "{axis:?}"
+    );
+    let bands = browser.run(
+        "return document.querySelectorAll('#happiness polygon.band[data-key=\"trump\"]').length",
+        &json!([]),
+    );
+    assert!(bands.as_u64().unwrap() > 0, "Trump's band");
+
+    // The 15-minute bin with the most Trump posts: its shares, from the windows' counts.
+    let bin_ms = 900_000;
+    let mut tally: std::collections::BTreeMap<i64, dw_pipeline::window::ClassTally> =
+        std::collections::BTreeMap::new();
+    for w in &windows {
+        let ms = w.start.as_millisecond();
+        if let Some(c) = w.candidates["trump"].classes.as_ref() {
+            tally.entry(ms - ms.rem_euclid(bin_ms)).or_default().merge(c);
+        }
+    }
+    let (bin, t) = tally.iter().max_by_key(|(_, t)| t.posts()).unwrap();
+    assert!(t.posts() > 20, "{t:?}");
+    let pct = |x: f64| (x * 100.0).round() as i64;
+    let said = |s: dw_pipeline::window::Share| {
+        format!("{}% ({}–{})", pct(s.share), pct(s.low), pct(s.high))
+    };
+    let shares = t.shares().unwrap();
+    let at = jiff::Timestamp::from_millisecond(*bin).unwrap();
+    browser.click(&format!(
+        "#happiness rect.hit[data-start=\"{}\"]",
+        at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    ));
+    let negative = browser.wait_for(
+        "document.querySelector('#detail tr[data-key=\"trump\"] .share-negative')?.textContent",
+        Duration::from_secs(5),
+    );
+    assert_eq!(negative, json!(said(shares.negative)));
+    let positive = browser.run(
+        "return document.querySelector('#detail tr[data-key=\"trump\"] .share-positive').textContent",
+        &json!([]),
+    );
+    assert_eq!(positive, json!(said(shares.positive)));
+    browser.screenshot(&screenshots().join("shares-negative-2015-08-06.png"));
+
+    // And back: the happiness view is as it was.
+    browser.run(
+        "const m = document.getElementById('measure'); m.value = 'happiness';
+         m.dispatchEvent(new Event('change'));",
+        &json!([]),
+    );
+    browser.wait_for(
+        "document.getElementById('happiness').dataset.measure === 'happiness' \
+         && [...document.querySelectorAll('#happiness text.value')].every(t => /^[0-9][.][0-9]{2}$/.test(t.textContent))",
+        Duration::from_secs(5),
+    );
+}

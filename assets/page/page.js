@@ -1,4 +1,5 @@
-// dw's debate page: happiness per candidate per bin, with its band, the volume, the debates
+// dw's debate page: happiness per candidate per bin, with its band (or the share of posts the
+// classifier calls negative or positive, with theirs), the volume, the debates
 // shaded, the standout tweets of a bin, and time travel over the evening. No library: SVG by
 // hand. Tweet text is untrusted: it only ever reaches the page through textContent, and the
 // characters that reorder or hide text are shown as their code points.
@@ -28,6 +29,7 @@
     view: null, // [from, to] ms; null: the whole evening
     live: true,
     selected: null, // bin start, ms
+    measure: 'happiness', // or 'negative', 'positive': the classifier's share of the posts
     chosen: null, // Set of candidate keys once the viewer toggled one
     connection: 'connecting',
     openedAt: Date.now(),
@@ -118,7 +120,7 @@
       for (const [k, c] of Object.entries(w.candidates || {})) {
         let s = b.c.get(k);
         if (!s) {
-          s = { tweets: 0, scored: 0, words: 0, sum: 0, sq: 0, sw: 0, w2: 0, banded: true, pos: null, neg: null };
+          s = { tweets: 0, scored: 0, words: 0, sum: 0, sq: 0, sw: 0, w2: 0, banded: true, pos: null, neg: null, classes: null };
           b.c.set(k, s);
         }
         s.tweets += c.tweets || 0;
@@ -129,6 +131,10 @@
         s.sw += c.sum_by_words || 0;
         s.w2 += c.words_squared || 0;
         if ((c.scored_tweets || 0) > 0 && !(c.words_squared > 0)) s.banded = false; // an older window
+        if (c.classes) {
+          s.classes = s.classes || { negative: 0, neutral: 0, positive: 0 };
+          for (const k of ['negative', 'neutral', 'positive']) s.classes[k] += c.classes[k] || 0;
+        }
         s.pos = better(s.pos, c.most_positive, true);
         s.neg = better(s.neg, c.most_negative, false);
       }
@@ -142,10 +148,56 @@
           const residual = Math.max(0, s.sq - 2 * s.mean * s.sw + s.mean * s.mean * s.w2);
           s.half = Z95 * Math.sqrt(residual / (n * (n - 1))) / (s.words / n);
         }
+        s.posts = s.classes ? s.classes.negative + s.classes.neutral + s.classes.positive : 0;
+        s.negative = s.posts ? wilson(s.classes.negative, s.posts) : null;
+        s.positive = s.posts ? wilson(s.classes.positive, s.posts) : null;
       }
     }
     return [...bins.values()].sort((a, b) => a.start - b.start);
   }
+
+  // A share k/n and its 95% Wilson interval (inside 0..1, sensible for few posts).
+  function wilson(k, n) {
+    const p = k / n;
+    const z2 = Z95 * Z95;
+    const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+    const half = (Z95 * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+    return { share: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  }
+
+  // What the main chart shows: happiness (LabMT mean and its band), or the share of posts the
+  // classifier calls negative or positive (and its Wilson band). A bin counts with at least
+  // min_scored scored (or classified) posts.
+  const MEASURES = {
+    happiness: {
+      caption: 'Mean happiness per bin (LabMT, 1–9), with its 95% confidence band',
+      label: 'happiness per candidate',
+      ok: (s, min) => s.mean !== null && s.scored >= min,
+      value: (s) => s.mean,
+      low: (s) => (s.half !== null ? s.mean - s.half : null),
+      high: (s) => (s.half !== null ? s.mean + s.half : null),
+      axis: (v) => v.toFixed(2),
+      empty: [5, 6.5], limits: [1, 9], quantum: 0.25,
+    },
+    negative: {
+      caption: 'Share of posts the classifier calls negative, per bin, with its 95% confidence band',
+      label: 'share negative per candidate',
+      ok: (s, min) => s.negative !== null && s.posts >= min,
+      value: (s) => s.negative.share,
+      low: (s) => s.negative.low,
+      high: (s) => s.negative.high,
+      axis: (v) => `${Math.round(v * 100)}%`,
+      empty: [0, 1], limits: [0, 1], quantum: 0.1,
+    },
+  };
+  MEASURES.positive = Object.assign({}, MEASURES.negative, {
+    caption: 'Share of posts the classifier calls positive, per bin, with its 95% confidence band',
+    label: 'share positive per candidate',
+    ok: (s, min) => s.positive !== null && s.posts >= min,
+    value: (s) => s.positive.share,
+    low: (s) => s.positive.low,
+    high: (s) => s.positive.high,
+  });
 
   function span(bins) {
     const ds = state.info.evening.debates;
@@ -253,6 +305,10 @@
 
   function drawHappiness(bins, list, shown, from, to) {
     const svg = $('happiness');
+    const m = MEASURES[state.measure];
+    svg.setAttribute('aria-label', m.label);
+    svg.dataset.measure = state.measure;
+    $('main-caption').textContent = m.caption;
     const f = frame(svg);
     const x = (t) => f.l + ((t - from) / (to - from)) * (f.w - f.l - f.r);
     const visible = bins.filter((b) => b.end > from && b.start < to);
@@ -262,23 +318,24 @@
     for (const b of visible) {
       for (const k of shown) {
         const s = b.c.get(k);
-        if (!s || s.mean === null || s.scored < minScored) continue;
-        lo = Math.min(lo, s.mean - (s.half || 0));
-        hi = Math.max(hi, s.mean + (s.half || 0));
+        if (!s || !m.ok(s, minScored)) continue;
+        lo = Math.min(lo, m.low(s) ?? m.value(s));
+        hi = Math.max(hi, m.high(s) ?? m.value(s));
       }
     }
-    if (!Number.isFinite(lo)) { lo = 5; hi = 6.5; }
-    lo = Math.max(1, Math.floor((lo - 0.05) * 4) / 4);
-    hi = Math.min(9, Math.ceil((hi + 0.05) * 4) / 4);
-    if (hi - lo < 0.5) { hi = Math.min(9, lo + 0.5); }
+    if (!Number.isFinite(lo)) { [lo, hi] = m.empty; }
+    const q = m.quantum;
+    lo = Math.max(m.limits[0], Math.floor((lo - q / 5) / q) * q);
+    hi = Math.min(m.limits[1], Math.ceil((hi + q / 5) / q) * q);
+    if (hi - lo < 2 * q) { hi = Math.min(m.limits[1], lo + 2 * q); lo = Math.min(lo, hi - 2 * q); }
     const y = (v) => f.t + (1 - (v - lo) / (hi - lo)) * (f.h - f.t - f.b);
     const g = el('g', {}, svg);
     shadeDebates(g, f, x, from, to, true);
-    const step = (hi - lo) > 2 ? 0.5 : 0.25;
-    for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) {
+    const step = (hi - lo) > 8 * q ? 2 * q : q;
+    for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9; v += step) {
       el('line', { class: 'grid', x1: f.l, x2: f.w - f.r, y1: y(v), y2: y(v) }, g);
-      const t = el('text', { x: f.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, g);
-      t.textContent = v.toFixed(2);
+      const t = el('text', { x: f.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'value' }, g);
+      t.textContent = m.axis(v);
     }
     xAxis(g, f, x, from, to);
     if (state.selected !== null) {
@@ -287,13 +344,13 @@
     }
     for (const c of list) {
       if (!shown.has(c.key)) continue;
-      // Runs of bins with enough scored tweets; a thin bin or a missing one breaks the line.
+      // Runs of bins with enough posts; a thin bin or a missing one breaks the line.
       const runs = [];
       let run = [];
       let prev = null;
       for (const b of visible) {
         const s = b.c.get(c.key);
-        const ok = s && s.mean !== null && s.scored >= minScored;
+        const ok = s && m.ok(s, minScored);
         if (!ok || (prev !== null && b.start !== prev)) {
           if (run.length) runs.push(run);
           run = [];
@@ -304,23 +361,23 @@
       if (run.length) runs.push(run);
       for (const r of runs) {
         const mid = (p) => x((p.b.start + p.b.end) / 2);
-        const banded = r.filter((p) => p.s.half !== null);
+        const banded = r.filter((p) => m.low(p.s) !== null);
         if (banded.length > 1) {
-          const top = banded.map((p) => `${mid(p)},${y(p.s.mean + p.s.half)}`);
-          const bottom = banded.slice().reverse().map((p) => `${mid(p)},${y(p.s.mean - p.s.half)}`);
+          const top = banded.map((p) => `${mid(p)},${y(m.high(p.s))}`);
+          const bottom = banded.slice().reverse().map((p) => `${mid(p)},${y(m.low(p.s))}`);
           el('polygon', { class: 'band', fill: c.color, points: top.concat(bottom).join(' '), 'data-key': c.key }, g);
         }
         const closed = r.filter((p) => !p.b.partial);
         if (closed.length > 1) {
-          el('path', { class: 'line', stroke: c.color, 'data-key': c.key, d: 'M' + closed.map((p) => `${mid(p)},${y(p.s.mean)}`).join('L') }, g);
+          el('path', { class: 'line', stroke: c.color, 'data-key': c.key, d: 'M' + closed.map((p) => `${mid(p)},${y(m.value(p.s))}`).join('L') }, g);
         }
         const open = r.filter((p, i) => p.b.partial || (i + 1 < r.length && r[i + 1].b.partial));
         if (open.length > 1) {
-          el('path', { class: 'line partial', stroke: c.color, 'data-key': c.key, d: 'M' + open.map((p) => `${mid(p)},${y(p.s.mean)}`).join('L') }, g);
+          el('path', { class: 'line partial', stroke: c.color, 'data-key': c.key, d: 'M' + open.map((p) => `${mid(p)},${y(m.value(p.s))}`).join('L') }, g);
         }
         for (const p of r) {
           if (r.length === 1 || p.b.partial) {
-            el('circle', { cx: mid(p), cy: y(p.s.mean), r: 3, fill: p.b.partial ? 'white' : c.color, stroke: c.color, class: p.b.partial ? 'point partial' : 'point', 'data-key': c.key }, g);
+            el('circle', { cx: mid(p), cy: y(m.value(p.s)), r: 3, fill: p.b.partial ? 'white' : c.color, stroke: c.color, class: p.b.partial ? 'point partial' : 'point', 'data-key': c.key }, g);
           }
         }
       }
@@ -436,7 +493,7 @@
     box.appendChild(h);
     const table = document.createElement('table');
     const head = table.insertRow();
-    for (const t of ['candidate', 'mean (95% band)', 'scored', 'most positive', 'most negative']) {
+    for (const t of ['candidate', 'mean (95% band)', 'scored', 'negative', 'positive', 'most positive', 'most negative']) {
       const th = document.createElement('th');
       th.textContent = t;
       head.appendChild(th);
@@ -450,6 +507,13 @@
       row.insertCell().textContent = s.mean === null ? '—'
         : s.mean.toFixed(3) + (s.half !== null ? ` ± ${s.half.toFixed(3)}` : '') + (s.scored < state.info.min_scored ? ' (too few)' : '');
       row.insertCell().textContent = `${s.scored} of ${s.tweets}`;
+      for (const cls of ['negative', 'positive']) {
+        const share = s[cls];
+        const cell = row.insertCell();
+        cell.className = `share share-${cls}`;
+        cell.textContent = share === null ? '—'
+          : `${Math.round(share.share * 100)}% (${Math.round(share.low * 100)}–${Math.round(share.high * 100)})`;
+      }
       for (const [cls, t] of [['positive', s.pos], ['negative', s.neg]]) {
         const cell = row.insertCell();
         cell.className = cls;
@@ -616,6 +680,7 @@
 
   function controls() {
     $('bin').addEventListener('change', (e) => { state.bin = Number(e.target.value); state.selected = null; render(); });
+    $('measure').addEventListener('change', (e) => { state.measure = e.target.value; render(); });
     $('tz').addEventListener('click', () => { state.tz = state.tz === 'UTC' ? 'America/New_York' : 'UTC'; render(); });
     $('live').addEventListener('click', () => { state.live = !state.live; render(); });
     $('whole').addEventListener('click', () => { state.view = null; render(); });

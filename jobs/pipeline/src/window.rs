@@ -139,6 +139,33 @@ impl ClassTally {
         let n = self.posts();
         (n > 0).then(|| Share::wilson(self.count(class), n))
     }
+
+    /// Every class's share; `None` without posts.
+    pub fn shares(&self) -> Option<Shares> {
+        let n = self.posts();
+        (n > 0).then(|| Shares {
+            posts: n,
+            negative: Share::wilson(self.negative, n),
+            neutral: Share::wilson(self.neutral, n),
+            positive: Share::wilson(self.positive, n),
+        })
+    }
+}
+
+/// The shares of a candidate's posts in each class.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Shares {
+    pub posts: u64,
+    pub negative: Share,
+    pub neutral: Share,
+    pub positive: Share,
+}
+
+impl Shares {
+    /// `neg 62% pos 14%`-style percentages.
+    pub fn percent(share: &Share) -> String {
+        format!("{:.0}%", share.share * 100.0)
+    }
 }
 
 /// A proportion and its 95% confidence interval.
