@@ -350,8 +350,8 @@ impl Summary {
             ));
         }
         out.push_str(&format!(
-            "\n(mean: LabMT happiness, 1 to 9, stop-word lens 4-6; neg, pos: the share of the tweets \
-             the classifier calls negative, positive; a minute needs {MIN_SCORED} scored tweets)\n"
+            "\n(mean: LabMT happiness, 1 to 9, stop-word lens 4-6; a minute needs {MIN_SCORED} scored tweets;\n \
+             neg, pos: the share of the tweets the classifier calls negative, positive)\n"
         ));
         for c in self.candidates.iter().filter(|c| c.tweets > 0) {
             out.push_str(&format!("\n{}\n", c.name));

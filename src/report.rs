@@ -260,9 +260,9 @@ impl DebateReport {
         }
         let _ = writeln!(
             out,
-            "\n(mean: LabMT happiness, 1 to 9; neg, pos: the share of the tweets the classifier \
-             calls negative, positive; a {} needs {MIN_SCORED} scored tweets to count; \
-             (n) = scored tweets in it)",
+            "\n(mean: LabMT happiness, 1 to 9; a {} needs {MIN_SCORED} scored tweets to count; \
+             (n) = scored tweets in it;\n neg, pos: the share of the tweets the classifier calls \
+             negative, positive)",
             if self.bin_secs == 60 { "minute" } else { "bin" }
         );
         for c in self.candidates.iter().filter(|c| c.lowest.is_some()) {

@@ -907,7 +907,10 @@ fn the_share_view_draws_what_the_windows_class_counts_say() {
     for w in &windows {
         let ms = w.start.as_millisecond();
         if let Some(c) = w.candidates["trump"].classes.as_ref() {
-            tally.entry(ms - ms.rem_euclid(bin_ms)).or_default().merge(c);
+            tally
+                .entry(ms - ms.rem_euclid(bin_ms))
+                .or_default()
+                .merge(c);
         }
     }
     let (bin, t) = tally.iter().max_by_key(|(_, t)| t.posts()).unwrap();

@@ -61,7 +61,7 @@ fn main() {
             black_box(hashes.len());
         });
         let mut featurizer = Featurizer::new(16);
-        let mut features = Default::default();
+        let mut features = dw_pipeline::classify::features::Features::default();
         time("features (all)", &texts, rounds, |t| {
             featurizer.features_into(t, Some(5.0), &mut features);
         });

@@ -375,12 +375,10 @@ impl Words {
 
     /// Whether the words from `at` on are `phrase` (lower-case words separated by spaces).
     fn phrase_at(&self, at: usize, phrase: &str) -> bool {
-        let mut i = at;
-        for part in phrase.split(' ') {
+        for (i, part) in (at..).zip(phrase.split(' ')) {
             if i >= self.len() || self.lower(i) != part {
                 return false;
             }
-            i += 1;
         }
         true
     }

@@ -1106,4 +1106,58 @@ mod tests {
         merged.merge(&b.flush().remove(0));
         assert_eq!(merged, whole);
     }
+
+    #[test]
+    fn a_version_3_window_reads_without_classes_and_merges_with_a_version_4_one() {
+        let v3 = r#"{"version":3,"debate":"d","start":"2015-08-07T01:00:00Z","length_secs":60,
+            "tweets":2,"late":0,"candidates":{"trump":{"tweets":2,"scored_tweets":2,
+            "scored_words":4,"happiness_sum":22.0,"mean":5.5,"sum_squares":122.0,
+            "sum_by_words":44.0,"words_squared":8,"most_positive":null,"most_negative":null}}}"#;
+        let old: Window = serde_json::from_str(v3).unwrap();
+        assert_eq!(old.candidates["trump"].classes, None);
+        assert!(old.candidates["trump"].standard_error().is_some());
+
+        let mut new = old.clone();
+        new.version = WINDOW_VERSION;
+        let label = |class, p: [f64; 3]| Label {
+            class,
+            p: p[class as usize],
+            probabilities: p,
+        };
+        let mut tally = ClassTally::default();
+        tally.add(&label(Class::Negative, [0.7, 0.2, 0.1]));
+        tally.add(&label(Class::Positive, [0.1, 0.3, 0.6]));
+        new.candidates.get_mut("trump").unwrap().classes = Some(tally.clone());
+        // Written and read back, the counts survive; merged with the old one, they stay
+        // the new one's (the old one counted no classes).
+        let back: Window = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back, new);
+        let mut merged = old.clone();
+        merged.merge(&new);
+        assert_eq!(merged.candidates["trump"].classes, Some(tally.clone()));
+        let shares = tally.shares().unwrap();
+        assert_eq!(
+            (shares.posts, shares.negative.share, shares.positive.share),
+            (2, 0.5, 0.5)
+        );
+        assert!(shares.negative.low > 0.0 && shares.negative.high < 1.0);
+    }
+
+    #[test]
+    fn the_wilson_interval_matches_its_published_values() {
+        // Newcombe (1998), table I: 81 of 263 -> 0.2553 to 0.3662; 15 of 148 -> 0.0624 to 0.1605.
+        let s = Share::wilson(81, 263);
+        assert!(
+            (s.low - 0.2553).abs() < 5e-5 && (s.high - 0.3662).abs() < 5e-5,
+            "{s:?}"
+        );
+        let s = Share::wilson(15, 148);
+        assert!(
+            (s.low - 0.0624).abs() < 5e-5 && (s.high - 0.1605).abs() < 5e-5,
+            "{s:?}"
+        );
+        let none = Share::wilson(0, 10);
+        assert_eq!(none.low, 0.0);
+        assert!((none.high - 0.2775).abs() < 5e-5, "{none:?}");
+    }
 }

@@ -184,7 +184,7 @@ impl Featurizer {
         let positive = self.sentiments.iter().filter(|s| **s > 0.0).count();
         let negative = self.sentiments.iter().filter(|s| **s < 0.0).count();
         let bytes = text.as_bytes();
-        let count = |b: u8| bytes.iter().filter(|&&x| x == b).count();
+        let count = |b: u8| memchr::memchr_iter(b, bytes).count();
         let capitals = (0..self.words.len())
             .filter(|&i| {
                 let w = self.words.word(i);

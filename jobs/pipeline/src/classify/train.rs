@@ -313,7 +313,7 @@ impl<'a> Problem<'a> {
         loss
     }
 
-    fn into_model(&self, w: &[f64], bits: u32) -> Model {
+    fn to_model(&self, w: &[f64], bits: u32) -> Model {
         let mut m = Model::zero(bits);
         for (r, &b) in self.used.iter().enumerate() {
             m.buckets[b as usize] = [w[r * 3] as f32, w[r * 3 + 1] as f32, w[r * 3 + 2] as f32];
@@ -355,7 +355,9 @@ fn lbfgs(problem: &Problem<'_>, iterations: usize) -> Vec<f64> {
         }
         if let Some((s, y, _)) = history.back() {
             let gamma = dot(s, y) / dot(y, y);
-            d.iter_mut().for_each(|x| *x *= gamma);
+            for x in &mut d {
+                *x *= gamma;
+            }
         }
         for ((s, y, rho), a) in history.iter().zip(alphas.iter().rev()) {
             let b = rho * dot(y, &d);
@@ -406,7 +408,7 @@ fn lbfgs(problem: &Problem<'_>, iterations: usize) -> Vec<f64> {
 fn fit(examples: &[&Example], options: &TrainOptions) -> Model {
     let problem = Problem::new(examples.to_vec(), options.c);
     let w = lbfgs(&problem, options.iterations);
-    problem.into_model(&w, options.bits)
+    problem.to_model(&w, options.bits)
 }
 
 fn argmax(p: [f64; 3]) -> Class {
@@ -459,8 +461,8 @@ pub fn train(examples: &[&Example], options: &TrainOptions) -> Model {
     }
     let shift = best_adjustment(&held_out, &classes);
     let mut model = fit(examples, options);
-    for c in 0..3 {
-        model.bias[c] += shift[c];
+    for (b, s) in model.bias.iter_mut().zip(shift) {
+        *b += s;
     }
     model
 }
@@ -581,8 +583,8 @@ pub fn report(folds: &[FoldReport]) -> String {
         let n = folds.len().max(1) as f64;
         let mut f1 = [0.0; 3];
         for f in folds {
-            for c in 0..3 {
-                f1[c] += pick(f).f1[c] / n;
+            for (sum, x) in f1.iter_mut().zip(pick(f).f1) {
+                *sum += x / n;
             }
         }
         Scores {
