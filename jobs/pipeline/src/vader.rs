@@ -200,8 +200,9 @@ pub struct Vader {
     /// Every word a rule looks at: its valence, booster value and rule flags.
     table: WordTable,
     emoji: HashMap<char, &'static str, FastHash>,
-    /// Per block of 256 code points, whether any emoji key is in it.
-    emoji_blocks: Vec<bool>,
+    /// One bit per code point: whether it is an emoji key (most non-ASCII characters are not,
+    /// and a bit is cheaper than a probe of the map).
+    emoji_bits: Vec<u64>,
 }
 
 /// The words VADER knows, in an open-addressing table probed by a word's hash: the common
@@ -399,21 +400,6 @@ fn py_isupper(s: &str) -> bool {
     s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase)
 }
 
-fn is_punctuation(c: char) -> bool {
-    c.is_ascii_punctuation()
-}
-
-/// A word with the punctuation around it stripped, unless that leaves two characters or fewer
-/// (then it was likely an emoticon, kept as written).
-fn strip_punctuation(token: &str) -> &str {
-    let stripped = token.trim_matches(is_punctuation);
-    if stripped.len() <= 2 || (!stripped.is_ascii() && stripped.chars().count() <= 2) {
-        token
-    } else {
-        stripped
-    }
-}
-
 /// Python's `normalize`: the sum mapped into [-1, 1], alpha 15.
 fn normalize(score: f64) -> f64 {
     (score / (score * score + 15.0).sqrt()).clamp(-1.0, 1.0)
@@ -473,7 +459,7 @@ impl Vader {
             }
         }
         let mut emoji = HashMap::with_capacity_and_hasher(1_300, FastHash::default());
-        let mut emoji_blocks = vec![false; 0x11_0000 >> 8];
+        let mut emoji_bits = vec![0u64; 0x11_0000 / 64];
         for line in EMOJI.trim_end_matches('\n').split('\n') {
             let mut fields = line.trim().split('\t');
             if let (Some(key), Some(description)) = (fields.next(), fields.next()) {
@@ -481,14 +467,14 @@ impl Vader {
                 let mut chars = key.chars();
                 if let (Some(c), None) = (chars.next(), chars.next()) {
                     emoji.insert(c, description);
-                    emoji_blocks[c as usize >> 8] = true;
+                    emoji_bits[c as usize / 64] |= 1 << (c as usize % 64);
                 }
             }
         }
         Vader {
             table: WordTable::new(table),
             emoji,
-            emoji_blocks,
+            emoji_bits,
         }
     }
 
@@ -521,14 +507,15 @@ impl Vader {
     /// trimmed, into `out`.
     fn describe_emoji(&self, text: &str, out: &mut String) {
         out.clear();
-        if text.is_ascii() {
-            // Every key is at or above U+00A9.
+        let is_emoji = |c: char| self.emoji_bits[c as usize / 64] & (1 << (c as usize % 64)) != 0;
+        // Every key is at or above U+00A9; most texts have none: copied whole.
+        if text.is_ascii() || !text.chars().any(is_emoji) {
             out.push_str(text.trim_matches(py_space));
             return;
         }
         let mut prev_space = true;
         for c in text.chars() {
-            let description = if self.emoji_blocks[c as usize >> 8] {
+            let description = if is_emoji(c) {
                 self.emoji.get(&c)
             } else {
                 None
@@ -561,42 +548,35 @@ impl Vader {
         words.text = described;
         words.lower.clear();
         words.info.clear();
-        let base = words.text.as_ptr() as usize;
-        if words.text.is_ascii() {
-            self.ascii_words(words);
-            return;
-        }
-        for token in words.text.split(py_space).filter(|t| !t.is_empty()) {
-            let w = strip_punctuation(token);
-            let start = w.as_ptr() as usize - base;
-            let lower_start = words.lower.len();
-            push_lower(w, &mut words.lower);
-            let lower = &words.lower[lower_start..];
-            words.info.push(WordInfo {
-                span: (start, start + w.len()),
-                lower_span: (lower_start, words.lower.len()),
-                entry: self.entry(lower),
-                upper: py_isupper(w),
-                mention: token
-                    .trim_start_matches(|c: char| c.is_ascii_punctuation() && c != '@')
-                    .starts_with('@'),
-            });
-        }
-    }
-
-    /// [`Vader::words`] of an ASCII text: bytes, no characters.
-    fn ascii_words(&self, words: &mut Words) {
-        let bytes = words.text.as_bytes();
-        let space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b) || (0x1c..=0x1f).contains(&b);
+        let text = words.text.as_str();
+        let bytes = text.as_bytes();
+        // Bytes, not characters: only a non-ASCII character is decoded (to see whether it is
+        // one of Unicode's spaces).
+        let space_at = |i: usize| -> usize {
+            let b = bytes[i];
+            if b < 0x80 {
+                usize::from(b == b' ' || (b'\t'..=b'\r').contains(&b) || (0x1c..=0x1f).contains(&b))
+            } else {
+                text[i..]
+                    .chars()
+                    .next()
+                    .filter(|c| c.is_whitespace())
+                    .map_or(0, char::len_utf8)
+            }
+        };
         let mut i = 0;
         while i < bytes.len() {
-            if space(bytes[i]) {
-                i += 1;
+            let n = space_at(i);
+            if n > 0 {
+                i += n;
                 continue;
             }
             let start = i;
-            while i < bytes.len() && !space(bytes[i]) {
+            while i < bytes.len() && space_at(i) == 0 {
                 i += 1;
+                while i < bytes.len() && (bytes[i] & 0xC0) == 0x80 {
+                    i += 1; // the rest of a character
+                }
             }
             let (mut a, mut b) = (start, i);
             while a < b && bytes[a].is_ascii_punctuation() {
@@ -605,13 +585,13 @@ impl Vader {
             while b > a && bytes[b - 1].is_ascii_punctuation() {
                 b -= 1;
             }
-            if b - a <= 2 {
+            let word = &text[a..b];
+            if b - a <= 2 || (!word.is_ascii() && word.chars().nth(2).is_none()) {
                 (a, b) = (start, i);
             }
-            let word = &bytes[a..b];
+            let word = &text[a..b];
             let lower_start = words.lower.len();
-            words.lower.push_str(&words.text[a..b]);
-            words.lower[lower_start..].make_ascii_lowercase();
+            push_lower(word, &mut words.lower);
             let lower = &words.lower[lower_start..];
             let mention = bytes[start..i]
                 .iter()
@@ -621,8 +601,7 @@ impl Vader {
                 span: (a, b),
                 lower_span: (lower_start, words.lower.len()),
                 entry: self.entry(lower),
-                upper: word.iter().any(u8::is_ascii_uppercase)
-                    && !word.iter().any(u8::is_ascii_lowercase),
+                upper: py_isupper(word),
                 mention,
             });
         }
