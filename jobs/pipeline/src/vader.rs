@@ -173,17 +173,24 @@ const BOOSTERS_DOWN: &[&str] = &[
     "sort-of",
 ];
 
-/// Phrases that set a valence of their own.
-const SPECIAL_CASES: &[(&str, f64)] = &[
-    ("the shit", 3.0),
-    ("the bomb", 3.0),
-    ("bad ass", 1.5),
-    ("badass", 1.5),
-    ("bus stop", 0.0),
-    ("yeah right", -2.0),
-    ("kiss of death", -1.5),
-    ("to die for", 3.0),
-    ("beating heart", 3.5),
+/// Phrases that set a valence of their own, word by word (the reference's `badass` is one
+/// word, so it never matches a phrase of two or three: left out).
+const SPECIAL_CASES: &[(&[&str], f64)] = &[
+    (&["the", "shit"], 3.0),
+    (&["the", "bomb"], 3.0),
+    (&["bad", "ass"], 1.5),
+    (&["bus", "stop"], 0.0),
+    (&["yeah", "right"], -2.0),
+    (&["kiss", "of", "death"], -1.5),
+    (&["to", "die", "for"], 3.0),
+    (&["beating", "heart"], 3.5),
+];
+
+/// The boosters of two words (from the lists above), word by word.
+const BOOSTER_PHRASES: &[(&[&str], f64)] = &[
+    (&["just", "enough"], B_DECR),
+    (&["kind", "of"], B_DECR),
+    (&["sort", "of"], B_DECR),
 ];
 
 /// VADER's four figures for a text (unrounded; the reference rounds them for display).
@@ -374,10 +381,10 @@ impl Words {
         self.info[i].entry.valence.is_some()
     }
 
-    /// Whether the words from `at` on are `phrase` (lower-case words separated by spaces).
-    fn phrase_at(&self, at: usize, phrase: &str) -> bool {
-        for (i, part) in (at..).zip(phrase.split(' ')) {
-            if i >= self.len() || self.lower(i) != part {
+    /// Whether the words from `at` on are `phrase` (lower-case words).
+    fn phrase_at(&self, at: usize, phrase: &[&str]) -> bool {
+        for (i, part) in (at..).zip(phrase) {
+            if i >= self.len() || self.lower(i) != *part {
                 return false;
             }
         }
@@ -453,9 +460,9 @@ impl Vader {
         for (word, flag) in FLAGGED {
             table.entry((*word).into()).or_default().flags |= flag;
         }
-        for (phrase, _) in SPECIAL_CASES {
-            for part in phrase.split(' ') {
-                table.entry(part.into()).or_default().flags |= PHRASE;
+        for (phrase, _) in SPECIAL_CASES.iter().chain(BOOSTER_PHRASES) {
+            for part in *phrase {
+                table.entry((*part).into()).or_default().flags |= PHRASE;
             }
         }
         let mut emoji = HashMap::with_capacity_and_hasher(1_300, FastHash::default());
@@ -704,7 +711,7 @@ fn special_idioms_check(mut valence: f64, w: &Words, i: usize) -> f64 {
     let special = |at: usize, len: usize, limit: usize| {
         SPECIAL_CASES
             .iter()
-            .find(|(k, _)| k.split(' ').count() == len && at + len <= limit && w.phrase_at(at, k))
+            .find(|(k, _)| k.len() == len && at + len <= limit && w.phrase_at(at, k))
             .map(|(_, v)| *v)
     };
     // onezero, twoonezero, twoone, threetwoone, threetwo: the first that is one decides.
@@ -733,17 +740,9 @@ fn special_idioms_check(mut valence: f64, w: &Words, i: usize) -> f64 {
     }
     // Two-word boosters (`kind of`, `sort of`, `just enough`) just before: threetwo, twoone.
     for (at, limit) in [(i - 3, i - 1), (i - 2, i)] {
-        for word in BOOSTERS_DOWN
-            .iter()
-            .chain(BOOSTERS_UP)
-            .filter(|b| b.contains(' '))
-        {
-            if at + 2 <= limit && w.phrase_at(at, word) {
-                valence += if BOOSTERS_UP.contains(word) {
-                    B_INCR
-                } else {
-                    B_DECR
-                };
+        for (phrase, value) in BOOSTER_PHRASES {
+            if at + 2 <= limit && w.phrase_at(at, phrase) {
+                valence += value;
             }
         }
     }
@@ -868,6 +867,22 @@ mod tests {
         assert_eq!(v.valence("kinda"), None);
         assert_eq!(v.valence("good"), Some(1.9));
         assert_eq!(v.emoji.get(&'😁'), Some(&"beaming face with smiling eyes"));
+    }
+
+    #[test]
+    fn the_two_word_boosters_are_the_lists_ones() {
+        let listed: Vec<(String, f64)> = BOOSTERS_UP
+            .iter()
+            .map(|w| (w, B_INCR))
+            .chain(BOOSTERS_DOWN.iter().map(|w| (w, B_DECR)))
+            .filter(|(w, _)| w.contains(' '))
+            .map(|(w, v)| ((*w).to_string(), v))
+            .collect();
+        let phrases: Vec<(String, f64)> = BOOSTER_PHRASES
+            .iter()
+            .map(|(p, v)| (p.join(" "), *v))
+            .collect();
+        assert_eq!(listed, phrases);
     }
 
     #[test]
