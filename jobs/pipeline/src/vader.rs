@@ -415,7 +415,9 @@ fn normalize(score: f64) -> f64 {
 /// Python's `str.lower()` of `word`, appended to `out`.
 fn push_lower(word: &str, out: &mut String) {
     if word.is_ascii() {
-        out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let start = out.len();
+        out.push_str(word);
+        out[start..].make_ascii_lowercase();
     } else if word.contains('\u{3a3}') {
         // A capital sigma lowers by its place in the word (final or not): the whole word.
         out.push_str(&word.to_lowercase());
