@@ -519,3 +519,24 @@ fn stream_mistakes_point_at_their_line() {
         assert!(err.contains(says), "{to}: {err}");
     }
 }
+
+#[test]
+fn model_training_data_that_cannot_be_read_or_is_not_labelled() {
+    let dir = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(fails(
+        &["model", "train", "--data", "nope.csv", "--out", "m.txt"],
+        Some(dir.path()),
+        2
+    ));
+    std::fs::write(
+        dir.path().join("labels.csv"),
+        "id,text,sentiment\n1,\"good, \"\"very\"\" good\",Positive\n2,bad,Angry\n",
+    )
+    .unwrap();
+    insta::assert_snapshot!(fails(
+        &["model", "train", "--data", "labels.csv", "--out", "m.txt"],
+        Some(dir.path()),
+        2
+    ));
+    assert!(!dir.path().join("m.txt").exists(), "no model from bad data");
+}
