@@ -570,7 +570,8 @@ pub(super) async fn status(ctx: &Context<'_>, which: &WhichCluster) -> Result<()
     {
         Some(date) => {
             let s3 = &ctx.config()?.config.s3;
-            let prefix = format!("{}/{date}/members/", s3.results_prefix.trim_matches('/'));
+            let prefix = dw_pipeline::results::Results::new(&s3.results_prefix)
+                .folder(&date, dw_pipeline::results::Folder::Members);
             // The cluster's state stands without them: a results bucket that cannot be read
             // is said, not fatal.
             crate::cluster::members::read(&aws::s3(sdk), &s3.bucket, &prefix)

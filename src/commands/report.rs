@@ -4,6 +4,7 @@ use super::Context;
 use crate::cli::ReportArgs;
 use crate::error::{Error, Result};
 use crate::{aws, log, plot, report};
+use dw_pipeline::results::{Folder, Results};
 
 pub(super) async fn execute(ctx: &Context<'_>, args: &ReportArgs) -> Result<()> {
     let evening = ctx.calendar()?.evening(args.debate, args.tier)?;
@@ -18,13 +19,7 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &ReportArgs) -> Result<()> 
     {
         let sdk = ctx.sdk().await?;
         let s3 = aws::s3(sdk);
-        // dw-score's layout: <prefix>/<debate>/windows/<start>[.<member>].json
-        let prefix = prefix.trim_end_matches('/');
-        let under = if prefix.is_empty() {
-            format!("{date}/windows/")
-        } else {
-            format!("{prefix}/{date}/windows/")
-        };
+        let under = Results::new(&prefix).folder(&date, Folder::Windows);
         let keys = aws::list_keys(&s3, &bucket, &under).await?;
         let mut windows = Vec::new();
         for key in &keys {

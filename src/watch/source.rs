@@ -2,6 +2,7 @@
 //! (dw-score's file sink, `dw replay`), or an S3 prefix of one object per window (dw-score's S3
 //! sink). Each poll returns only what changed since the last one.
 
+use dw_pipeline::results::{Folder, Results, relative};
 use std::collections::BTreeMap;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::PathBuf;
@@ -39,15 +40,15 @@ impl Source {
                 return Err(Error::input(format!("`{from}` names no bucket")));
             }
             let prefix = prefix.trim_matches('/');
-            // dw-score's layout: <results prefix>/<debate>/windows/<start>[.<member>].json
-            let prefix = if prefix.ends_with(&format!("{date}/windows")) {
+            // dw-score's layout (`dw_pipeline::results`), from the results prefix, the
+            // debate's folder or its windows folder.
+            let windows = relative(date, Folder::Windows);
+            let prefix = if format!("{prefix}/").ends_with(&windows) {
                 format!("{prefix}/")
             } else if prefix == date || prefix.ends_with(&format!("/{date}")) {
-                format!("{prefix}/windows/")
-            } else if prefix.is_empty() {
-                format!("{date}/windows/")
+                Results::new(prefix).key(&format!("{}/", Folder::Windows.name()))
             } else {
-                format!("{prefix}/{date}/windows/")
+                Results::new(prefix).folder(date, Folder::Windows)
             };
             return Ok(Source::S3 {
                 bucket: bucket.to_string(),

@@ -15,6 +15,7 @@ pub mod labmt;
 pub mod lines;
 pub mod member;
 pub mod post;
+pub mod results;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod score;

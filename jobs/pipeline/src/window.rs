@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::classify::{Class, Label};
 use crate::fasthash::FastHash;
 use crate::labmt::Score;
+use crate::results::{Folder, relative};
 
 pub const WINDOW_VERSION: u32 = 4;
 
@@ -383,8 +384,8 @@ impl Window {
     pub fn key(&self) -> String {
         let start = self.start.strftime("%Y-%m-%dT%H:%M:%SZ");
         match &self.member {
-            Some(m) => format!("{}/parts/{start}.{m}.json", self.debate),
-            None => format!("{}/windows/{start}.json", self.debate),
+            Some(m) => format!("{}{start}.{m}.json", relative(&self.debate, Folder::Parts)),
+            None => format!("{}{start}.json", relative(&self.debate, Folder::Windows)),
         }
     }
 }

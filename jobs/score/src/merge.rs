@@ -10,6 +10,7 @@
 //! heartbeat is older than the member timeout (a lost spot node), what it wrote is final.
 
 use crate::error::{Error, Result};
+use dw_pipeline::results::Folder;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -62,12 +63,7 @@ impl S3Merger {
             .build()
             .map_err(|e| e.to_string())?;
         let client = runtime.block_on(dw_pipeline::s3::client_from_env());
-        let prefix = prefix.trim_matches('/');
-        let base = if prefix.is_empty() {
-            format!("{debate}/")
-        } else {
-            format!("{prefix}/{debate}/")
-        };
+        let base = dw_pipeline::results::Results::new(prefix).debate(debate);
         Ok(S3Merger {
             client,
             runtime,
@@ -84,8 +80,8 @@ impl S3Merger {
     }
 
     /// The objects under `folder` that are new or changed since the last look.
-    fn changed(&mut self, folder: &str) -> Result<Vec<(String, Vec<u8>)>> {
-        let prefix = format!("{}{folder}/", self.base);
+    fn changed(&mut self, folder: Folder) -> Result<Vec<(String, Vec<u8>)>> {
+        let prefix = format!("{}{}/", self.base, folder.name());
         let (client, bucket, seen) = (&self.client, &self.bucket, &self.seen);
         let got = self.runtime.block_on(async {
             let listed = dw_pipeline::s3::list_with_etags(client, bucket, &prefix).await?;
@@ -107,7 +103,7 @@ impl S3Merger {
 
     /// One pass: reads what changed, writes the merged windows that changed into `out`.
     pub(crate) fn pass(&mut self, out: &mut Sink) -> Result<()> {
-        for (key, body) in self.changed("parts")? {
+        for (key, body) in self.changed(Folder::Parts)? {
             let w: Window = serde_json::from_slice(&body).map_err(|e| {
                 Error::from(format!("s3://{}/{key} is not a window: {e}", self.bucket))
             })?;
@@ -123,7 +119,7 @@ impl S3Merger {
                 self.parts.insert(slot, w);
             }
         }
-        for (key, body) in self.changed("members")? {
+        for (key, body) in self.changed(Folder::Members)? {
             let name = key
                 .rsplit('/')
                 .next()

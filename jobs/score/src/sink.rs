@@ -9,6 +9,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 
 use dw_pipeline::endpoint::Endpoint;
+use dw_pipeline::results::{Folder, relative};
 use dw_pipeline::score::TweetScore;
 use dw_pipeline::window::Window;
 use serde::Serialize;
@@ -212,7 +213,7 @@ impl Sink {
         let Some(s3) = &self.s3 else {
             return Ok(Vec::new());
         };
-        let prefix = s3.key(&format!("{debate}/parts/"));
+        let prefix = s3.key(&relative(debate, Folder::Parts));
         let own = format!(".{member}.json");
         let got = s3.runtime.block_on(async {
             let keys: Vec<String> =
@@ -244,7 +245,10 @@ impl Sink {
         let Some(s3) = &self.s3 else {
             return Ok(());
         };
-        let key = s3.key(&format!("{debate}/members/{member}.json"));
+        let key = s3.key(&format!(
+            "{}{member}.json",
+            relative(debate, Folder::Members)
+        ));
         s3.put(
             &key,
             serde_json::to_vec_pretty(status).map_err(|e| e.to_string())?,
