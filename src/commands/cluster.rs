@@ -79,11 +79,8 @@ impl UpResult {
 
 fn results_uri(loaded: &crate::config::Loaded, date: &str) -> String {
     let s3 = &loaded.config.s3;
-    format!(
-        "s3://{}/{}/{date}/",
-        s3.bucket,
-        s3.results_prefix.trim_matches('/')
-    )
+    let location = dw_pipeline::results::Results::new(&s3.results_prefix).location(&s3.bucket);
+    format!("{location}/{date}/")
 }
 
 /// A schedule line fires every year on that date: only the debate's own day counts.

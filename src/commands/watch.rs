@@ -38,11 +38,9 @@ pub(super) fn resolve_source(
         let loaded = ctx.config()?;
         let s3 = &loaded.config.s3;
         if loaded.path.is_some() && !s3.bucket.is_empty() {
-            format!(
-                "s3://{}/{}/",
-                s3.bucket,
-                s3.results_prefix.trim_matches('/')
-            )
+            let location =
+                dw_pipeline::results::Results::new(&s3.results_prefix).location(&s3.bucket);
+            format!("{location}/")
         } else {
             "out".to_string()
         }

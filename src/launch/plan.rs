@@ -262,9 +262,9 @@ pub(crate) fn build(
         tags: tags(&date, &tiers, deadline),
         deadline,
         results: format!(
-            "s3://{}/{}/{}/",
-            config.s3.bucket,
-            config.s3.results_prefix.trim_matches('/'),
+            "{}/{}/",
+            dw_pipeline::results::Results::new(&config.s3.results_prefix)
+                .location(&config.s3.bucket),
             evening.date
         ),
         replay: options.archive.clone(),

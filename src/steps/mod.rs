@@ -43,11 +43,7 @@ fn kafka_url(config: &Config) -> String {
 
 /// Where the scorers write their parts and the merger the windows.
 fn results(config: &Config) -> String {
-    format!(
-        "s3://{}/{}",
-        config.s3.bucket,
-        config.s3.results_prefix.trim_matches('/')
-    )
+    dw_pipeline::results::Results::new(&config.s3.results_prefix).location(&config.s3.bucket)
 }
 
 /// The placeholder the replay's last step replaces with dw-ingest's heartbeat file.

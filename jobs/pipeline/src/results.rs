@@ -39,6 +39,15 @@ impl Results {
         }
     }
 
+    /// `s3://BUCKET/PREFIX` (no slash after it; an empty prefix: the bucket).
+    pub fn location(&self, bucket: &str) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{bucket}")
+        } else {
+            format!("s3://{bucket}/{}", self.prefix)
+        }
+    }
+
     /// `rel` under the prefix.
     pub fn key(&self, rel: &str) -> String {
         if self.prefix.is_empty() {
@@ -98,5 +107,7 @@ mod tests {
             "2015-08-06/members/"
         );
         assert_eq!(top.key("x"), "x");
+        assert_eq!(r.location("b"), "s3://b/dw/results");
+        assert_eq!(top.location("b"), "s3://b");
     }
 }
