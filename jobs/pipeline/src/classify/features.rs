@@ -1,6 +1,7 @@
-//! What the classifier sees of a post: hashed word unigrams and bigrams (present or not, scaled
-//! to unit length), and a few dense figures that carry over to debates the model never saw
-//! (VADER's four scores, which carry negation, intensifiers and emphasis, and the LabMT mean).
+//! What the classifier sees of a post: hashed word unigrams, bigrams and 5-character prefixes
+//! (present or not, scaled to unit length), and dense figures that carry over to debates the
+//! model never saw ([`DENSE`]: VADER's four scores, which carry negation, intensifiers and
+//! emphasis, its positive and negative words, the LabMT mean, and marks of emphasis).
 
 use std::hash::Hasher;
 
