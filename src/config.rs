@@ -130,10 +130,8 @@ impl TryFrom<String> for CredentialsSource {
                     && p.chars()
                         .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
             })
-            || s.strip_prefix("s3://").is_some_and(|rest| {
-                rest.split_once('/').is_some_and(|(bucket, key)| {
-                    !bucket.is_empty() && !key.is_empty() && !rest.contains(char::is_whitespace)
-                })
+            || dw_pipeline::endpoint::split_s3(&s).is_some_and(|(bucket, key)| {
+                !bucket.is_empty() && !key.is_empty() && !s.contains(char::is_whitespace)
             });
         if ok {
             Ok(CredentialsSource(s))

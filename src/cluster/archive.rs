@@ -19,8 +19,7 @@ pub struct Archive {
 
 /// `s3://BUCKET/PREFIX` as (bucket, prefix), or bad input.
 pub fn parse_uri(uri: &str) -> Result<(String, String)> {
-    let rest = uri.strip_prefix("s3://").unwrap_or_default();
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let (bucket, prefix) = dw_pipeline::endpoint::split_s3(uri).unwrap_or(("", ""));
     if bucket.is_empty() {
         return Err(Error::input_with_hint(
             format!("--replay {uri}: not an S3 location"),

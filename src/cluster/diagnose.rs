@@ -27,11 +27,13 @@ pub struct Diagnosis {
 /// The tail kept of a log.
 const TAIL_LINES: usize = 30;
 
+/// An EMR log URI (`s3://` or the older `s3n://`) as (bucket, prefix).
 fn split_s3(uri: &str) -> Option<(String, String)> {
-    let rest = uri
-        .strip_prefix("s3://")
-        .or_else(|| uri.strip_prefix("s3n://"))?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let uri = match uri.strip_prefix("s3n://") {
+        Some(rest) => format!("s3://{rest}"),
+        None => uri.to_string(),
+    };
+    let (bucket, prefix) = dw_pipeline::endpoint::split_s3(&uri)?;
     Some((bucket.to_string(), prefix.trim_end_matches('/').to_string()))
 }
 

@@ -118,13 +118,12 @@ async fn bucket_url(ctx: &Context<'_>, bucket: &str) -> Result<String> {
 }
 
 fn split_s3(uri: &str) -> Result<(String, String)> {
-    let rest = uri.strip_prefix("s3://").ok_or_else(|| {
+    let (bucket, prefix) = dw_pipeline::endpoint::split_s3(uri).ok_or_else(|| {
         Error::input_with_hint(
             format!("`{uri}` is not an s3:// URI"),
             "write --to s3://BUCKET/PREFIX, or --out DIR for a folder",
         )
     })?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     if bucket.is_empty() {
         return Err(Error::input(format!("`{uri}` names no bucket")));
     }

@@ -34,8 +34,7 @@ impl Source {
     /// Resolves `--from`: `s3://BUCKET/PREFIX` (a results prefix, or the debate's folder under
     /// it), a directory (`out/`, or `out/<date>/`) or a windows file, `file:` optional.
     pub(crate) fn resolve(from: &str, date: &str) -> Result<Source> {
-        if let Some(rest) = from.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if let Some((bucket, prefix)) = dw_pipeline::endpoint::split_s3(from) {
             if bucket.is_empty() {
                 return Err(Error::input(format!("`{from}` names no bucket")));
             }

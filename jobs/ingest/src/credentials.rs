@@ -82,10 +82,10 @@ pub(crate) async fn load(source: &str, v2: bool) -> Result<Auth> {
             .and_then(|p| p.value())
             .ok_or_else(|| format!("SSM parameter {name} has no value"))?
             .to_string()
-    } else if let Some(rest) = source.strip_prefix("s3://") {
-        let (bucket, key) = rest
-            .split_once('/')
-            .ok_or_else(|| format!("{source}: expected s3://BUCKET/KEY"))?;
+    } else if let Some((bucket, key)) = dw_pipeline::endpoint::split_s3(source) {
+        if key.is_empty() {
+            return Err(format!("{source}: expected s3://BUCKET/KEY").into());
+        }
         let s3 = dw_pipeline::s3::client(&config);
         let bytes = dw_pipeline::s3::get(&s3, bucket, key).await?;
         String::from_utf8(bytes).map_err(|_| format!("{source} is not text"))?

@@ -110,8 +110,7 @@ impl FromStr for Endpoint {
                 .map(Endpoint::Jetstream)
                 .ok_or_else(usage);
         }
-        if let Some(rest) = s.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if let Some((bucket, prefix)) = split_s3(s) {
             if bucket.is_empty() {
                 return Err(usage());
             }
@@ -154,9 +153,25 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// `s3://BUCKET/KEY` as (BUCKET, KEY): the one place an S3 URI is split. KEY is what follows
+/// the first slash (empty without one); either may be empty, and each caller says what it
+/// needs of them (a bucket, a key, slashes trimmed).
+pub fn split_s3(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("s3://")?;
+    Some(rest.split_once('/').unwrap_or((rest, "")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_s3_uri_splits_at_its_first_slash() {
+        assert_eq!(split_s3("s3://b/dw/results/"), Some(("b", "dw/results/")));
+        assert_eq!(split_s3("s3://b"), Some(("b", "")));
+        assert_eq!(split_s3("s3:///k"), Some(("", "k")));
+        assert_eq!(split_s3("file:/tmp"), None);
+    }
 
     #[test]
     fn every_form_parses_and_prints_back() {
