@@ -10,12 +10,13 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use dw_pipeline::attribution::CandidateTerms;
+use dw_pipeline::classify::Class;
 use dw_pipeline::dedupe::RecentIds;
 use dw_pipeline::labmt::DEFAULT_LENS;
 use dw_pipeline::lines::{self, Line};
 use dw_pipeline::score::{Counts, Outcome, ScoreOptions, Scorer};
 use dw_pipeline::tweet::{self, Message};
-use dw_pipeline::window::{Share, Shares, Standout, Window};
+use dw_pipeline::window::{Shares, Standout, Window};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -333,18 +334,13 @@ impl Summary {
             )
         };
         for c in &self.candidates {
-            let share = |pick: fn(&Shares) -> &Share| {
-                c.classes
-                    .as_ref()
-                    .map_or_else(|| "-".into(), |s| Shares::percent(pick(s)))
-            };
             out.push_str(&format!(
                 "{:<16} {:>6} {:>6} {:>4} {:>4}   {:<22} {:<22}\n",
                 c.name,
                 c.tweets,
                 c.mean.map_or_else(|| "-".into(), |m| format!("{m:.2}")),
-                share(|s| &s.negative),
-                share(|s| &s.positive),
+                Shares::cell(c.classes.as_ref(), Class::Negative),
+                Shares::cell(c.classes.as_ref(), Class::Positive),
                 minute(&c.lowest_minute),
                 minute(&c.highest_minute)
             ));

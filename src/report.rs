@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use dw_pipeline::classify::Class;
 use dw_pipeline::window::{ClassTally, Shares, Standout, Window};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -241,19 +242,14 @@ impl DebateReport {
             )
         };
         for c in &self.candidates {
-            let share = |pick: fn(&Shares) -> &dw_pipeline::window::Share| {
-                c.classes
-                    .as_ref()
-                    .map_or_else(|| "-".into(), |s| Shares::percent(pick(s)))
-            };
             let _ = writeln!(
                 out,
                 "{:<18} {:>6} {:>6} {:>4} {:>4}   {:<18} {:<18}",
                 c.name,
                 c.tweets,
                 c.mean.map_or_else(|| "-".into(), |m| format!("{m:.2}")),
-                share(|s| &s.negative),
-                share(|s| &s.positive),
+                Shares::cell(c.classes.as_ref(), Class::Negative),
+                Shares::cell(c.classes.as_ref(), Class::Positive),
                 at(&c.lowest),
                 at(&c.highest)
             );

@@ -127,20 +127,6 @@ impl ClassTally {
         self.negative + self.neutral + self.positive
     }
 
-    pub fn count(&self, class: Class) -> u64 {
-        match class {
-            Class::Negative => self.negative,
-            Class::Neutral => self.neutral,
-            Class::Positive => self.positive,
-        }
-    }
-
-    /// The share of posts called `class`, with its 95% Wilson interval; `None` without posts.
-    pub fn share(&self, class: Class) -> Option<Share> {
-        let n = self.posts();
-        (n > 0).then(|| Share::wilson(self.count(class), n))
-    }
-
     /// Every class's share; `None` without posts.
     pub fn shares(&self) -> Option<Shares> {
         let n = self.posts();
@@ -163,9 +149,21 @@ pub struct Shares {
 }
 
 impl Shares {
-    /// `neg 62% pos 14%`-style percentages.
-    pub fn percent(share: &Share) -> String {
-        format!("{:.0}%", share.share * 100.0)
+    pub fn of(&self, class: Class) -> &Share {
+        match class {
+            Class::Negative => &self.negative,
+            Class::Neutral => &self.neutral,
+            Class::Positive => &self.positive,
+        }
+    }
+
+    /// A summary table's cell: the share of `class` in whole percent (`62%`), `-` without
+    /// classes (windows before version 4).
+    pub fn cell(shares: Option<&Shares>, class: Class) -> String {
+        shares.map_or_else(
+            || "-".to_string(),
+            |s| format!("{:.0}%", s.of(class).share * 100.0),
+        )
     }
 }
 
