@@ -64,7 +64,7 @@ pub(crate) struct CandidateSummary {
 pub(crate) const MIN_SCORED: u64 = 3;
 
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct Summary {
+pub(crate) struct ReplaySummary {
     pub debate: String,
     pub input: String,
     pub windows: usize,
@@ -78,7 +78,7 @@ pub(crate) struct Summary {
 }
 
 /// Runs the replay; windows go to `<out>/<debate>/windows.jsonl`, the summary beside them.
-pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
+pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<ReplaySummary> {
     let started = Instant::now();
     let evening = opts.evening;
     let date = evening.date.to_string();
@@ -207,7 +207,7 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<Summary> {
         windows.len()
     ));
 
-    let summary = Summary {
+    let summary = ReplaySummary {
         debate: date,
         input: opts.input_name,
         windows: windows.len(),
@@ -289,7 +289,7 @@ pub(crate) fn short(text: &str, n: usize) -> String {
     }
 }
 
-impl Summary {
+impl ReplaySummary {
     pub(crate) fn to_text(&self, tz: &jiff::tz::TimeZone) -> String {
         let mut out = format!(
             "debate {}: {} tweets scored ({} duplicates dropped) from {}\n",

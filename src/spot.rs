@@ -2,8 +2,10 @@
 
 pub mod backtest;
 pub mod history;
+pub(crate) mod launches;
 pub mod policy;
 pub mod prices;
+pub(crate) mod quoting;
 pub mod series;
 pub mod stats;
 
@@ -20,7 +22,8 @@ use series::History;
 use stats::{ZoneStats, zone_stats};
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Window {
+/// The stretch of history a quote read: its look-back, ending at the moment quoted.
+pub struct QuotedSpan {
     pub start: Timestamp,
     pub end: Timestamp,
 }
@@ -30,7 +33,7 @@ pub struct Quote {
     pub instance_type: InstanceType,
     pub product: String,
     pub region: String,
-    pub window: Window,
+    pub window: QuotedSpan,
     /// Zones with records, cheapest first.
     pub zones: Vec<ZoneStats>,
     /// Zones asked for (or offering the type) with no price in the window.
@@ -188,7 +191,7 @@ pub fn quote(
         instance_type: req.instance_type.clone(),
         product: req.product.clone(),
         region,
-        window: Window { start, end: req.at },
+        window: QuotedSpan { start, end: req.at },
         policy: req.rule.policy,
         bid_below_latest: choice.bid < chosen_latest,
         zone: choice.zone,

@@ -7,14 +7,14 @@ use std::time::Duration as StdDuration;
 use serde::Serialize;
 
 use super::Context;
-use super::spot::{QuoteWindow, plan_quotes};
 use crate::cli::{DownArgs, UpArgs, WhichCluster};
 use crate::cluster::{self, Snapshot, Waited, diagnose};
 use crate::config::Loaded;
 use crate::debates::Evening;
 use crate::error::{Error, Result};
-use crate::launch::{plan, request, stage};
+use crate::launch::{build, plan, request, stage};
 use crate::spot::prices;
+use crate::spot::quoting::QuoteOptions;
 use crate::units::Duration;
 use crate::{aws, log};
 
@@ -102,8 +102,7 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     }
     let date = evening.date.to_string();
     let now = jiff::Timestamp::now();
-    let history = (!args.history.is_empty()).then_some(args.history.as_slice());
-    let window = QuoteWindow {
+    let options = QuoteOptions {
         at: args.at,
         policy: args.policy,
         ..Default::default()
@@ -120,8 +119,8 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     let force = args.force || args.replay.is_some();
     // Quote (debate-night floor) and plan: the same for a dry run and for real.
     let make_plan = || async {
-        let quotes = plan_quotes(ctx, &window, history).await?;
-        plan::build(
+        let quotes = ctx.cluster_quotes(&args.history, &options).await?;
+        build::build(
             loaded,
             &evening,
             &plan::PlanOptions {

@@ -7,6 +7,7 @@ mod build_jobs;
 mod cluster;
 mod debates;
 mod model;
+mod page;
 mod publish;
 mod render;
 mod replay;
@@ -25,6 +26,7 @@ use crate::cli::{Cli, ClusterCommand, Command, ModelCommand, OutputFormat, SpotC
 use crate::config::Loaded;
 use crate::debates::Calendar;
 use crate::error::{Error, Result};
+use crate::spot::quoting::{self, Prices, QuoteOptions};
 use crate::{aws, log};
 
 /// What every command may need, each built at most once per run: the configuration file, the
@@ -85,6 +87,30 @@ impl<'a> Context<'a> {
         self.sdk
             .get_or_try_init(|| async move { aws::load(&options).await })
             .await
+    }
+
+    /// The prices a quote reads: the saved files `--history` names, else EC2's.
+    pub(crate) async fn prices(&self, history: &[std::path::PathBuf]) -> Result<Prices> {
+        if history.is_empty() {
+            Ok(Prices::ec2(self.sdk().await?))
+        } else {
+            Prices::saved(history)
+        }
+    }
+
+    /// The quotes of a cluster's spot groups (none without spot groups, and then no prices are
+    /// read).
+    pub(crate) async fn cluster_quotes(
+        &self,
+        history: &[std::path::PathBuf],
+        options: &QuoteOptions,
+    ) -> Result<std::collections::BTreeMap<String, crate::spot::Quote>> {
+        let config = &self.config()?.config;
+        if quoting::spot_types(&config.emr).is_empty() {
+            return Ok(std::collections::BTreeMap::new());
+        }
+        let prices = self.prices(history).await?;
+        quoting::cluster_quotes(&prices, &config.spot, &config.emr, options).await
     }
 
     fn aws_options(&self) -> Result<aws::AwsOptions> {

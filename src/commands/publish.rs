@@ -20,7 +20,7 @@ struct Published {
 pub(super) async fn execute(ctx: &Context<'_>, args: &PublishArgs) -> Result<()> {
     let evening = ctx.calendar()?.evening(args.debate, None)?;
     let date = evening.date.to_string();
-    let source = super::watch::resolve_source(ctx, args.from.as_deref(), &evening)?;
+    let source = super::page::resolve_source(ctx, args.from.as_deref(), &evening)?;
     let s3 = match (&source, &args.to) {
         (Source::S3 { .. }, _) | (_, Some(_)) => Some(crate::aws::s3(ctx.sdk().await?)),
         _ => None,

@@ -1,10 +1,10 @@
 //! `dw render`: every script a debate's cluster runs, and its plan, written to a folder.
 
-use super::spot::{QuoteWindow, plan_quotes};
 use super::{Context, write_file};
 use crate::cli::RenderArgs;
 use crate::error::{Error, Result};
-use crate::launch::plan;
+use crate::launch::{build, plan};
+use crate::spot::quoting::QuoteOptions;
 
 pub(super) async fn execute(ctx: &Context<'_>, args: &RenderArgs) -> Result<()> {
     let loaded = ctx.config()?;
@@ -12,14 +12,14 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &RenderArgs) -> Result<()> 
     let quotes = if args.history.is_empty() {
         std::collections::BTreeMap::default()
     } else {
-        let window = QuoteWindow {
+        let options = QuoteOptions {
             at: args.at,
             policy: args.policy,
             ..Default::default()
         };
-        plan_quotes(ctx, &window, Some(&args.history[..])).await?
+        ctx.cluster_quotes(&args.history, &options).await?
     };
-    let plan = plan::build(
+    let plan = build::build(
         loaded,
         &evening,
         &plan::PlanOptions {

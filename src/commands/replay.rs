@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use super::{Context, watch};
+use super::{Context, page};
 use crate::cli::ReplayArgs;
 use crate::error::{Error, Result};
 use crate::watch::source::Source;
@@ -114,12 +114,12 @@ async fn watch_while_replaying(
         .open(&file)
         .map_err(fail)?;
     let source = Source::File(file);
-    let server = watch::bind(ctx, evening, &source, &args.serve).await?;
-    watch::announce(ctx, &server, &source, &args.serve)?;
+    let server = page::bind(ctx, evening, &source, &args.serve).await?;
+    page::announce(ctx, &server, &source, &args.serve)?;
     let done = Arc::new(AtomicBool::new(false));
     let replaying = done.clone();
     let served = tokio::spawn(server.run(async move {
-        watch::stopped().await;
+        page::stopped().await;
         if !replaying.load(std::sync::atomic::Ordering::Relaxed) {
             log::info("interrupted: the replay stops; the windows written so far stay");
             std::process::exit(130);

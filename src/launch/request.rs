@@ -19,8 +19,8 @@ pub(crate) struct RunJobFlow {
     pub log_uri: String,
     pub applications: Vec<Named>,
     pub instances: Instances,
-    pub bootstrap_actions: Vec<BootstrapAction>,
-    pub steps: Vec<Step>,
+    pub bootstrap_actions: Vec<ActionRequest>,
+    pub steps: Vec<StepRequest>,
     pub service_role: String,
     pub job_flow_role: String,
     pub visible_to_all_users: bool,
@@ -66,7 +66,7 @@ pub(crate) struct Group {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct BootstrapAction {
+pub(crate) struct ActionRequest {
     pub name: String,
     pub script_bootstrap_action: Script,
 }
@@ -81,7 +81,7 @@ pub(crate) struct Script {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 #[allow(clippy::struct_field_names)] // EMR's own names: ActionOnFailure of a Step
-pub(crate) struct Step {
+pub(crate) struct StepRequest {
     pub name: String,
     pub action_on_failure: String,
     pub hadoop_jar_step: JarStep,
@@ -143,7 +143,7 @@ pub(crate) fn from_plan(plan: &ClusterPlan) -> Result<RunJobFlow> {
         bootstrap_actions: plan
             .bootstrap_actions
             .iter()
-            .map(|a| BootstrapAction {
+            .map(|a| ActionRequest {
                 name: a.name.clone(),
                 script_bootstrap_action: Script {
                     path: a.script.clone(),
@@ -154,7 +154,7 @@ pub(crate) fn from_plan(plan: &ClusterPlan) -> Result<RunJobFlow> {
         steps: plan
             .steps
             .iter()
-            .map(|s| Step {
+            .map(|s| StepRequest {
                 name: s.name.clone(),
                 action_on_failure: s.action_on_failure.to_string(),
                 hadoop_jar_step: JarStep {

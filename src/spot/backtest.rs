@@ -385,7 +385,7 @@ impl Report {
 
 /// Several instance types backtested alike, and the policies over all of them together.
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
+pub struct BacktestSummary {
     pub reports: Vec<Report>,
     /// Per policy, every launch of every type: interruptions, and costs summed in dollars and
     /// as a share of on demand.
@@ -407,8 +407,8 @@ pub struct Together {
     pub types_at_least_as_good_as_on_demand: usize,
 }
 
-impl Summary {
-    pub fn new(reports: Vec<Report>) -> Summary {
+impl BacktestSummary {
+    pub fn new(reports: Vec<Report>) -> BacktestSummary {
         let names: Vec<Policy> = reports
             .first()
             .map(|r| r.policies.iter().map(|p| p.name).collect())
@@ -478,7 +478,7 @@ impl Summary {
                 }
             })
             .collect();
-        Summary { reports, together }
+        BacktestSummary { reports, together }
     }
 
     pub fn to_text(&self) -> String {
