@@ -106,31 +106,7 @@ fn delay(tweets: usize, partial_secs: u64) {
     let windows = dir.path().join("windows.jsonl");
     std::fs::write(&windows, "").expect("windows file");
 
-    let mut score = Command::new(binary("dw-score"))
-        .arg("--from")
-        .arg(format!("kafka://{brokers}/{topic}?group={}", unique("g")))
-        .arg("--to")
-        .arg(format!("file:{}", windows.display()))
-        .args([
-            "--debate",
-            DEBATE,
-            "--partial-secs",
-            &partial_secs.to_string(),
-        ])
-        .args(["--candidate", "trump=Trump,Donald Trump,@realDonaldTrump"])
-        .args(["--kafka-option", "session.timeout.ms=6000"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("dw-score starts");
-    // Tweets go out once dw-score owns the partitions.
-    let mut log = BufReader::new(score.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    while log.read_line(&mut line).expect("dw-score log") > 0
-        && !line.contains("assigned partitions [")
-    {
-        line.clear();
-    }
-    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
+    let score = start_scorer(&brokers, &topic, &windows, partial_secs);
     let _score = Killed(score);
     let (_watch, addr) = watch(&windows);
 
@@ -311,4 +287,39 @@ fn main() {
         Some("clients") => clients(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(200)),
         _ => eprintln!("usage: page_bench delay [TWEETS] [PARTIAL_SECS] | clients [N]"),
     }
+}
+
+/// dw-score on `topic`, writing `windows`; returns once it owns the partitions.
+fn start_scorer(
+    brokers: &str,
+    topic: &str,
+    windows: &std::path::Path,
+    partial_secs: u64,
+) -> std::process::Child {
+    let mut score = Command::new(binary("dw-score"))
+        .arg("--from")
+        .arg(format!("kafka://{brokers}/{topic}?group={}", unique("g")))
+        .arg("--to")
+        .arg(format!("file:{}", windows.display()))
+        .args([
+            "--debate",
+            DEBATE,
+            "--partial-secs",
+            &partial_secs.to_string(),
+        ])
+        .args(["--candidate", "trump=Trump,Donald Trump,@realDonaldTrump"])
+        .args(["--kafka-option", "session.timeout.ms=6000"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dw-score starts");
+    // Tweets go out once dw-score owns the partitions.
+    let mut log = BufReader::new(score.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while log.read_line(&mut line).expect("dw-score log") > 0
+        && !line.contains("assigned partitions [")
+    {
+        line.clear();
+    }
+    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
+    score
 }

@@ -177,6 +177,43 @@ pub async fn snapshot(emr: &aws_sdk_emr::Client, id: &str) -> Result<Snapshot> {
     let reason = status.and_then(|s| s.state_change_reason());
     let timeline = status.and_then(|s| s.timeline());
 
+    let groups = group_statuses(emr, id).await?;
+    let steps = step_statuses(emr, id).await?;
+
+    let debate = c
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("dw:debate"))
+        .and_then(|t| t.value())
+        .map(str::to_string);
+    Ok(Snapshot {
+        debate,
+        id: id.to_string(),
+        name: c.name().unwrap_or_default().to_string(),
+        state: status
+            .and_then(|s| s.state())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        reason: reason.and_then(|r| r.message()).map(str::to_string),
+        reason_code: reason
+            .and_then(|r| r.code())
+            .map(|c| c.as_str().to_string()),
+        master_dns: c.master_public_dns_name().map(str::to_string),
+        created: ts(timeline.and_then(|t| t.creation_date_time())),
+        ready: ts(timeline.and_then(|t| t.ready_date_time())),
+        ended: ts(timeline.and_then(|t| t.end_date_time())),
+        log_uri: c.log_uri().map(str::to_string),
+        zone: c
+            .ec2_instance_attributes()
+            .and_then(|a| a.ec2_availability_zone())
+            .map(str::to_string),
+        groups,
+        steps,
+    })
+}
+
+/// The cluster's instance groups, master first, then core, then task.
+async fn group_statuses(emr: &aws_sdk_emr::Client, id: &str) -> Result<Vec<GroupStatus>> {
     let mut groups = Vec::new();
     let mut pages = emr
         .list_instance_groups()
@@ -214,7 +251,11 @@ pub async fn snapshot(emr: &aws_sdk_emr::Client, id: &str) -> Result<Snapshot> {
         _ => 2,
     };
     groups.sort_by_key(|g| role_order(&g.role));
+    Ok(groups)
+}
 
+/// The cluster's steps, oldest first.
+async fn step_statuses(emr: &aws_sdk_emr::Client, id: &str) -> Result<Vec<StepStatus>> {
     let mut steps = Vec::new();
     let mut pages = emr.list_steps().cluster_id(id).into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -242,37 +283,7 @@ pub async fn snapshot(emr: &aws_sdk_emr::Client, id: &str) -> Result<Snapshot> {
         }
     }
     steps.reverse(); // EMR lists the newest first
-
-    let debate = c
-        .tags()
-        .iter()
-        .find(|t| t.key() == Some("dw:debate"))
-        .and_then(|t| t.value())
-        .map(str::to_string);
-    Ok(Snapshot {
-        debate,
-        id: id.to_string(),
-        name: c.name().unwrap_or_default().to_string(),
-        state: status
-            .and_then(|s| s.state())
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        reason: reason.and_then(|r| r.message()).map(str::to_string),
-        reason_code: reason
-            .and_then(|r| r.code())
-            .map(|c| c.as_str().to_string()),
-        master_dns: c.master_public_dns_name().map(str::to_string),
-        created: ts(timeline.and_then(|t| t.creation_date_time())),
-        ready: ts(timeline.and_then(|t| t.ready_date_time())),
-        ended: ts(timeline.and_then(|t| t.end_date_time())),
-        log_uri: c.log_uri().map(str::to_string),
-        zone: c
-            .ec2_instance_attributes()
-            .and_then(|a| a.ec2_availability_zone())
-            .map(str::to_string),
-        groups,
-        steps,
-    })
+    Ok(steps)
 }
 
 /// One line that says where a cluster is: state, reason, steps started, groups short of

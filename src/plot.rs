@@ -472,6 +472,17 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
     }
     legend(&mut costs, SeriesLabelPosition::UpperRight)?;
 
+    draw_lost(&bottom, r, start, span)
+}
+
+/// The backtest's lower panel: each policy's interrupted launches so far.
+fn draw_lost<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &backtest::Report,
+    start: Timestamp,
+    span: f64,
+) -> Drawn {
+    let x_label = time_label(start, span);
     let max_lost = r
         .policies
         .iter()
@@ -480,7 +491,7 @@ fn draw_backtest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &backtest
         .unwrap_or(0)
         .max(1) as f64
         * 1.1;
-    let mut lost = ChartBuilder::on(&bottom)
+    let mut lost = ChartBuilder::on(area)
         .caption("interrupted launches so far (x above)", (FAMILY, 18))
         .margin(16)
         .x_label_area_size(40)
@@ -619,6 +630,14 @@ fn draw_happiness<DB: DrawingBackend>(
             .draw_series(points.into_iter().map(|p| Circle::new(p, 2, col.filled())))
             .map_err(|e| e.to_string())?;
     }
+    draw_names(&strip, r)
+}
+
+/// The happiness picture's legend strip: each candidate's colour, name and tweets.
+fn draw_names<DB: DrawingBackend>(
+    strip: &DrawingArea<DB, Shift>,
+    r: &crate::report::DebateReport,
+) -> Drawn {
     for (i, line) in r.lines.iter().enumerate() {
         let (x, y) = (90 + 270 * (i as i32 % 4), 4 + 22 * (i as i32 / 4));
         let col = colour(i);
@@ -638,6 +657,7 @@ fn draw_happiness<DB: DrawingBackend>(
     }
     Ok(())
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

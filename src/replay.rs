@@ -82,19 +82,7 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<ReplaySummary> {
     let started = Instant::now();
     let evening = opts.evening;
     let date = evening.date.to_string();
-    let candidates: Vec<CandidateTerms> = evening
-        .candidates()
-        .into_iter()
-        .map(|c| CandidateTerms {
-            key: c.key,
-            terms: c.candidate.terms.into_iter().map(String::from).collect(),
-        })
-        .collect();
-    let names: BTreeMap<String, String> = evening
-        .candidates()
-        .into_iter()
-        .map(|c| (c.key, c.candidate.name))
-        .collect();
+    let (candidates, names) = candidate_terms(evening);
     let dir = opts.out.join(&date);
     std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
         path: dir.clone(),
@@ -108,39 +96,9 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<ReplaySummary> {
     let mut windows_file =
         std::io::BufWriter::new(std::fs::File::create(&windows_path).map_err(write_err)?);
 
-    // The ingest side: its own thread, as dw-ingest is its own process.
     let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4096);
     let pace = opts.pace;
-    let mut input = opts.input;
-    let reader = std::thread::spawn(move || -> std::result::Result<u64, String> {
-        let mut recent = RecentIds::new(200_000);
-        let mut buf = Vec::new();
-        let mut pacer = pace.map(|speed| dw_pipeline::job::Pacer::new(speed, 1.0));
-        let mut dropped = 0u64;
-        while let Some(line) =
-            lines::read_line(&mut input, &mut buf, lines::MAX_LINE).map_err(|e| e.to_string())?
-        {
-            if line != Line::Text {
-                continue;
-            }
-            if let Ok(Message::Tweet(t)) = tweet::parse_bytes(&buf) {
-                if !recent.first_time(&t.id) {
-                    dropped += 1;
-                    continue;
-                }
-                if let Some(pacer) = pacer.as_mut() {
-                    let due = pacer.due(t.created_ms);
-                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait);
-                    }
-                }
-            }
-            if tx.send(buf.clone()).is_err() {
-                break;
-            }
-        }
-        Ok(dropped)
-    });
+    let reader = spawn_reader(opts.input, pace, tx);
 
     let mut scorer = Scorer::new(ScoreOptions {
         debate: date.clone(),
@@ -152,15 +110,10 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<ReplaySummary> {
         member: None,
         classify: Some(dw_pipeline::classify::shipped_model()),
     });
-    let progress = if pace.is_some() {
-        Progress::spinner(&format!(
-            "replaying {} at {}x",
-            opts.input_name,
-            pace.unwrap_or(1.0)
-        ))
-    } else {
-        Progress::spinner(&format!("replaying {}", opts.input_name))
-    };
+    let progress = Progress::spinner(&match pace {
+        Some(speed) => format!("replaying {} at {speed}x", opts.input_name),
+        None => format!("replaying {}", opts.input_name),
+    });
     let mut windows: Vec<Window> = Vec::new();
     let paced = pace.is_some();
     let mut keep = |ws: Vec<Window>, file: &mut std::io::BufWriter<std::fs::File>| -> Result<()> {
@@ -219,14 +172,75 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<ReplaySummary> {
         candidates: summarize(&windows, &names),
         seconds: started.elapsed().as_secs_f64(),
     };
-    let summary_path = dir.join("summary.json");
-    let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::Failed(e.to_string()))?;
-    std::fs::write(&summary_path, json + "\n").map_err(|source| Error::Write {
-        path: summary_path,
-        source,
-    })?;
+    write_summary(&dir.join("summary.json"), &summary)?;
     log::debug(&format!("replay took {:.2}s", summary.seconds));
     Ok(summary)
+}
+
+/// The evening's candidates' search terms, and their names by key.
+fn candidate_terms(evening: &Evening) -> (Vec<CandidateTerms>, BTreeMap<String, String>) {
+    let candidates: Vec<CandidateTerms> = evening
+        .candidates()
+        .into_iter()
+        .map(|c| CandidateTerms {
+            key: c.key,
+            terms: c.candidate.terms.into_iter().map(String::from).collect(),
+        })
+        .collect();
+    let names: BTreeMap<String, String> = evening
+        .candidates()
+        .into_iter()
+        .map(|c| (c.key, c.candidate.name))
+        .collect();
+    (candidates, names)
+}
+
+/// Writes the summary beside the windows.
+fn write_summary(path: &Path, summary: &ReplaySummary) -> Result<()> {
+    let json = serde_json::to_string_pretty(summary).map_err(|e| Error::Failed(e.to_string()))?;
+    std::fs::write(path, json + "\n").map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The ingest side: its own thread, as dw-ingest is its own process. Sends each line on
+/// (a tweet once per id, at the tweets' pace times `pace` if given); ends with the number of
+/// repeated tweets it dropped.
+fn spawn_reader(
+    mut input: Box<dyn BufRead + Send>,
+    pace: Option<f64>,
+    tx: mpsc::SyncSender<Vec<u8>>,
+) -> std::thread::JoinHandle<std::result::Result<u64, String>> {
+    std::thread::spawn(move || {
+        let mut recent = RecentIds::new(200_000);
+        let mut buf = Vec::new();
+        let mut pacer = pace.map(|speed| dw_pipeline::job::Pacer::new(speed, 1.0));
+        let mut dropped = 0u64;
+        while let Some(line) =
+            lines::read_line(&mut input, &mut buf, lines::MAX_LINE).map_err(|e| e.to_string())?
+        {
+            if line != Line::Text {
+                continue;
+            }
+            if let Ok(Message::Tweet(t)) = tweet::parse_bytes(&buf) {
+                if !recent.first_time(&t.id) {
+                    dropped += 1;
+                    continue;
+                }
+                if let Some(pacer) = pacer.as_mut() {
+                    let due = pacer.due(t.created_ms);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                }
+            }
+            if tx.send(buf.clone()).is_err() {
+                break;
+            }
+        }
+        Ok(dropped)
+    })
 }
 
 /// Per candidate: totals over all windows, the extreme minutes, the tweets that stood out.

@@ -11,6 +11,11 @@
 //! S3 (`up --replay`) through the same path and ends when it is scored. Needs the peers of
 //! scripts/test.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads as one scenario, top to bottom; the 100-line limit is for the code"
+)]
+
 mod common;
 
 use std::collections::BTreeMap;

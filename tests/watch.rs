@@ -1,6 +1,11 @@
 //! The debate page in a real browser (headless Chromium through WebDriver): `dw watch` over a
 //! file and over S3 (moto), `dw replay --watch`, `dw publish`, and what bad input does.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads as one scenario, top to bottom; the 100-line limit is for the code"
+)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -199,42 +199,7 @@ impl Backtest {
             }
         }
         for r in &mut results {
-            let n = r.outcomes.len();
-            r.launches = n;
-            r.interrupted = r
-                .outcomes
-                .iter()
-                .filter(|o| o.interrupted_at.is_some())
-                .count();
-            r.unfilled = r.outcomes.iter().filter(|o| !o.filled).count();
-            if n > 0 {
-                r.interrupted_pct = 100.0 * r.interrupted as f64 / n as f64;
-                r.mean_cost = r.outcomes.iter().map(|o| o.cost).sum::<f64>() / n as f64;
-                // Bids are whole $0.0001: sum them as such, so equal bids average exactly.
-                let ten_thousandths: i64 = r
-                    .outcomes
-                    .iter()
-                    .map(|o| (o.bid * 1e4).round() as i64)
-                    .sum();
-                r.mean_bid = ten_thousandths as f64 / n as f64 / 1e4;
-                let on_demand_cost: f64 = r
-                    .outcomes
-                    .iter()
-                    .map(|o| self.on_demand * o.window_ms as f64 / 3_600_000.0)
-                    .sum();
-                r.cost_share_of_on_demand = if on_demand_cost > 0.0 {
-                    r.mean_cost * n as f64 / on_demand_cost
-                } else {
-                    0.0
-                };
-                let spot_ms: i64 = r.outcomes.iter().map(|o| o.spot_ms).sum();
-                r.mean_hours_to_interruption = (r.interrupted > 0)
-                    .then(|| spot_ms as f64 / 3_600_000.0 / r.interrupted as f64);
-                r.mean_minutes_without_core =
-                    r.outcomes.iter().map(|o| o.without_core_ms).sum::<i64>() as f64
-                        / 60_000.0
-                        / n as f64;
-            }
+            self.tally(r);
         }
         let window_secs = launches
             .iter()
@@ -258,6 +223,46 @@ impl Backtest {
             on_demand: self.on_demand,
             skipped,
         })
+    }
+
+    /// A policy's figures from its outcomes.
+    fn tally(&self, r: &mut PolicyResult) {
+        let n = r.outcomes.len();
+        r.launches = n;
+        r.interrupted = r
+            .outcomes
+            .iter()
+            .filter(|o| o.interrupted_at.is_some())
+            .count();
+        r.unfilled = r.outcomes.iter().filter(|o| !o.filled).count();
+        if n > 0 {
+            r.interrupted_pct = 100.0 * r.interrupted as f64 / n as f64;
+            r.mean_cost = r.outcomes.iter().map(|o| o.cost).sum::<f64>() / n as f64;
+            // Bids are whole $0.0001: sum them as such, so equal bids average exactly.
+            let ten_thousandths: i64 = r
+                .outcomes
+                .iter()
+                .map(|o| (o.bid * 1e4).round() as i64)
+                .sum();
+            r.mean_bid = ten_thousandths as f64 / n as f64 / 1e4;
+            let on_demand_cost: f64 = r
+                .outcomes
+                .iter()
+                .map(|o| self.on_demand * o.window_ms as f64 / 3_600_000.0)
+                .sum();
+            r.cost_share_of_on_demand = if on_demand_cost > 0.0 {
+                r.mean_cost * n as f64 / on_demand_cost
+            } else {
+                0.0
+            };
+            let spot_ms: i64 = r.outcomes.iter().map(|o| o.spot_ms).sum();
+            r.mean_hours_to_interruption =
+                (r.interrupted > 0).then(|| spot_ms as f64 / 3_600_000.0 / r.interrupted as f64);
+            r.mean_minutes_without_core = r.outcomes.iter().map(|o| o.without_core_ms).sum::<i64>()
+                as f64
+                / 60_000.0
+                / n as f64;
+        }
     }
 
     /// Follows `zone`'s prices through the launch's window at `bid`.

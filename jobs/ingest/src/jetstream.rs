@@ -40,6 +40,10 @@ struct Handles {
     order: VecDeque<String>,
 }
 
+/// The connection to a Jetstream instance.
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 impl Handles {
     fn set(&mut self, did: &str, handle: Option<&str>) {
         match handle {
@@ -218,36 +222,11 @@ impl Ingest {
         self.delivered_since_connect = false;
         let url = session.url();
         self.instance = Some(session.instances[session.at].clone());
-        let config = WebSocketConfig::default()
-            .max_message_size(Some(MAX_MESSAGE))
-            .max_frame_size(Some(MAX_MESSAGE));
         let stall_secs = self.stall_secs();
         let stall = self.scaled(Duration::from_secs(stall_secs));
-        // Boxed: the handshake's future is ~20 KB.
-        let connect = Box::pin(tokio_tungstenite::connect_async_with_config(
-            url.as_str(),
-            Some(config),
-            false,
-        ));
-        let mut ws = match self.until_stopped(stall, connect).await {
-            Waited::Stopped => return Ended::Stopped,
-            Waited::TimedOut => {
-                return Ended::Failure(
-                    Failure::Network,
-                    format!("no answer within {stall_secs}s from {url}"),
-                );
-            }
-            Waited::Done(Ok((ws, _))) => ws,
-            Waited::Done(Err(tungstenite::Error::Http(response))) => {
-                let status = response.status().as_u16();
-                return Ended::Failure(Failure::Http(status), format!("HTTP {status} from {url}"));
-            }
-            Waited::Done(Err(e)) => {
-                return Ended::Failure(
-                    Failure::Network,
-                    format!("connection to {url} failed: {e}"),
-                );
-            }
+        let mut ws = match self.jetstream_connect(&url, stall, stall_secs).await {
+            Ok(ws) => ws,
+            Err(ended) => return ended,
         };
         log(&format!("subscribed: {url}"));
         let mut last_data = Instant::now();
@@ -312,6 +291,44 @@ impl Ingest {
                 Err(e) => return Ended::GiveUp(e.to_string()),
             }
             self.beat(false);
+        }
+    }
+
+    /// Opens the WebSocket to `url`; the answer must come within the stall time, and SIGTERM
+    /// is heard meanwhile.
+    async fn jetstream_connect(
+        &mut self,
+        url: &str,
+        stall: Duration,
+        stall_secs: u64,
+    ) -> std::result::Result<Socket, Ended> {
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE))
+            .max_frame_size(Some(MAX_MESSAGE));
+        // Boxed: the handshake's future is ~20 KB.
+        let connect = Box::pin(tokio_tungstenite::connect_async_with_config(
+            url,
+            Some(config),
+            false,
+        ));
+        match self.until_stopped(stall, connect).await {
+            Waited::Stopped => Err(Ended::Stopped),
+            Waited::TimedOut => Err(Ended::Failure(
+                Failure::Network,
+                format!("no answer within {stall_secs}s from {url}"),
+            )),
+            Waited::Done(Ok((ws, _))) => Ok(ws),
+            Waited::Done(Err(tungstenite::Error::Http(response))) => {
+                let status = response.status().as_u16();
+                Err(Ended::Failure(
+                    Failure::Http(status),
+                    format!("HTTP {status} from {url}"),
+                ))
+            }
+            Waited::Done(Err(e)) => Err(Ended::Failure(
+                Failure::Network,
+                format!("connection to {url} failed: {e}"),
+            )),
         }
     }
 

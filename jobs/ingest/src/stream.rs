@@ -161,49 +161,7 @@ impl Ingest {
         v2: bool,
         backoff: &mut Backoff,
     ) -> Ended {
-        let track = terms.join(",");
-        let request = match auth {
-            credentials::Auth::OAuth1(c) => {
-                let params = [
-                    ("delimited", "length"),
-                    ("stall_warnings", "true"),
-                    ("track", track.as_str()),
-                ];
-                let nonce: String = {
-                    use rand::Rng;
-                    let mut rng = rand::rng();
-                    (0..32)
-                        .map(|_| rng.sample(rand::distr::Alphanumeric) as char)
-                        .collect()
-                };
-                let header = oauth::authorization(
-                    c,
-                    "POST",
-                    url,
-                    &params,
-                    &nonce,
-                    jiff::Timestamp::now().as_second(),
-                );
-                let body = params
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", oauth::encode(k), oauth::encode(v)))
-                    .collect::<Vec<_>>()
-                    .join("&");
-                client
-                    .post(url)
-                    .header("Authorization", header)
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(body)
-            }
-            credentials::Auth::Bearer(token) => client
-                .get(url)
-                .query(&[
-                    ("tweet.fields", "created_at,author_id,referenced_tweets"),
-                    ("expansions", "author_id,referenced_tweets.id"),
-                    ("user.fields", "username"),
-                ])
-                .bearer_auth(token),
-        };
+        let request = stream_request(client, url, auth, &terms.join(","));
         // The answer's headers must come within the stall time, and SIGTERM is heard meanwhile.
         let deadline = self.scaled(Duration::from_secs(self.stall_secs()));
         let response = match self.until_stopped(deadline, request.send()).await {
@@ -271,44 +229,111 @@ impl Ingest {
                 log("connected");
             }
             for frame in framer.push(&chunk) {
-                let malformed_before = self.counts.malformed;
-                match frame {
-                    Frame::KeepAlive => self.counts.keep_alives += 1,
-                    Frame::Garbage(bytes) => {
-                        self.counts.malformed += 1;
-                        log(&format!(
-                            "bad framing ({} bytes): reconnecting",
-                            bytes.len()
-                        ));
-                        return Ended::Failure(Failure::Network, "bad framing".into());
-                    }
-                    Frame::Message(bytes) => match self.message(&bytes) {
-                        Ok(None) => {
-                            // Only a message that parses resets the back-off (garbage does not:
-                            // a broken endpoint is not a healthy connection).
-                            if !parsed_one && self.counts.malformed == malformed_before {
-                                parsed_one = true;
-                                backoff.healthy();
-                                self.backoff_secs = 0.0;
-                            }
-                        }
-                        Ok(Some((code, reason))) => {
-                            log(&format!("disconnect message {code}: {reason}"));
-                            // 2 duplicate stream, 6 token revoked, 7 admin logout: reconnecting
-                            // would not help.
-                            if matches!(code, 2 | 6 | 7) {
-                                return Ended::GiveUp(format!(
-                                    "the stream disconnected us for good (code {code}: {reason})"
-                                ));
-                            }
-                            return Ended::Failure(Failure::Network, format!("disconnect {code}"));
-                        }
-                        Err(e) => return Ended::GiveUp(e.to_string()),
-                    },
+                if let Some(ended) = self.frame(frame, backoff, &mut parsed_one) {
+                    return ended;
                 }
             }
             self.beat(false);
         }
+    }
+
+    /// Handles one frame of the stream; `Some` when the connection ends with it.
+    fn frame(
+        &mut self,
+        frame: Frame,
+        backoff: &mut Backoff,
+        parsed_one: &mut bool,
+    ) -> Option<Ended> {
+        let malformed_before = self.counts.malformed;
+        match frame {
+            Frame::KeepAlive => self.counts.keep_alives += 1,
+            Frame::Garbage(bytes) => {
+                self.counts.malformed += 1;
+                log(&format!(
+                    "bad framing ({} bytes): reconnecting",
+                    bytes.len()
+                ));
+                return Some(Ended::Failure(Failure::Network, "bad framing".into()));
+            }
+            Frame::Message(bytes) => match self.message(&bytes) {
+                Ok(None) => {
+                    // Only a message that parses resets the back-off (garbage does not:
+                    // a broken endpoint is not a healthy connection).
+                    if !*parsed_one && self.counts.malformed == malformed_before {
+                        *parsed_one = true;
+                        backoff.healthy();
+                        self.backoff_secs = 0.0;
+                    }
+                }
+                Ok(Some((code, reason))) => {
+                    log(&format!("disconnect message {code}: {reason}"));
+                    // 2 duplicate stream, 6 token revoked, 7 admin logout: reconnecting
+                    // would not help.
+                    if matches!(code, 2 | 6 | 7) {
+                        return Some(Ended::GiveUp(format!(
+                            "the stream disconnected us for good (code {code}: {reason})"
+                        )));
+                    }
+                    return Some(Ended::Failure(
+                        Failure::Network,
+                        format!("disconnect {code}"),
+                    ));
+                }
+                Err(e) => return Some(Ended::GiveUp(e.to_string())),
+            },
+        }
+        None
+    }
+}
+
+/// The stream's request: v1.1's signed POST tracking `track`, or v2's GET with a bearer token.
+fn stream_request(
+    client: &reqwest::Client,
+    url: &str,
+    auth: &credentials::Auth,
+    track: &str,
+) -> reqwest::RequestBuilder {
+    match auth {
+        credentials::Auth::OAuth1(c) => {
+            let params = [
+                ("delimited", "length"),
+                ("stall_warnings", "true"),
+                ("track", track),
+            ];
+            let nonce: String = {
+                use rand::Rng;
+                let mut rng = rand::rng();
+                (0..32)
+                    .map(|_| rng.sample(rand::distr::Alphanumeric) as char)
+                    .collect()
+            };
+            let header = oauth::authorization(
+                c,
+                "POST",
+                url,
+                &params,
+                &nonce,
+                jiff::Timestamp::now().as_second(),
+            );
+            let body = params
+                .iter()
+                .map(|(k, v)| format!("{}={}", oauth::encode(k), oauth::encode(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            client
+                .post(url)
+                .header("Authorization", header)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+        }
+        credentials::Auth::Bearer(token) => client
+            .get(url)
+            .query(&[
+                ("tweet.fields", "created_at,author_id,referenced_tweets"),
+                ("expansions", "author_id,referenced_tweets.id"),
+                ("user.fields", "username"),
+            ])
+            .bearer_auth(token),
     }
 }
 

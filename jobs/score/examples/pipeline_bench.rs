@@ -53,24 +53,14 @@ fn free_port() -> u16 {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let mut positional = Vec::new();
-    let (mut producer, mut consumer) = (Vec::new(), Vec::new());
-    let (mut bluesky, mut uncompressed) = (false, false);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--bluesky" => bluesky = true,
-            "--uncompressed" => uncompressed = true,
-            "--producer" => producer.push(args.next().expect("--producer KEY=VALUE")),
-            "--consumer" => consumer.push(args.next().expect("--consumer KEY=VALUE")),
-            _ => positional.push(a),
-        }
-    }
-    let n: usize = positional
-        .first()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200_000);
-    let partitions: u32 = positional.get(1).and_then(|s| s.parse().ok()).unwrap_or(6);
+    let Options {
+        n,
+        partitions,
+        producer,
+        consumer,
+        bluesky,
+        uncompressed,
+    } = options();
     let tansu = std::env::var("DW_TANSU_BIN").expect("DW_TANSU_BIN: the tansu binary");
 
     let dir = tempfile::tempdir().expect("temp dir");
@@ -84,32 +74,7 @@ fn main() {
     let (broker, brokers) = start_broker(&tansu, partitions);
 
     let score_status = dir.path().join("score.status.json");
-    let mut score = Command::new(binary("dw-score"));
-    score
-        .args(["--from", &format!("kafka://{brokers}/tweets?group=bench")])
-        .arg("--to")
-        .arg(format!(
-            "file:{}",
-            dir.path().join("windows.jsonl").display()
-        ))
-        .args(["--debate", "bench", "--status-secs", "1"])
-        .args(["--stop-after-idle-secs", &IDLE_SECS.to_string()])
-        .arg("--status")
-        .arg(&score_status)
-        .args(["--kafka-option", "session.timeout.ms=6000"])
-        .args(["--kafka-option", "heartbeat.interval.ms=1000"])
-        .args(["--candidate", "trump=Trump,Donald Trump,@realDonaldTrump"])
-        .args([
-            "--candidate",
-            "clinton=Hillary Clinton,Hillary,@HillaryClinton",
-        ])
-        .args([
-            "--candidate",
-            "sanders=Bernie Sanders,Bernie,@BernieSanders",
-        ]);
-    for c in &consumer {
-        score.args(["--kafka-option", c]);
-    }
+    let mut score = scorer_command(&brokers, dir.path(), &score_status, &consumer);
     let mut score = Killed(
         score
             .stdout(Stdio::null())
@@ -120,16 +85,7 @@ fn main() {
     // The group forms before the clock starts.
     std::thread::sleep(Duration::from_secs(4));
 
-    let mut ingest = Command::new(binary("dw-ingest"));
-    ingest
-        .args(["--from", &source.from])
-        .args(["--to", &format!("kafka://{brokers}/tweets")]);
-    if uncompressed {
-        ingest.arg("--uncompressed");
-    }
-    for p in &producer {
-        ingest.args(["--kafka-option", p]);
-    }
+    let mut ingest = ingest_command(&brokers, &source.from, uncompressed, &producer);
     let start = Instant::now();
     let mut ingest = Killed(
         ingest
@@ -183,8 +139,6 @@ fn main() {
         std::thread::sleep(Duration::from_millis(20));
     };
     let broker_cpu = cpu_secs(broker_pid).unwrap_or(broker_cpu0) - broker_cpu0;
-    let total_cpu = ingest_cpu + score_cpu + broker_cpu;
-    let share = |c: f64| 100.0 * c / total_cpu.max(1e-9);
     println!(
         "input: {n} {}, {mb:.1} MB, {partitions} partitions; producer {producer:?}, consumer {consumer:?}",
         source.what
@@ -201,16 +155,9 @@ fn main() {
             lag_at_ingest_end.unwrap_or(0)
         );
     }
-    println!(
-        "CPU: {total_cpu:.2} s in all; dw-ingest {:.0}%, dw-score {:.0}%, broker (Tansu) {:.0}%",
-        share(ingest_cpu),
-        share(score_cpu),
-        share(broker_cpu)
-    );
-    println!(
-        "every tweet scored: {}",
-        if scored == n as u64 { "yes" } else { "NO" }
-    );
+    print_cpu(ingest_cpu, score_cpu, broker_cpu);
+    let every = if scored == n as u64 { "yes" } else { "NO" };
+    println!("every tweet scored: {every}");
 }
 
 /// What dw-ingest reads: a file of tweets, or the Jetstream stand-in.
@@ -319,4 +266,105 @@ fn start_broker(tansu: &str, partitions: u32) -> (Killed, String) {
         .expect("tansu topic create");
     assert!(created.success());
     (broker, brokers)
+}
+
+/// dw-score as the bench runs it: three candidates, a status file every second, ending once
+/// idle; `consumer` are extra Kafka options.
+fn scorer_command(
+    brokers: &str,
+    dir: &std::path::Path,
+    score_status: &std::path::Path,
+    consumer: &[String],
+) -> Command {
+    let mut score = Command::new(binary("dw-score"));
+    score
+        .args(["--from", &format!("kafka://{brokers}/tweets?group=bench")])
+        .arg("--to")
+        .arg(format!("file:{}", dir.join("windows.jsonl").display()))
+        .args(["--debate", "bench", "--status-secs", "1"])
+        .args(["--stop-after-idle-secs", &IDLE_SECS.to_string()])
+        .arg("--status")
+        .arg(score_status)
+        .args(["--kafka-option", "session.timeout.ms=6000"])
+        .args(["--kafka-option", "heartbeat.interval.ms=1000"])
+        .args(["--candidate", "trump=Trump,Donald Trump,@realDonaldTrump"])
+        .args([
+            "--candidate",
+            "clinton=Hillary Clinton,Hillary,@HillaryClinton",
+        ])
+        .args([
+            "--candidate",
+            "sanders=Bernie Sanders,Bernie,@BernieSanders",
+        ]);
+    for c in consumer {
+        score.args(["--kafka-option", c]);
+    }
+    score
+}
+
+/// The bench's command line: `[TWEETS] [PARTITIONS] [--bluesky] [--uncompressed]
+/// [--producer KEY=VALUE]... [--consumer KEY=VALUE]...`.
+struct Options {
+    n: usize,
+    partitions: u32,
+    producer: Vec<String>,
+    consumer: Vec<String>,
+    bluesky: bool,
+    uncompressed: bool,
+}
+
+fn options() -> Options {
+    let mut args = std::env::args().skip(1);
+    let mut positional = Vec::new();
+    let (mut producer, mut consumer) = (Vec::new(), Vec::new());
+    let (mut bluesky, mut uncompressed) = (false, false);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--bluesky" => bluesky = true,
+            "--uncompressed" => uncompressed = true,
+            "--producer" => producer.push(args.next().expect("--producer KEY=VALUE")),
+            "--consumer" => consumer.push(args.next().expect("--consumer KEY=VALUE")),
+            _ => positional.push(a),
+        }
+    }
+    let n: usize = positional
+        .first()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200_000);
+    let partitions: u32 = positional.get(1).and_then(|s| s.parse().ok()).unwrap_or(6);
+    Options {
+        n,
+        partitions,
+        producer,
+        consumer,
+        bluesky,
+        uncompressed,
+    }
+}
+
+/// dw-ingest from `from` to the bench's topic; `producer` are extra Kafka options.
+fn ingest_command(brokers: &str, from: &str, uncompressed: bool, producer: &[String]) -> Command {
+    let mut ingest = Command::new(binary("dw-ingest"));
+    ingest
+        .args(["--from", from])
+        .args(["--to", &format!("kafka://{brokers}/tweets")]);
+    if uncompressed {
+        ingest.arg("--uncompressed");
+    }
+    for p in producer {
+        ingest.args(["--kafka-option", p]);
+    }
+    ingest
+}
+
+/// Each process's share of the CPU time the pipeline took.
+fn print_cpu(ingest_cpu: f64, score_cpu: f64, broker_cpu: f64) {
+    let total_cpu = ingest_cpu + score_cpu + broker_cpu;
+    let share = |c: f64| 100.0 * c / total_cpu.max(1e-9);
+    println!(
+        "CPU: {total_cpu:.2} s in all; dw-ingest {:.0}%, dw-score {:.0}%, broker (Tansu) {:.0}%",
+        share(ingest_cpu),
+        share(score_cpu),
+        share(broker_cpu)
+    );
 }

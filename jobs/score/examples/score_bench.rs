@@ -18,35 +18,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let sample = std::fs::read_to_string(
-        repo.join("tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"),
-    )
-    .expect("the v1.1 sample");
-    let statuses: Vec<&str> = sample
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| l.contains("\"id_str\"") && !l.starts_with("{\"delete\""))
-        .collect();
-
-    // Fresh ids: replace the status's own id (the first "id" and "id_str" of the line).
-    let dir = std::env::temp_dir().join(format!("dw-score-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("tweets.jsonl");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("bench file"));
-    let mut n = 0usize;
-    'outer: for round in 0.. {
-        for (i, s) in statuses.iter().enumerate() {
-            if n == target {
-                break 'outer;
-            }
-            let fresh = 900_000_000_000_000_000u64 + (round * statuses.len() + i) as u64;
-            let line = s.replacen("\"id_str\":\"", &format!("\"id_str\":\"{fresh}"), 1);
-            writeln!(file, "{line}").expect("write");
-            n += 1;
-        }
-    }
-    file.flush().expect("flush");
-    drop(file);
+    let (dir, path, n) = write_input(&repo, target);
     let bytes = std::fs::read(&path).expect("read back");
     let mb = bytes.len() as f64 / 1e6;
     println!(
@@ -140,4 +112,39 @@ fn for_each_line(bytes: &[u8], mut f: impl FnMut(&[u8])) {
     while let Ok(Some(_)) = dw_pipeline::lines::read_line(&mut input, &mut buf, 1 << 20) {
         f(&buf);
     }
+}
+
+/// Writes `target` statuses, the v1.1 sample repeated with fresh ids, to a file in a new
+/// temporary folder: (folder, file, statuses).
+fn write_input(repo: &Path, target: usize) -> (std::path::PathBuf, std::path::PathBuf, usize) {
+    let sample = std::fs::read_to_string(
+        repo.join("tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"),
+    )
+    .expect("the v1.1 sample");
+    let statuses: Vec<&str> = sample
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.contains("\"id_str\"") && !l.starts_with("{\"delete\""))
+        .collect();
+
+    // Fresh ids: replace the status's own id (the first "id" and "id_str" of the line).
+    let dir = std::env::temp_dir().join(format!("dw-score-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("tweets.jsonl");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("bench file"));
+    let mut n = 0usize;
+    'outer: for round in 0.. {
+        for (i, s) in statuses.iter().enumerate() {
+            if n == target {
+                break 'outer;
+            }
+            let fresh = 900_000_000_000_000_000u64 + (round * statuses.len() + i) as u64;
+            let line = s.replacen("\"id_str\":\"", &format!("\"id_str\":\"{fresh}"), 1);
+            writeln!(file, "{line}").expect("write");
+            n += 1;
+        }
+    }
+    file.flush().expect("flush");
+    drop(file);
+    (dir, path, n)
 }

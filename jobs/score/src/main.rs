@@ -575,35 +575,35 @@ fn score_kafka(
             job.publish_open()?;
             last_partial = Instant::now();
         }
-        if run.heartbeat.due()
-            && run.beat(&job, false)?
-            && let Some(member) = &args.member
-        {
-            let lag = consumer.context().lag();
-            let beat = member_status(
-                member,
-                &job.scorer.counts,
-                run,
-                job.last_tweet_ms,
-                &lag,
-                false,
-            );
-            job.sink.member_status(debate, member, &beat)?;
+        if run.heartbeat.due() && run.beat(&job, false)? {
+            publish_member(&job, args, run, debate, &consumer.context().lag(), false)?;
         }
     }
     let mut done = lock(shared);
     let offsets = done.write_all()?;
     done.commit(&consumer, &offsets);
+    publish_member(&done, args, run, debate, &[], true)
+}
+
+/// A member's heartbeat, where `dw cluster status` reads it (a consumer group member only).
+fn publish_member(
+    job: &Job,
+    args: &ScoreArgs,
+    run: &Run,
+    debate: &str,
+    lag: &[kafka::PartitionLag],
+    done: bool,
+) -> Result<()> {
     if let Some(member) = &args.member {
         let beat = member_status(
             member,
-            &done.scorer.counts,
+            &job.scorer.counts,
             run,
-            done.last_tweet_ms,
-            &[],
-            true,
+            job.last_tweet_ms,
+            lag,
+            done,
         );
-        done.sink.member_status(debate, member, &beat)?;
+        job.sink.member_status(debate, member, &beat)?;
     }
     Ok(())
 }

@@ -1,6 +1,11 @@
 //! dw-score's windows on a small fixture, checked against a hand computation, and its handling of
 //! lines that are not tweets.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads as one scenario, top to bottom; the 100-line limit is for the code"
+)]
+
 use std::path::Path;
 use std::process::Command;
 
