@@ -15,6 +15,10 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 use crate::tomlfile;
 
+/// The debates' own time zone: their dates are Eastern dates, and times are shown in it
+/// unless `--tz` says otherwise.
+pub(crate) const DEBATE_TZ: &str = "America/New_York";
+
 pub(crate) const BUILT_IN: &str = include_str!("../configs/debates.toml");
 const HINT: &str = "see configs/debates.toml shipped with dw for the layout of a debate entry";
 

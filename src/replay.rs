@@ -16,7 +16,7 @@ use dw_pipeline::labmt::DEFAULT_LENS;
 use dw_pipeline::lines::{self, Line};
 use dw_pipeline::score::{Counts, Outcome, ScoreOptions, Scorer};
 use dw_pipeline::tweet::{self, Message};
-use dw_pipeline::window::{Shares, Standout, Window};
+use dw_pipeline::window::{MIN_SCORED, Shares, Standout, Window};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -59,9 +59,6 @@ pub(crate) struct CandidateSummary {
     pub most_positive: Option<Standout>,
     pub most_negative: Option<Standout>,
 }
-
-/// A window needs this many scored tweets to count as a candidate's lowest or highest minute.
-pub(crate) const MIN_SCORED: u64 = 3;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ReplaySummary {

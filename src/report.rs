@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use dw_pipeline::classify::Class;
-use dw_pipeline::window::{ClassTally, Shares, Standout, Window};
+use dw_pipeline::window::{ClassTally, MIN_SCORED, Shares, Standout, Window};
 use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::debates::Evening;
 use crate::error::{Error, Result};
-use crate::replay::{MIN_SCORED, Minute, short};
+use crate::replay::{Minute, short};
 use crate::units::{shown, shown_span};
 
 /// The plot draws this many candidates, those with the most tweets (more lines are a tangle).

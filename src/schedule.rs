@@ -17,8 +17,6 @@ use crate::units::Duration;
 pub(crate) const BEGIN: &str =
     "# BEGIN dw schedule (managed by `dw schedule install`: edit the calendar, not these lines)";
 pub(crate) const END: &str = "# END dw schedule";
-/// The debates' own time zone: their dates are Eastern dates.
-pub(crate) const DEBATE_TZ: &str = "America/New_York";
 
 #[derive(Debug, Clone)]
 pub(crate) struct ScheduleOptions {
@@ -286,7 +284,7 @@ pub(crate) fn write_crontab(text: &str) -> Result<()> {
 /// 2017-02-13. True when `now` is the debate's date, or the day after (a teardown after
 /// midnight), in the debates' time zone.
 pub(crate) fn is_debate_day(date: jiff::civil::Date, now: Timestamp) -> bool {
-    let today = TimeZone::get(DEBATE_TZ).map_or_else(
+    let today = TimeZone::get(crate::debates::DEBATE_TZ).map_or_else(
         |_| now.to_zoned_datetime(TimeZone::UTC).date(),
         |tz| now.to_zoned_datetime(tz).date(),
     );

@@ -53,7 +53,7 @@ impl<'a> Context<'a> {
 
     /// The zone times are shown in: `--tz` (or `DW_TZ`), else the debates' (New York).
     pub(crate) fn tz(&self) -> Result<jiff::tz::TimeZone> {
-        time_zone(self.cli.tz.as_deref().unwrap_or(crate::schedule::DEBATE_TZ))
+        time_zone(self.cli.tz.as_deref().unwrap_or(crate::debates::DEBATE_TZ))
     }
 
     /// The configuration: `--config`, else `configs/dw.toml`, else the built-in one.

@@ -73,7 +73,7 @@ impl PageInfo {
         PageInfo {
             evening,
             source,
-            min_scored: crate::replay::MIN_SCORED,
+            min_scored: dw_pipeline::window::MIN_SCORED,
             stale_after_secs: STALE_AFTER.as_secs(),
             mode,
             results: None,

@@ -33,6 +33,10 @@ use crate::results::{Folder, relative};
 
 pub const WINDOW_VERSION: u32 = 4;
 
+/// A window needs this many scored tweets to count as a candidate's lowest or highest minute
+/// (in `dw report`, the replay summary and the page).
+pub const MIN_SCORED: u64 = 3;
+
 /// The first version whose windows carry the band's sums.
 pub const BAND_VERSION: u32 = 3;
 
