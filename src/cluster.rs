@@ -1,8 +1,10 @@
 //! The cluster lifecycle on EMR: find, up, wait, diagnose, status, list, down.
 
 pub mod archive;
+pub(crate) mod cost;
 pub mod diagnose;
 pub mod fallback;
+pub(crate) mod lock;
 pub mod members;
 
 use std::time::{Duration, Instant};

@@ -17,6 +17,7 @@ pub(crate) mod progress;
 pub(crate) mod replay;
 pub(crate) mod report;
 pub(crate) mod schedule;
+pub(crate) mod settings;
 pub mod spot;
 pub(crate) mod steps;
 pub(crate) mod tomlfile;

@@ -2,17 +2,13 @@
 
 use super::Context;
 use crate::build_jobs;
-use crate::cli::BuildJobsArgs;
 use crate::error::{Error, Result};
 use crate::launch::plan;
+use crate::settings::BuildJobsSettings;
 
-pub(super) fn execute(ctx: &Context<'_>, args: &BuildJobsArgs) -> Result<()> {
-    let loaded = ctx.config()?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| loaded.relative(&loaded.config.jobs.binaries));
-    if !args.check_only {
+pub(super) fn execute(ctx: &Context, s: &BuildJobsSettings) -> Result<()> {
+    let out = &s.out;
+    if !s.check_only {
         // The workspace: the nearest directory above here with the jobs' sources.
         let cwd = std::env::current_dir().map_err(|e| Error::Failed(e.to_string()))?;
         let root = cwd
@@ -25,7 +21,7 @@ pub(super) fn execute(ctx: &Context<'_>, args: &BuildJobsArgs) -> Result<()> {
                 )
             })?
             .to_path_buf();
-        build_jobs::build(&root, &out)?;
+        build_jobs::build(&root, out)?;
     }
     let mut checks = Vec::new();
     for bin in plan::JOB_BINARIES {

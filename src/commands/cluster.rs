@@ -1,48 +1,22 @@
 //! `dw cluster ...`: the commands over the lifecycle functions of `cluster`.
 
-use std::fs::File;
-use std::path::PathBuf;
 use std::time::Duration as StdDuration;
 
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{DownArgs, UpArgs, WhichCluster};
-use crate::cluster::{self, Snapshot, Waited, diagnose};
-use crate::config::Loaded;
+use crate::cli::{DownArgs, WhichCluster};
+use crate::cluster::{self, Snapshot, Waited, cost, diagnose, lock};
 use crate::debates::Evening;
 use crate::error::{Error, Result};
 use crate::launch::{build, plan, request, stage};
+use crate::settings::{StatusSettings, UpSettings};
 use crate::spot::prices;
-use crate::spot::quoting::QuoteOptions;
 use crate::units::Duration;
 use crate::{aws, log};
 
 fn std_duration(d: Duration) -> StdDuration {
     StdDuration::from_secs(d.as_secs().max(0) as u64)
-}
-
-/// A lock per debate on this machine, so that two `up` runs (cron firing twice) never overlap.
-/// `None`: another run holds it.
-fn lock(name: &str) -> Result<Option<File>> {
-    let dir = std::env::var_os("DW_LOCK_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/dw/locks")))
-        .unwrap_or_else(|| std::env::temp_dir().join("dw-locks"));
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-        path: dir.clone(),
-        source,
-    })?;
-    let path = dir.join(format!("{name}.lock"));
-    let file = File::create(&path).map_err(|source| Error::Write {
-        path: path.clone(),
-        source,
-    })?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(source)) => Err(Error::Write { path, source }),
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -77,12 +51,6 @@ impl UpResult {
     }
 }
 
-fn results_uri(loaded: &crate::config::Loaded, date: &str) -> String {
-    let s3 = &loaded.config.s3;
-    let location = dw_pipeline::results::Results::new(&s3.results_prefix).location(&s3.bucket);
-    format!("{location}/{date}/")
-}
-
 /// A schedule line fires every year on that date: only the debate's own day counts.
 fn off_day(scheduled: bool, date: jiff::civil::Date) -> bool {
     if scheduled && !crate::schedule::is_debate_day(date, jiff::Timestamp::now()) {
@@ -94,19 +62,13 @@ fn off_day(scheduled: bool, date: jiff::civil::Date) -> bool {
     false
 }
 
-pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
-    let loaded = ctx.config()?;
-    let evening = ctx.calendar()?.evening(args.debate, args.tier)?;
+pub(super) async fn up(ctx: &Context, s: &UpSettings<'_>) -> Result<()> {
+    let (args, evening) = (s.args, &s.evening);
     if off_day(args.scheduled, evening.date) {
         return Ok(());
     }
     let date = evening.date.to_string();
     let now = jiff::Timestamp::now();
-    let options = QuoteOptions {
-        at: args.at,
-        policy: args.policy,
-        ..Default::default()
-    };
 
     // A replay's archive is looked at before anything is staged or launched.
     if let Some(uri) = &args.replay {
@@ -116,23 +78,24 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
             archive.objects
         ));
     }
-    let force = args.force || args.replay.is_some();
     // Quote (debate-night floor) and plan: the same for a dry run and for real.
     let make_plan = || async {
-        let quotes = ctx.cluster_quotes(&args.history, &options).await?;
+        let quotes = ctx
+            .cluster_quotes(&s.loaded.config, &args.history, &s.quote)
+            .await?;
         build::build(
-            loaded,
-            &evening,
+            &s.loaded,
+            evening,
             &plan::PlanOptions {
                 quotes,
                 keep_on_failure: args.keep_on_failure,
-                replay_from: (force && evening.end() <= now).then_some(now),
+                replay_from: (s.force && evening.end() <= now).then_some(now),
                 archive: args.replay.clone(),
             },
         )
     };
     // An evening that has ended: the watchdog would shut the master down at once.
-    if evening.end() <= now && !force && !args.dry_run {
+    if evening.end() <= now && !s.force && !args.dry_run {
         return Err(Error::input_with_hint(
             format!(
                 "the evening of {date} ended at {}: a cluster launched now would be shut down by \
@@ -146,12 +109,12 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     if args.dry_run {
         let plan = make_plan().await?;
         let request = request::from_plan(&plan)?;
-        let mut text = plan.to_text(&ctx.tz()?);
+        let mut text = plan.to_text(&s.tz);
         text.push_str("\n(dry run: nothing was staged or launched)\n");
         return ctx.print(&text, &request);
     }
 
-    let Some(_lock) = lock(&format!("up-{date}"))? else {
+    let Some(_lock) = lock::lock(&format!("up-{date}"))? else {
         let message = format!(
             "another `dw cluster up --debate {date}` is running on this machine: leaving it to finish"
         );
@@ -167,22 +130,22 @@ pub(super) async fn up(ctx: &Context<'_>, args: &UpArgs) -> Result<()> {
     let sdk = ctx.sdk().await?;
     let (emr, s3) = (aws::emr(sdk), aws::s3(sdk));
 
-    if let Some(result) = already_up(&emr, loaded, &evening).await? {
+    if let Some(result) = already_up(&emr, evening, &s.results).await? {
         return ctx.print(&result.to_text(), &result);
     }
     // dw's own time, phase by phase (`-v`): EMR's time to start the cluster is not counted.
     let started = std::time::Instant::now();
     let plan = make_plan().await?;
-    let id = launch(args, loaded, (&emr, &s3), &plan, started.elapsed()).await?;
-    wait_for(ctx, args, (&emr, &s3), &plan, id).await
+    let id = launch(s, (&emr, &s3), &plan, started.elapsed()).await?;
+    wait_for(ctx, s, (&emr, &s3), &plan, id).await
 }
 
 /// Idempotence: a live cluster for this debate that tracks these tiers is the answer, never a
 /// second one (a main-tier cluster does not track the undercard).
 async fn already_up(
     emr: &aws_sdk_emr::Client,
-    loaded: &Loaded,
     evening: &Evening,
+    results: &str,
 ) -> Result<Option<UpResult>> {
     let tiers = evening.tiers();
     let Some(found) = cluster::find(emr, Some(evening.date), true)
@@ -193,10 +156,9 @@ async fn already_up(
         return Ok(None);
     };
     let snap = cluster::snapshot(emr, &found.id).await?;
-    let date = evening.date.to_string();
     log::info(&format!(
-        "{} is already up for {date} ({})",
-        found.id, found.state
+        "{} is already up for {} ({})",
+        found.id, evening.date, found.state
     ));
     Ok(Some(UpResult {
         cluster_id: found.id,
@@ -205,15 +167,14 @@ async fn already_up(
         already_running: true,
         ganglia_url: snap.ganglia_url(),
         master_dns: snap.master_dns,
-        results: results_uri(loaded, &date),
+        results: results.to_string(),
     }))
 }
 
 /// Checks the binaries, stages what is missing and sends RunJobFlow; the cluster's id. Logs
 /// (`-v`) dw's own time per phase, `planned` being the quotes' and plan's.
 async fn launch(
-    args: &UpArgs,
-    loaded: &Loaded,
+    s: &UpSettings<'_>,
     (emr, s3): (&aws_sdk_emr::Client, &aws_sdk_s3::Client),
     plan: &plan::ClusterPlan,
     planned: StdDuration,
@@ -226,11 +187,11 @@ async fn launch(
         took
     };
     let request = request::from_plan(plan)?;
-    if !args.unchecked_binaries {
+    if !s.args.unchecked_binaries {
         check_job_binaries(plan)?;
     }
     let checked = lap();
-    let staged = stage::stage(s3, &loaded.config.s3.bucket, &plan.staged).await?;
+    let staged = stage::stage(s3, &s.loaded.config.s3.bucket, &plan.staged).await?;
     let staging = lap();
     let id = request::send(emr, &request).await?;
     let launched = lap();
@@ -255,8 +216,8 @@ async fn launch(
 /// Waits until the cluster is ready (adding on-demand capacity for spot that does not come),
 /// prints the result, and explains a failure or a timeout.
 async fn wait_for(
-    ctx: &Context<'_>,
-    args: &UpArgs,
+    ctx: &Context,
+    s: &UpSettings<'_>,
     (emr, s3): (&aws_sdk_emr::Client, &aws_sdk_s3::Client),
     plan: &plan::ClusterPlan,
     id: String,
@@ -270,30 +231,21 @@ async fn wait_for(
         ganglia_url: snap.ganglia_url(),
         results: plan.results.clone(),
     };
+    let args = s.args;
     if args.no_wait {
         let snap = cluster::snapshot(emr, &id).await?;
         let result = finish(&snap);
         return ctx.print(&result.to_text(), &result);
     }
-    let mut fallback = cluster::fallback::Fallback::new(
-        std_duration(ctx.config()?.config.spot.fallback_after),
-        !args.no_fallback,
-    );
-    let waited = cluster::wait_ready(
-        emr,
-        &id,
-        std_duration(args.timeout),
-        std_duration(args.poll),
-        &mut fallback,
-    )
-    .await?;
+    let mut fallback = cluster::fallback::Fallback::new(s.fallback_after, !args.no_fallback);
+    let waited = cluster::wait_ready(emr, &id, s.timeout, s.poll, &mut fallback).await?;
     match waited {
         Waited::Ready(snap) => {
             let result = finish(&snap);
             ctx.print(&result.to_text(), &result)
         }
         Waited::Failed(snap) => {
-            let d = diagnose::diagnose(s3, &snap, std_duration(args.log_wait)).await?;
+            let d = diagnose::diagnose(s3, &snap, s.log_wait).await?;
             eprint!("{}", d.to_text());
             Err(Error::Failed(format!(
                 "the cluster {id} failed{}",
@@ -395,105 +347,6 @@ struct Status {
     members: Vec<crate::cluster::members::Member>,
 }
 
-fn estimate(s: &Snapshot, on_demand: prices::OnDemand<'_>) -> (Option<i64>, Option<f64>) {
-    let start = s.ready.or(s.created);
-    let end = s.ended.unwrap_or_else(jiff::Timestamp::now);
-    let Some(start) = start else {
-        return (None, None);
-    };
-    let secs = (end.as_second() - start.as_second()).max(0);
-    let hours = secs as f64 / 3600.0;
-    let mut cost = 0.0;
-    for g in &s.groups {
-        let price = match g.market.as_str() {
-            "SPOT" => g.bid.as_deref().and_then(|b| b.parse::<f64>().ok()),
-            _ => on_demand.price(&g.instance_type),
-        };
-        let Some(price) = price else {
-            return (Some(secs), None);
-        };
-        // An ended cluster runs nothing any more: count what it was asked to run.
-        let nodes = if s.ended.is_some() {
-            g.requested.max(g.running)
-        } else {
-            g.running
-        };
-        cost += price * f64::from(nodes.max(0)) * hours;
-    }
-    (Some(secs), Some(cost))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn snapshot(ended: Option<&str>, running: i32) -> Snapshot {
-        let group = |name: &str, market: &str, bid: Option<&str>| cluster::GroupStatus {
-            name: name.into(),
-            role: name.to_uppercase(),
-            market: market.into(),
-            instance_type: "m3.large".into(),
-            bid: bid.map(str::to_string),
-            requested: 2,
-            running,
-            state: "ENDED".into(),
-        };
-        Snapshot {
-            id: "j-1".into(),
-            name: "dw".into(),
-            debate: None,
-            state: "TERMINATED".into(),
-            reason: None,
-            reason_code: None,
-            master_dns: None,
-            created: Some("2016-02-13T23:00:00Z".parse().unwrap()),
-            ready: Some("2016-02-14T00:00:00Z".parse().unwrap()),
-            ended: ended.map(|e| e.parse().unwrap()),
-            log_uri: None,
-            zone: None,
-            groups: vec![
-                group("master", "ON_DEMAND", None),
-                group("core", "SPOT", Some("0.1330")),
-            ],
-            steps: vec![],
-        }
-    }
-
-    /// Two hours of 2 on-demand masters ($0.133) and 2 spot cores (bid $0.133): $1.064, also
-    /// once EMR reports 0 running instances for the ended cluster.
-    #[test]
-    fn an_ended_clusters_cost_counts_what_it_ran() {
-        let table = std::collections::BTreeMap::new();
-        let (secs, cost) = estimate(
-            &snapshot(Some("2016-02-14T02:00:00Z"), 0),
-            prices::OnDemand::new(&table),
-        );
-        assert_eq!(secs, Some(7200));
-        let cost = cost.unwrap();
-        assert!((cost - 4.0 * 0.133 * 2.0).abs() < 1e-9, "{cost}");
-    }
-
-    /// `[spot.on_demand]` prices the on-demand groups, as it prices the quote's bid: two hours
-    /// of 2 masters at $0.20 and 2 spot cores at their bid, $0.133.
-    #[test]
-    fn the_configurations_on_demand_price_is_the_one_status_uses() {
-        let mut overrides = std::collections::BTreeMap::new();
-        overrides.insert(
-            "m3.large".to_string(),
-            crate::units::Dollars::try_from(0.20).unwrap(),
-        );
-        let (_, cost) = estimate(
-            &snapshot(Some("2016-02-14T02:00:00Z"), 0),
-            prices::OnDemand::new(&overrides),
-        );
-        let cost = cost.unwrap();
-        assert!(
-            (cost - (2.0 * 0.20 + 2.0 * 0.133) * 2.0).abs() < 1e-9,
-            "{cost}"
-        );
-    }
-}
-
 impl Status {
     fn to_text(&self) -> String {
         let s = &self.snapshot;
@@ -547,7 +400,8 @@ impl Status {
     }
 }
 
-pub(super) async fn status(ctx: &Context<'_>, which: &WhichCluster) -> Result<()> {
+pub(super) async fn status(ctx: &Context, s: &StatusSettings<'_>) -> Result<()> {
+    let which = s.which;
     let sdk = ctx.sdk().await?;
     let emr = aws::emr(sdk);
     let Some(id) = resolve(&emr, which, false).await? else {
@@ -557,20 +411,20 @@ pub(super) async fn status(ctx: &Context<'_>, which: &WhichCluster) -> Result<()
         )));
     };
     let snapshot = cluster::snapshot(&emr, &id).await?;
-    let on_demand = prices::OnDemand::new(&ctx.config()?.config.spot.on_demand);
-    let (uptime_secs, estimated_cost) = estimate(&snapshot, on_demand);
+    let on_demand = prices::OnDemand::new(&s.on_demand);
+    let (uptime_secs, estimated_cost) = cost::estimate(&snapshot, on_demand);
     let members = match which
         .debate
         .map(|d| d.to_string())
         .or(snapshot.debate.clone())
     {
         Some(date) => {
-            let s3 = &ctx.config()?.config.s3;
-            let prefix = dw_pipeline::results::Results::new(&s3.results_prefix)
+            let prefix = s
+                .results
                 .folder(&date, dw_pipeline::results::Folder::Members);
             // The cluster's state stands without them: a results bucket that cannot be read
             // is said, not fatal.
-            crate::cluster::members::read(&aws::s3(sdk), &s3.bucket, &prefix)
+            crate::cluster::members::read(&aws::s3(sdk), &s.bucket, &prefix)
                 .await
                 .unwrap_or_else(|e| {
                     log::warn(&format!("the scorers' heartbeats could not be read: {e}"));
@@ -588,7 +442,7 @@ pub(super) async fn status(ctx: &Context<'_>, which: &WhichCluster) -> Result<()
     ctx.print(&status.to_text(), &status)
 }
 
-pub(super) async fn list(ctx: &Context<'_>) -> Result<()> {
+pub(super) async fn list(ctx: &Context) -> Result<()> {
     let sdk = ctx.sdk().await?;
     let found = cluster::find(&aws::emr(sdk), None, false).await?;
     let mut text = String::new();
@@ -613,7 +467,7 @@ struct DownResult {
     state: String,
 }
 
-pub(super) async fn down(ctx: &Context<'_>, args: &DownArgs) -> Result<()> {
+pub(super) async fn down(ctx: &Context, args: &DownArgs) -> Result<()> {
     if let Some(date) = args.which.debate
         && off_day(args.scheduled, date)
     {
@@ -687,7 +541,7 @@ async fn until_terminated(emr: &aws_sdk_emr::Client, id: &str, args: &DownArgs) 
 
 /// Terminates several live clusters of one debate and waits until all are gone.
 async fn down_all(
-    ctx: &Context<'_>,
+    ctx: &Context,
     args: &DownArgs,
     emr: &aws_sdk_emr::Client,
     live: Vec<cluster::Found>,
@@ -716,9 +570,9 @@ async fn down_all(
     ctx.print(&text, &results)
 }
 
-pub(super) async fn diagnose(ctx: &Context<'_>, id: &str, log_wait: Duration) -> Result<()> {
+pub(super) async fn diagnose(ctx: &Context, id: &str, log_wait: StdDuration) -> Result<()> {
     let sdk = ctx.sdk().await?;
     let snap = cluster::snapshot(&aws::emr(sdk), id).await?;
-    let d = diagnose::diagnose(&aws::s3(sdk), &snap, std_duration(log_wait)).await?;
+    let d = diagnose::diagnose(&aws::s3(sdk), &snap, log_wait).await?;
     ctx.print(&d.to_text(), &d)
 }

@@ -1,29 +1,18 @@
 //! `dw debates`: the calendar, by evening.
 
 use super::Context;
-use crate::cli::DebatesArgs;
 use crate::error::Result;
+use crate::log;
+use crate::settings::DebatesSettings;
 use crate::units::shown_span;
-use crate::{debates, log};
 
-pub(super) fn execute(ctx: &Context<'_>, args: &DebatesArgs) -> Result<()> {
-    let calendar = ctx.calendar()?;
-    let tz = ctx.tz()?;
-    let now = jiff::Timestamp::now();
-    let evenings: Vec<debates::Evening> = match &args.debate {
-        Some(date) => vec![calendar.evening(*date, args.tier)?],
-        None => calendar
-            .evenings()
-            .into_iter()
-            .filter(|e| !args.upcoming || e.end() > now)
-            .filter(|e| !args.past || e.end() <= now)
-            .collect(),
-    };
+pub(super) fn execute(ctx: &Context, s: &DebatesSettings) -> Result<()> {
+    let (evenings, tz) = (&s.evenings, &s.tz);
     if evenings.is_empty() {
         log::info("no debate in the calendar matches");
     }
     let mut text = String::new();
-    for e in &evenings {
+    for e in evenings {
         for d in &e.debates {
             let names: Vec<&str> = d
                 .candidates
@@ -36,7 +25,7 @@ pub(super) fn execute(ctx: &Context<'_>, args: &DebatesArgs) -> Result<()> {
                 d.party,
                 d.number,
                 d.tier,
-                shown_span(d.start, d.end, &tz),
+                shown_span(d.start, d.end, tz),
                 d.place,
                 names.join(", "),
                 d.note
@@ -46,5 +35,5 @@ pub(super) fn execute(ctx: &Context<'_>, args: &DebatesArgs) -> Result<()> {
             ));
         }
     }
-    ctx.print(&text, &evenings)
+    ctx.print(&text, evenings)
 }

@@ -16,7 +16,7 @@ struct Trained<'a> {
     mean_macro_f1: f64,
 }
 
-pub(super) fn train(ctx: &Context<'_>, args: &ModelTrainArgs) -> Result<()> {
+pub(super) fn train(ctx: &Context, args: &ModelTrainArgs) -> Result<()> {
     let data = std::fs::read_to_string(&args.data).map_err(|e| {
         Error::input_with_hint(
             format!("cannot read {}: {e}", args.data.display()),

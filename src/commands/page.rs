@@ -1,13 +1,13 @@
-//! What the page's commands share (`dw watch`, `dw replay --watch`, `dw publish`): where the
-//! windows are read from, the bound server, and how it is announced and stopped.
+//! What the page's commands share (`dw watch`, `dw replay --watch`): the bound server, and
+//! how it is announced and stopped.
 
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::ServeArgs;
 use crate::debates::Evening;
 use crate::error::Result;
 use crate::log;
+use crate::settings::ServeSettings;
 use crate::watch::source::Source;
 use crate::watch::{PageInfo, Reader, Server};
 
@@ -17,36 +17,12 @@ struct Serving {
     source: String,
 }
 
-/// `--from`, else the configured results prefix (when the config file names a bucket), else
-/// `out/` as `dw replay` writes it.
-pub(super) fn resolve_source(
-    ctx: &Context<'_>,
-    from: Option<&str>,
-    evening: &Evening,
-) -> Result<Source> {
-    let date = evening.date.to_string();
-    let from = if let Some(f) = from {
-        f.to_string()
-    } else {
-        let loaded = ctx.config()?;
-        let s3 = &loaded.config.s3;
-        if loaded.path.is_some() && !s3.bucket.is_empty() {
-            let location =
-                dw_pipeline::results::Results::new(&s3.results_prefix).location(&s3.bucket);
-            format!("{location}/")
-        } else {
-            "out".to_string()
-        }
-    };
-    Source::resolve(&from, &date)
-}
-
 /// Binds the address and reads the source once (a bad source or a port in use fails here).
 pub(super) async fn bind(
-    ctx: &Context<'_>,
+    ctx: &Context,
     evening: &Evening,
     source: &Source,
-    serve: &ServeArgs,
+    serve: &ServeSettings,
 ) -> Result<Server> {
     let s3 = match source {
         Source::S3 { .. } => Some(crate::aws::s3(ctx.sdk().await?)),
@@ -54,16 +30,16 @@ pub(super) async fn bind(
     };
     let reader = Reader::new(source, s3)?;
     let mut info = PageInfo::new(evening.clone(), source.to_string(), "live");
-    info.stale_after_secs = u64::try_from(serve.stale_after.as_secs().max(1)).unwrap_or(90);
+    info.stale_after_secs = serve.stale_after_secs;
     Server::bind(info, reader, serve.bind).await
 }
 
 /// Prints where the page is (the result, on stdout) and opens it if asked.
 pub(super) fn announce(
-    ctx: &Context<'_>,
+    ctx: &Context,
     server: &Server,
     source: &Source,
-    serve: &ServeArgs,
+    serve: &ServeSettings,
 ) -> Result<()> {
     let addr = server.local_addr()?;
     let url = format!("http://{addr}/");

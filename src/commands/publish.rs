@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use super::{Context, write_file};
-use crate::cli::PublishArgs;
 use crate::error::{Error, Result};
 use crate::log;
+use crate::settings::{PublishSettings, SiteAt};
 use crate::watch::{self, PageInfo, Reader, ResultsFeed, SiteFile, source::Source};
 
 #[derive(Debug, Serialize)]
@@ -17,22 +17,21 @@ struct Published {
     dry_run: bool,
 }
 
-pub(super) async fn execute(ctx: &Context<'_>, args: &PublishArgs) -> Result<()> {
-    let evening = ctx.calendar()?.evening(args.debate, None)?;
-    let date = evening.date.to_string();
-    let source = super::page::resolve_source(ctx, args.from.as_deref(), &evening)?;
-    let s3 = match (&source, &args.to) {
-        (Source::S3 { .. }, _) | (_, Some(_)) => Some(crate::aws::s3(ctx.sdk().await?)),
+pub(super) async fn execute(ctx: &Context, s: &PublishSettings) -> Result<()> {
+    let date = s.evening.date.to_string();
+    let source = &s.source;
+    let s3 = match (source, &s.to) {
+        (Source::S3 { .. }, _) | (_, SiteAt::S3 { .. }) => Some(crate::aws::s3(ctx.sdk().await?)),
         _ => None,
     };
-    let mut reader = Reader::new(&source, s3.clone())?;
+    let mut reader = Reader::new(source, s3.clone())?;
     let board = watch::read_board(&mut reader, &date).await?;
     if board.is_empty() {
         return Err(Error::input(format!("{source} holds no windows of {date}")));
     }
-    let mut info = PageInfo::new(evening, source.to_string(), "static");
-    if let (Source::S3 { bucket, prefix }, false) = (&source, args.frozen) {
-        let url = match &args.results_url {
+    let mut info = PageInfo::new(s.evening.clone(), source.to_string(), "static");
+    if let (Source::S3 { bucket, prefix }, false) = (source, s.frozen) {
+        let url = match &s.results_url {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => bucket_url(ctx, bucket).await?,
         };
@@ -47,37 +46,35 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &PublishArgs) -> Result<()>
         });
     }
     let files = watch::site(&info, &board)?;
-    let to = if let Some(uri) = &args.to {
-        let (bucket, prefix) = split_s3(uri)?;
-        if !args.dry_run {
-            let client = s3.ok_or_else(|| Error::Failed("no S3 client".into()))?;
-            for f in &files {
-                put(&client, &bucket, &join(&prefix, f.path), f).await?;
+    let to = match &s.to {
+        SiteAt::S3 { bucket, prefix } => {
+            if !s.dry_run {
+                let client = s3.ok_or_else(|| Error::Failed("no S3 client".into()))?;
+                for f in &files {
+                    put(&client, bucket, &join(prefix, f.path), f).await?;
+                }
             }
+            format!("s3://{bucket}/{prefix}")
         }
-        format!("s3://{bucket}/{prefix}")
-    } else {
-        let dir = args
-            .out
-            .clone()
-            .unwrap_or_else(|| std::path::PathBuf::from("site").join(&date));
-        if !args.dry_run {
-            for f in &files {
-                write_file(&dir.join(f.path), &f.body)?;
+        SiteAt::Dir(dir) => {
+            if !s.dry_run {
+                for f in &files {
+                    write_file(&dir.join(f.path), &f.body)?;
+                }
             }
+            dir.display().to_string()
         }
-        dir.display().to_string()
     };
     let published = Published {
         to: to.clone(),
         windows: board.len(),
         warnings: board.snapshot().warnings.len(),
         files,
-        dry_run: args.dry_run,
+        dry_run: s.dry_run,
     };
     let mut text = format!(
         "{} {} files ({} windows) to {to}\n",
-        if args.dry_run { "would write" } else { "wrote" },
+        if s.dry_run { "would write" } else { "wrote" },
         published.files.len(),
         published.windows
     );
@@ -87,7 +84,7 @@ pub(super) async fn execute(ctx: &Context<'_>, args: &PublishArgs) -> Result<()>
             f.path, f.bytes, f.content_type
         ));
     }
-    if !args.dry_run {
+    if !s.dry_run {
         log::info("serve the folder with any file server, or the prefix with S3 website hosting");
     }
     ctx.print(&text, &published)
@@ -98,11 +95,10 @@ const RESULTS_EVERY_SECS: u64 = 5;
 
 /// The bucket's REST URL as a browser reaches it: path-style under an endpoint override (a
 /// stand-in such as moto), else the bucket's regional virtual-hosted name.
-async fn bucket_url(ctx: &Context<'_>, bucket: &str) -> Result<String> {
+async fn bucket_url(ctx: &Context, bucket: &str) -> Result<String> {
     let endpoint = ctx
-        .cli
-        .endpoint_url
-        .clone()
+        .endpoint_url()
+        .map(str::to_string)
         .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
         .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
         .filter(|e| !e.is_empty());
@@ -115,19 +111,6 @@ async fn bucket_url(ctx: &Context<'_>, bucket: &str) -> Result<String> {
         .region()
         .map_or_else(|| "us-east-1".into(), std::string::ToString::to_string);
     Ok(format!("https://{bucket}.s3.{region}.amazonaws.com"))
-}
-
-fn split_s3(uri: &str) -> Result<(String, String)> {
-    let (bucket, prefix) = dw_pipeline::endpoint::split_s3(uri).ok_or_else(|| {
-        Error::input_with_hint(
-            format!("`{uri}` is not an s3:// URI"),
-            "write --to s3://BUCKET/PREFIX, or --out DIR for a folder",
-        )
-    })?;
-    if bucket.is_empty() {
-        return Err(Error::input(format!("`{uri}` names no bucket")));
-    }
-    Ok((bucket.to_string(), prefix.trim_matches('/').to_string()))
 }
 
 fn join(prefix: &str, path: &str) -> String {

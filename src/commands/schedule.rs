@@ -1,86 +1,27 @@
 //! `dw schedule`: cron lines that launch and remove each evening's cluster.
 
 use super::Context;
-use crate::cli::{ScheduleArgs, ScheduleCommand};
-use crate::config::Loaded;
 use crate::error::{Error, Result};
+use crate::settings::ScheduleSettings;
 use crate::{log, schedule};
 
-fn schedule_options(
-    ctx: &Context<'_>,
-    loaded: &Loaded,
-    args: &ScheduleArgs,
-) -> Result<schedule::ScheduleOptions> {
-    let config = loaded.path.as_ref().ok_or_else(|| {
-        Error::input_with_hint(
-            "schedule lines need a configuration file, and dw is using its built-in one",
-            "pass --config FILE (the lines name it by its absolute path)",
-        )
-    })?;
-    let config = std::fs::canonicalize(config).map_err(|source| Error::Read {
-        path: config.clone(),
-        source,
-    })?;
-    let dw = match &args.binary {
-        Some(path) => std::fs::canonicalize(path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?,
-        None => std::env::current_exe().map_err(|e| Error::Failed(e.to_string()))?,
-    };
-    let (tz, tz_name) = if let Some(name) = &ctx.cli.tz {
-        (super::time_zone(name)?, name.clone())
-    } else {
-        let tz = jiff::tz::TimeZone::system();
-        let name = tz.iana_name().unwrap_or("the system's").to_string();
-        (tz, name)
-    };
-    let log_dir = match &args.log_dir {
-        Some(d) => d.clone(),
-        None => std::env::var_os("HOME").map_or_else(
-            || std::path::PathBuf::from("/tmp/dw-logs"),
-            |h| std::path::PathBuf::from(h).join(".local/state/dw/logs"),
-        ),
-    };
-    Ok(schedule::ScheduleOptions {
-        lead: args.lead,
-        tail: args.tail,
-        tz,
-        tz_name,
-        dw,
-        config,
-        log_dir,
-        profile: ctx.cli.profile.clone(),
-        // What this shell would use and cron's bare environment would not see: the flag, else
-        // AWS_REGION / AWS_DEFAULT_REGION. Without either, the scheduled dw resolves the region
-        // itself (the profile, then the config file), as it would here.
-        region: ctx.cli.region.clone().or_else(|| {
-            ["AWS_REGION", "AWS_DEFAULT_REGION"]
-                .iter()
-                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        }),
-        path_env: "/usr/local/bin:/usr/bin:/bin".into(),
-    })
+/// `dw schedule remove`: dw's block out of the crontab (`--dry-run`: the change, shown).
+pub(super) fn remove(ctx: &Context, dry_run: bool) -> Result<()> {
+    let before = schedule::read_crontab()?;
+    let after = schedule::edit(&before, None)?;
+    if dry_run {
+        return ctx.print(&schedule::diff(&before, &after), &after);
+    }
+    if after != before {
+        schedule::write_crontab(&after)?;
+    }
+    log::info("dw's schedule is out of the crontab");
+    Ok(())
 }
 
-pub(super) fn execute(ctx: &Context<'_>, command: &ScheduleCommand) -> Result<()> {
-    let loaded = ctx.config()?;
-    let args = match command {
-        ScheduleCommand::Remove { dry_run } => {
-            let before = schedule::read_crontab()?;
-            let after = schedule::edit(&before, None)?;
-            if *dry_run {
-                return ctx.print(&schedule::diff(&before, &after), &after);
-            }
-            if after != before {
-                schedule::write_crontab(&after)?;
-            }
-            log::info("dw's schedule is out of the crontab");
-            return Ok(());
-        }
-        ScheduleCommand::Print(a) | ScheduleCommand::Install(a) => a,
-    };
-    let options = schedule_options(ctx, loaded, args)?;
+/// `dw schedule print` and `install`: the lines, printed or written into the crontab.
+pub(super) fn execute(ctx: &Context, s: &ScheduleSettings<'_>) -> Result<()> {
+    let (args, options) = (s.args, &s.options);
     if let (None, Some(target)) = (&args.binary, cargo_target_dir(&options.dw)) {
         let message = format!(
             "{} is a cargo build's binary (under {}): a rebuild or `cargo clean` would change \
@@ -88,7 +29,7 @@ pub(super) fn execute(ctx: &Context<'_>, command: &ScheduleCommand) -> Result<()
             options.dw.display(),
             target.display()
         );
-        if matches!(command, ScheduleCommand::Install(_)) {
+        if s.install {
             return Err(Error::input_with_hint(
                 message,
                 "install dw (cargo install --locked --path .) and run that one's `schedule \
@@ -98,22 +39,20 @@ pub(super) fn execute(ctx: &Context<'_>, command: &ScheduleCommand) -> Result<()
         log::info(&format!("note: {message}"));
     }
     let now = args.from.unwrap_or_else(jiff::Timestamp::now);
-    let install = matches!(command, ScheduleCommand::Install(_));
-    let since = if args.all && !install {
+    let since = if args.all && !s.install {
         jiff::Timestamp::MIN
     } else {
         now
     };
-    let evenings = ctx.calendar()?.evenings();
-    let (entries, skipped) = schedule::entries(&evenings, since, &options);
+    let (entries, skipped) = schedule::entries(&s.evenings, since, options);
     for s in &skipped {
         log::debug(&format!("skipped {}: {}", s.debate, s.reason));
     }
     if !skipped.is_empty() {
         log::info(&format!("{} past debates left out", skipped.len()));
     }
-    let block = schedule::block(&entries, &options);
-    if !install {
+    let block = schedule::block(&entries, options);
+    if !s.install {
         return ctx.print(&block, &entries);
     }
     let before = schedule::read_crontab()?;

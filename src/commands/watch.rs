@@ -1,14 +1,12 @@
 //! `dw watch`: the debate page over a source of windows.
 
 use super::Context;
-use super::page::{announce, bind, resolve_source, stopped};
-use crate::cli::WatchArgs;
+use super::page::{announce, bind, stopped};
 use crate::error::Result;
+use crate::settings::WatchSettings;
 
-pub(super) async fn execute(ctx: &Context<'_>, args: &WatchArgs) -> Result<()> {
-    let evening = ctx.calendar()?.evening(args.debate, None)?;
-    let source = resolve_source(ctx, args.from.as_deref(), &evening)?;
-    let server = bind(ctx, &evening, &source, &args.serve).await?;
-    announce(ctx, &server, &source, &args.serve)?;
+pub(super) async fn execute(ctx: &Context, s: &WatchSettings) -> Result<()> {
+    let server = bind(ctx, &s.evening, &s.source, &s.serve).await?;
+    announce(ctx, &server, &s.source, &s.serve)?;
     server.run(stopped()).await
 }
