@@ -20,6 +20,7 @@ pub(crate) mod schedule;
 pub(crate) mod settings;
 pub mod spot;
 pub(crate) mod steps;
+pub(crate) mod summary;
 pub(crate) mod tomlfile;
 pub mod units;
 pub(crate) mod watch;

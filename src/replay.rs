@@ -16,7 +16,7 @@ use dw_pipeline::labmt::DEFAULT_LENS;
 use dw_pipeline::lines::{self, Line};
 use dw_pipeline::score::{Counts, Outcome, ScoreOptions, Scorer};
 use dw_pipeline::tweet::{self, Message};
-use dw_pipeline::window::{MIN_SCORED, Shares, Standout, Window};
+use dw_pipeline::window::{ClassTally, MIN_SCORED, Shares, Standout, Window};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -24,6 +24,7 @@ use crate::debates::Evening;
 use crate::error::{Error, Result};
 use crate::log;
 use crate::progress::Progress;
+use crate::summary::{self, Extreme, Minute, short};
 
 pub(crate) struct ReplayOptions<'a> {
     pub evening: &'a Evening,
@@ -38,13 +39,6 @@ pub(crate) struct ReplayOptions<'a> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct Minute {
-    pub start: Timestamp,
-    pub mean: f64,
-    pub scored_tweets: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub(crate) struct CandidateSummary {
     pub key: String,
     pub name: String,
@@ -53,7 +47,8 @@ pub(crate) struct CandidateSummary {
     pub mean: Option<f64>,
     /// The classifier's shares of the candidate's tweets.
     pub classes: Option<dw_pipeline::window::Shares>,
-    /// The lowest and highest window among those with at least [`MIN_SCORED`] scored tweets.
+    /// The lowest and highest window among those with at least
+    /// [`dw_pipeline::window::MIN_SCORED`] scored tweets (the earliest of equal ones).
     pub lowest_minute: Option<Minute>,
     pub highest_minute: Option<Minute>,
     pub most_positive: Option<Standout>,
@@ -241,63 +236,23 @@ fn spawn_reader(
 }
 
 /// Per candidate: totals over all windows, the extreme minutes, the tweets that stood out.
-pub(crate) fn summarize(
-    windows: &[Window],
-    names: &BTreeMap<String, String>,
-) -> Vec<CandidateSummary> {
-    let mut out = Vec::new();
-    for (key, name) in names {
-        let mut total = dw_pipeline::window::CandidateWindow::default();
-        let mut minutes: Vec<Minute> = Vec::new();
-        for w in windows {
-            if let Some(c) = w.candidates.get(key) {
-                total.merge(c);
-                if let (true, Some(mean)) = (c.scored_tweets >= MIN_SCORED, c.mean) {
-                    minutes.push(Minute {
-                        start: w.start,
-                        mean,
-                        scored_tweets: c.scored_tweets,
-                    });
-                }
-            }
-        }
-        let lowest = minutes
-            .iter()
-            .min_by(|a, b| a.mean.total_cmp(&b.mean))
-            .cloned();
-        let highest = minutes
-            .iter()
-            .max_by(|a, b| a.mean.total_cmp(&b.mean))
-            .cloned();
-        out.push(CandidateSummary {
-            key: key.clone(),
-            name: name.clone(),
-            tweets: total.tweets,
-            scored_words: total.scored_words,
-            mean: total.mean,
-            classes: total
-                .classes
-                .as_ref()
-                .and_then(dw_pipeline::window::ClassTally::shares),
-            lowest_minute: lowest,
-            highest_minute: highest,
-            most_positive: total.most_positive,
-            most_negative: total.most_negative,
-        });
-    }
-    out.sort_by(|a, b| b.tweets.cmp(&a.tweets).then(a.key.cmp(&b.key)));
-    out
-}
-
-/// A tweet's text on one line (its escapes were decoded where it was read), cut to `n`
-/// characters.
-pub(crate) fn short(text: &str, n: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= n {
-        flat
-    } else {
-        format!("{}...", flat.chars().take(n).collect::<String>())
-    }
+fn summarize(windows: &[Window], names: &BTreeMap<String, String>) -> Vec<CandidateSummary> {
+    let names = names.iter().map(|(k, n)| (k.clone(), n.clone()));
+    summary::per_candidate(windows, names)
+        .into_iter()
+        .map(|c| CandidateSummary {
+            tweets: c.total.tweets,
+            scored_words: c.total.scored_words,
+            mean: c.total.mean,
+            classes: c.total.classes.as_ref().and_then(ClassTally::shares),
+            lowest_minute: c.lowest.as_ref().map(Extreme::minute),
+            highest_minute: c.highest.as_ref().map(Extreme::minute),
+            most_positive: c.total.most_positive,
+            most_negative: c.total.most_negative,
+            key: c.key,
+            name: c.name,
+        })
+        .collect()
 }
 
 impl ReplaySummary {

@@ -6,26 +6,17 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use dw_pipeline::classify::Class;
-use dw_pipeline::window::{ClassTally, MIN_SCORED, Shares, Standout, Window};
+use dw_pipeline::window::{ClassTally, MIN_SCORED, Shares, Window};
 use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::debates::Evening;
 use crate::error::{Error, Result};
-use crate::replay::{Minute, short};
+use crate::summary::{self, Extreme, Minute, short};
 use crate::units::{shown, shown_span};
 
 /// The plot draws this many candidates, those with the most tweets (more lines are a tangle).
 pub(crate) const PLOTTED: usize = 8;
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Extreme {
-    pub start: Timestamp,
-    pub mean: f64,
-    pub scored_tweets: u64,
-    /// The most negative tweet of the lowest minute, the most positive of the highest.
-    pub tweet: Option<Standout>,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CandidateRow {
@@ -122,64 +113,32 @@ pub(crate) fn build(
         windows.into_iter().filter(|w| w.debate == date).collect(),
         bin_secs,
     );
+    let names = evening
+        .candidates()
+        .into_iter()
+        .map(|c| (c.key, c.candidate.name));
     let mut candidates = Vec::new();
     let mut lines = Vec::new();
-    for c in evening.candidates() {
-        let (key, name) = (c.key, c.candidate.name);
-        let mut row = CandidateRow {
-            key: key.clone(),
-            name: name.clone(),
-            tweets: 0,
-            scored_tweets: 0,
-            mean: None,
-            classes: None,
-            lowest: None,
-            highest: None,
-        };
-        let mut total = dw_pipeline::window::CandidateWindow::default();
-        let mut points = Vec::new();
-        for w in &windows {
-            let Some(cw) = w.candidates.get(&key) else {
-                continue;
-            };
-            total.merge(cw);
-            let (true, Some(mean)) = (cw.scored_tweets >= MIN_SCORED, cw.mean) else {
-                continue;
-            };
-            points.push(Minute {
-                start: w.start,
-                mean,
-                scored_tweets: cw.scored_tweets,
-            });
-            let extreme = |tweet: &Option<Standout>| Extreme {
-                start: w.start,
-                mean,
-                scored_tweets: cw.scored_tweets,
-                tweet: tweet.clone(),
-            };
-            if row.lowest.as_ref().is_none_or(|l| mean < l.mean) {
-                row.lowest = Some(extreme(&cw.most_negative));
-            }
-            if row.highest.as_ref().is_none_or(|h| mean > h.mean) {
-                row.highest = Some(extreme(&cw.most_positive));
-            }
-        }
-        row.tweets = total.tweets;
-        row.scored_tweets = total.scored_tweets;
-        row.mean = total.mean;
-        row.classes = total.classes.as_ref().and_then(ClassTally::shares);
-        if !points.is_empty() {
+    for c in summary::per_candidate(&windows, names) {
+        if !c.minutes.is_empty() {
             lines.push(Line {
-                key,
-                name,
-                tweets: total.tweets,
-                points,
+                key: c.key.clone(),
+                name: c.name.clone(),
+                tweets: c.total.tweets,
+                points: c.minutes,
             });
         }
-        candidates.push(row);
+        candidates.push(CandidateRow {
+            key: c.key,
+            name: c.name,
+            tweets: c.total.tweets,
+            scored_tweets: c.total.scored_tweets,
+            mean: c.total.mean,
+            classes: c.total.classes.as_ref().and_then(ClassTally::shares),
+            lowest: c.lowest,
+            highest: c.highest,
+        });
     }
-    candidates.sort_by(|a, b| b.tweets.cmp(&a.tweets).then(a.key.cmp(&b.key)));
-    lines.sort_by(|a, b| b.tweets.cmp(&a.tweets).then(a.key.cmp(&b.key)));
     lines.truncate(PLOTTED);
 
     let first_window = windows.first().map(|w| w.start);

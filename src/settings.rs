@@ -860,12 +860,25 @@ mod tests {
             let config = config_with_on_demand(dir.path(), table);
             let config = config.to_str().unwrap();
             let Settings::Quote(quote) = resolved(&[
-                "dw", "--config", config, "spot", "quote", "m3.large", "--history", "x.json",
+                "dw",
+                "--config",
+                config,
+                "spot",
+                "quote",
+                "m3.large",
+                "--history",
+                "x.json",
             ]) else {
                 panic!("not a quote");
             };
             let Settings::Status(status) = resolved(&[
-                "dw", "--config", config, "cluster", "status", "--cluster-id", "j-1",
+                "dw",
+                "--config",
+                config,
+                "cluster",
+                "status",
+                "--cluster-id",
+                "j-1",
             ]) else {
                 panic!("not a status");
             };
@@ -897,6 +910,9 @@ mod tests {
         let Err(e) = resolve(&cli) else {
             panic!("Mars/Base resolved");
         };
-        assert!(e.to_string().contains("`Mars/Base` is not a time zone"), "{e}");
+        assert!(
+            e.to_string().contains("`Mars/Base` is not a time zone"),
+            "{e}"
+        );
     }
 }
