@@ -6,6 +6,7 @@ pub mod diagnose;
 pub mod fallback;
 pub(crate) mod lock;
 pub mod members;
+pub(crate) mod up;
 
 use std::time::{Duration, Instant};
 

@@ -10,6 +10,7 @@ pub mod cluster;
 pub(crate) mod config;
 pub(crate) mod debates;
 pub(crate) mod error;
+pub(crate) mod files;
 pub(crate) mod launch;
 pub(crate) mod log;
 pub(crate) mod plot;

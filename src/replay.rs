@@ -22,9 +22,9 @@ use serde::Serialize;
 
 use crate::debates::Evening;
 use crate::error::{Error, Result};
-use crate::log;
 use crate::progress::Progress;
 use crate::summary::{self, Extreme, Minute, short};
+use crate::{aws, log};
 
 pub(crate) struct ReplayOptions<'a> {
     pub evening: &'a Evening,
@@ -233,6 +233,64 @@ fn spawn_reader(
         }
         Ok(dropped)
     })
+}
+
+/// The archive a replay reads.
+pub(crate) enum ArchiveAt {
+    /// One file (gzip, zstd or plain JSON lines).
+    File(PathBuf),
+    /// Every object under the prefix, in key order.
+    S3 { bucket: String, prefix: String },
+}
+
+/// The archive as one stream of lines, and its name: streamed, never whole in memory (a file
+/// as it is, S3 objects through temporary files).
+pub(crate) async fn open_archive(
+    s3: Option<&aws_sdk_s3::Client>,
+    archive: &ArchiveAt,
+) -> Result<(Box<dyn BufRead + Send>, String)> {
+    Ok(match (archive, s3) {
+        (ArchiveAt::S3 { bucket, prefix }, Some(s3)) => (
+            fetch_archive(s3, bucket, prefix).await?,
+            format!("s3://{bucket}/{prefix}"),
+        ),
+        (ArchiveAt::S3 { .. }, None) => {
+            return Err(Error::Failed("an archive on S3 needs an S3 client".into()));
+        }
+        (ArchiveAt::File(path), _) => (
+            dw_pipeline::lines::open_archive(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?,
+            path.display().to_string(),
+        ),
+    })
+}
+
+/// Every object under the prefix, in key order, unzipped and read as one stream.
+async fn fetch_archive(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Box<dyn std::io::BufRead + Send>> {
+    // Listed first through dw's classifier: a missing bucket is bad input with a hint.
+    if aws::list_keys(s3, bucket, prefix).await?.is_empty() {
+        return Err(Error::input(format!(
+            "no objects under s3://{bucket}/{prefix}"
+        )));
+    }
+    let (dir, paths) = dw_pipeline::s3::download_archive(s3, bucket, prefix)
+        .await
+        .map_err(aws::pipeline_error)?;
+    if paths.is_empty() {
+        return Err(Error::input(format!(
+            "no objects under s3://{bucket}/{prefix}"
+        )));
+    }
+    Ok(Box::new(std::io::BufReader::with_capacity(
+        1 << 16,
+        dw_pipeline::lines::Archives::new(paths, dir),
+    )))
 }
 
 /// Per candidate: totals over all windows, the extreme minutes, the tweets that stood out.

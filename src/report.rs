@@ -4,12 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use dw_pipeline::classify::Class;
 use dw_pipeline::window::{ClassTally, MIN_SCORED, Shares, Window};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::aws;
 use crate::debates::Evening;
 use crate::error::{Error, Result};
 use crate::summary::{self, Extreme, Minute, short};
@@ -78,6 +80,61 @@ pub(crate) fn parse_windows(name: &str, bytes: &[u8]) -> Result<Vec<Window>> {
         })?);
     }
     Ok(out)
+}
+
+/// Where `dw report` reads a debate's windows.
+pub(crate) enum WindowsAt {
+    /// Every object under `prefix` (the debate's `windows/` folder).
+    S3 { bucket: String, prefix: String },
+    /// One JSON-lines file (`out/<date>/windows.jsonl` for a directory).
+    File(PathBuf),
+}
+
+/// The windows of `evening` where `at` says (S3 through `s3`), and that place as people
+/// write it. None is bad input: there is nothing to report.
+pub(crate) async fn read_windows(
+    s3: Option<&aws_sdk_s3::Client>,
+    at: &WindowsAt,
+    evening: &Evening,
+) -> Result<(Vec<Window>, String)> {
+    let date = evening.date.to_string();
+    let (windows, source) = match (at, s3) {
+        (WindowsAt::S3 { bucket, prefix }, Some(s3)) => {
+            let mut windows = Vec::new();
+            for key in &aws::list_keys(s3, bucket, prefix).await? {
+                let bytes = aws::get_object(s3, bucket, key).await?;
+                windows.extend(parse_windows(&format!("s3://{bucket}/{key}"), &bytes)?);
+            }
+            (windows, format!("s3://{bucket}/{prefix}"))
+        }
+        (WindowsAt::S3 { .. }, None) => {
+            return Err(Error::Failed("windows on S3 need an S3 client".into()));
+        }
+        (WindowsAt::File(path), _) => {
+            let bytes = std::fs::read(path).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    Error::input_with_hint(
+                        format!("no windows at {}", path.display()),
+                        format!(
+                            "score the debate first (dw replay --debate {date}), or pass \
+                             --from with the windows' file, directory or s3:// prefix"
+                        ),
+                    )
+                } else {
+                    Error::Read {
+                        path: path.clone(),
+                        source,
+                    }
+                }
+            })?;
+            let name = path.display().to_string();
+            (parse_windows(&name, &bytes)?, name)
+        }
+    };
+    if windows.is_empty() {
+        return Err(Error::input(format!("{source} holds no windows of {date}")));
+    }
+    Ok((windows, source))
 }
 
 /// Merges windows into bins of `bin_secs` (partials of one window, and neighbouring minutes),

@@ -26,11 +26,14 @@ use crate::cli::{
 use crate::config::{Loaded, SpotConfig};
 use crate::debates::{Calendar, Evening};
 use crate::error::{Error, Result};
+use crate::replay::ArchiveAt;
+use crate::report::WindowsAt;
 use crate::schedule::ScheduleOptions;
 use crate::spot::launches::Schedule;
-use crate::spot::quoting::{self, Prices, QuoteOptions};
+use crate::spot::quoting::{self, HistoryRequest, Prices, QuoteOptions};
 use crate::spot::{Policy, QuoteRequest, backtest};
 use crate::units::{Dollars, Duration, InstanceType};
+use crate::watch::publish::SiteAt;
 use crate::watch::source::Source;
 use crate::{config, log, replay};
 
@@ -374,16 +377,7 @@ fn product_and_on_demand(
 }
 
 pub(crate) struct PriceHistorySettings {
-    pub instance_type: InstanceType,
-    pub product: String,
-    /// `--on-demand-price`, else the configuration's, else the built-in table's.
-    pub on_demand: f64,
-    pub zones: Vec<String>,
-    /// The configuration's `[spot]`: the bids drawn are the quotes it would give.
-    pub spot: SpotConfig,
-    /// The range drawn ends at `at` (else the history's end, else now) and is this long.
-    pub range: Duration,
-    pub at: Option<Timestamp>,
+    pub request: HistoryRequest,
     /// Saved price files; none: EC2's.
     pub history: Vec<PathBuf>,
     pub plot: Option<PathBuf>,
@@ -393,13 +387,15 @@ fn price_history(files: &Files<'_>, args: &HistoryArgs) -> Result<PriceHistorySe
     let spot = &files.config()?.config.spot;
     let (product, on_demand) = product_and_on_demand(spot, &args.prices, &args.instance_type)?;
     Ok(PriceHistorySettings {
-        instance_type: args.instance_type.clone(),
-        product,
-        on_demand,
-        zones: args.prices.zones.clone(),
-        spot: spot.clone(),
-        range: args.lookback,
-        at: args.at,
+        request: HistoryRequest {
+            instance_type: args.instance_type.clone(),
+            product,
+            on_demand,
+            zones: args.prices.zones.clone(),
+            spot: spot.clone(),
+            range: args.lookback,
+            at: args.at,
+        },
         history: args.prices.history.clone(),
         plot: args.plot.clone(),
     })
@@ -514,14 +510,6 @@ pub(crate) struct StatusSettings<'a> {
 
 // ---- the windows' readers --------------------------------------------------------------------
 
-/// Where `dw report` reads a debate's windows.
-pub(crate) enum WindowsAt {
-    /// Every object under `prefix` (the debate's `windows/` folder).
-    S3 { bucket: String, prefix: String },
-    /// One JSON-lines file (`out/<date>/windows.jsonl` for a directory).
-    File(PathBuf),
-}
-
 pub(crate) struct ReportSettings {
     pub evening: Evening,
     pub bin_secs: u32,
@@ -609,12 +597,6 @@ fn windows_source(files: &Files<'_>, from: Option<&str>, evening: &Evening) -> R
     Source::resolve(&from, &date)
 }
 
-/// Where `dw publish` writes the site.
-pub(crate) enum SiteAt {
-    S3 { bucket: String, prefix: String },
-    Dir(PathBuf),
-}
-
 pub(crate) struct PublishSettings {
     pub evening: Evening,
     pub source: Source,
@@ -664,14 +646,6 @@ fn site_prefix(uri: &str) -> Result<(String, String)> {
 }
 
 // ---- dw replay -------------------------------------------------------------------------------
-
-/// The archive a replay reads.
-pub(crate) enum ArchiveAt {
-    /// One file (gzip, zstd or plain JSON lines).
-    File(PathBuf),
-    /// Every object under the prefix, in key order.
-    S3 { bucket: String, prefix: String },
-}
 
 pub(crate) struct ReplaySettings {
     pub evening: Evening,

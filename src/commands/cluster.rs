@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{DownArgs, WhichCluster};
+use crate::cluster::up::{self, UpResult};
 use crate::cluster::{self, Snapshot, Waited, cost, diagnose, lock};
-use crate::debates::Evening;
 use crate::error::{Error, Result};
-use crate::launch::{build, plan, request, stage};
+use crate::launch::{build, plan, request};
 use crate::settings::{StatusSettings, UpSettings};
 use crate::spot::prices;
 use crate::units::Duration;
@@ -17,38 +17,6 @@ use crate::{aws, log};
 
 fn std_duration(d: Duration) -> StdDuration {
     StdDuration::from_secs(d.as_secs().max(0) as u64)
-}
-
-#[derive(Debug, Serialize)]
-struct UpResult {
-    cluster_id: String,
-    name: String,
-    state: String,
-    already_running: bool,
-    master_dns: Option<String>,
-    ganglia_url: Option<String>,
-    results: String,
-}
-
-impl UpResult {
-    fn to_text(&self) -> String {
-        let mut out = format!(
-            "cluster   {} ({})\nstate     {}",
-            self.cluster_id, self.name, self.state
-        );
-        if self.already_running {
-            out.push_str(" (already running: nothing launched)");
-        }
-        out.push('\n');
-        if let Some(m) = &self.master_dns {
-            out.push_str(&format!("master    {m}\n"));
-        }
-        if let Some(g) = &self.ganglia_url {
-            out.push_str(&format!("ganglia   {g}\n"));
-        }
-        out.push_str(&format!("results   {}\n", self.results));
-        out
-    }
 }
 
 /// A schedule line fires every year on that date: only the debate's own day counts.
@@ -78,36 +46,9 @@ pub(super) async fn up(ctx: &Context, s: &UpSettings<'_>) -> Result<()> {
             archive.objects
         ));
     }
-    // Quote (debate-night floor) and plan: the same for a dry run and for real.
-    let make_plan = || async {
-        let quotes = ctx
-            .cluster_quotes(&s.loaded.config, &args.history, &s.quote)
-            .await?;
-        build::build(
-            &s.loaded,
-            evening,
-            &plan::PlanOptions {
-                quotes,
-                keep_on_failure: args.keep_on_failure,
-                replay_from: (s.force && evening.end() <= now).then_some(now),
-                archive: args.replay.clone(),
-            },
-        )
-    };
-    // An evening that has ended: the watchdog would shut the master down at once.
-    if evening.end() <= now && !s.force && !args.dry_run {
-        return Err(Error::input_with_hint(
-            format!(
-                "the evening of {date} ended at {}: a cluster launched now would be shut down by \
-                 its watchdog at once",
-                evening.end()
-            ),
-            "pass --force to launch anyway (a replay of a past debate: the watchdog then allows \
-             the evening's length from the launch)",
-        ));
-    }
+    up::check_evening(evening, now, s.force, args.dry_run)?;
     if args.dry_run {
-        let plan = make_plan().await?;
+        let plan = make_plan(ctx, s, now).await?;
         let request = request::from_plan(&plan)?;
         let mut text = plan.to_text(&s.tz);
         text.push_str("\n(dry run: nothing was staged or launched)\n");
@@ -115,102 +56,63 @@ pub(super) async fn up(ctx: &Context, s: &UpSettings<'_>) -> Result<()> {
     }
 
     let Some(_lock) = lock::lock(&format!("up-{date}"))? else {
-        let message = format!(
-            "another `dw cluster up --debate {date}` is running on this machine: leaving it to finish"
-        );
-        log::info(&message);
-        // A result on stdout all the same (cron and scripts read it).
-        let busy = serde_json::json!({
-            "debate": date,
-            "state": "BUSY",
-            "message": message,
-        });
-        return ctx.print(&format!("{message}\n"), &busy);
+        return busy(ctx, &date);
     };
     let sdk = ctx.sdk().await?;
     let (emr, s3) = (aws::emr(sdk), aws::s3(sdk));
 
-    if let Some(result) = already_up(&emr, evening, &s.results).await? {
+    if let Some(result) = up::already_up(&emr, evening, &s.results).await? {
         return ctx.print(&result.to_text(), &result);
     }
     // dw's own time, phase by phase (`-v`): EMR's time to start the cluster is not counted.
     let started = std::time::Instant::now();
-    let plan = make_plan().await?;
-    let id = launch(s, (&emr, &s3), &plan, started.elapsed()).await?;
+    let plan = make_plan(ctx, s, now).await?;
+    let id = up::launch(
+        (&emr, &s3),
+        &s.loaded.config.s3.bucket,
+        &plan,
+        !args.unchecked_binaries,
+        started.elapsed(),
+    )
+    .await?;
     wait_for(ctx, s, (&emr, &s3), &plan, id).await
 }
 
-/// Idempotence: a live cluster for this debate that tracks these tiers is the answer, never a
-/// second one (a main-tier cluster does not track the undercard).
-async fn already_up(
-    emr: &aws_sdk_emr::Client,
-    evening: &Evening,
-    results: &str,
-) -> Result<Option<UpResult>> {
-    let tiers = evening.tiers();
-    let Some(found) = cluster::find(emr, Some(evening.date), true)
-        .await?
-        .into_iter()
-        .find(|f| cluster::covers(f.tier.as_deref(), &tiers))
-    else {
-        return Ok(None);
-    };
-    let snap = cluster::snapshot(emr, &found.id).await?;
-    log::info(&format!(
-        "{} is already up for {} ({})",
-        found.id, evening.date, found.state
-    ));
-    Ok(Some(UpResult {
-        cluster_id: found.id,
-        name: found.name,
-        state: found.state,
-        already_running: true,
-        ganglia_url: snap.ganglia_url(),
-        master_dns: snap.master_dns,
-        results: results.to_string(),
-    }))
+/// Quotes (debate-night floor) and plans: the same for a dry run and for real.
+async fn make_plan(
+    ctx: &Context,
+    s: &UpSettings<'_>,
+    now: jiff::Timestamp,
+) -> Result<plan::ClusterPlan> {
+    let (args, evening) = (s.args, &s.evening);
+    let quotes = ctx
+        .cluster_quotes(&s.loaded.config, &args.history, &s.quote)
+        .await?;
+    build::build(
+        &s.loaded,
+        evening,
+        &plan::PlanOptions {
+            quotes,
+            keep_on_failure: args.keep_on_failure,
+            replay_from: (s.force && evening.end() <= now).then_some(now),
+            archive: args.replay.clone(),
+        },
+    )
 }
 
-/// Checks the binaries, stages what is missing and sends RunJobFlow; the cluster's id. Logs
-/// (`-v`) dw's own time per phase, `planned` being the quotes' and plan's.
-async fn launch(
-    s: &UpSettings<'_>,
-    (emr, s3): (&aws_sdk_emr::Client, &aws_sdk_s3::Client),
-    plan: &plan::ClusterPlan,
-    planned: StdDuration,
-) -> Result<String> {
-    let mut clock = std::time::Instant::now();
-    let mut lap = || {
-        let now = std::time::Instant::now();
-        let took = now - clock;
-        clock = now;
-        took
-    };
-    let request = request::from_plan(plan)?;
-    if !s.args.unchecked_binaries {
-        check_job_binaries(plan)?;
-    }
-    let checked = lap();
-    let staged = stage::stage(s3, &s.loaded.config.s3.bucket, &plan.staged).await?;
-    let staging = lap();
-    let id = request::send(emr, &request).await?;
-    let launched = lap();
-    log::info(&format!("launched {id} ({})", plan.name));
-    for uri in &staged.uploaded {
-        log::debug(&format!("uploaded {uri}"));
-    }
-    log::debug(&format!(
-        "up's own time {:.2} s: quotes and plan {:.2} s, binaries checked {:.2} s, staging {:.2} s \
-         ({} uploaded, {} already there), RunJobFlow {:.2} s",
-        (planned + checked + staging + launched).as_secs_f64(),
-        planned.as_secs_f64(),
-        checked.as_secs_f64(),
-        staging.as_secs_f64(),
-        staged.uploaded.len(),
-        staged.already_there.len(),
-        launched.as_secs_f64()
-    ));
-    Ok(id)
+/// Another `up` of this debate holds the lock: said, and printed as a result all the same
+/// (cron and scripts read it).
+fn busy(ctx: &Context, date: &str) -> Result<()> {
+    let message = format!(
+        "another `dw cluster up --debate {date}` is running on this machine: leaving it to finish"
+    );
+    log::info(&message);
+    let busy = serde_json::json!({
+        "debate": date,
+        "state": "BUSY",
+        "message": message,
+    });
+    ctx.print(&format!("{message}\n"), &busy)
 }
 
 /// Waits until the cluster is ready (adding on-demand capacity for spot that does not come),
@@ -272,37 +174,6 @@ async fn wait_for(
             )))
         }
     }
-}
-
-/// The job binaries must run on EMR 4.x (glibc 2.17, no extra libraries): the same check as
-/// `dw build-jobs --check-only`, before anything is staged or billed.
-fn check_job_binaries(plan: &plan::ClusterPlan) -> Result<()> {
-    let mut problems = Vec::new();
-    for s in plan
-        .staged
-        .iter()
-        .filter(|s| s.kind == plan::StagedKind::Bin)
-    {
-        if let plan::Content::File(path) = &s.content {
-            let check = crate::build_jobs::check(path)?;
-            problems.extend(
-                check
-                    .problems
-                    .iter()
-                    .map(|p| format!("{}: {p}", path.display())),
-            );
-        }
-    }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(Error::input_with_hint(
-        format!(
-            "the job binaries would not run on EMR 4.x:\n{}",
-            problems.join("\n")
-        ),
-        "build them with `dw build-jobs` (glibc 2.17) and point jobs.binaries at them",
-    ))
 }
 
 async fn terminate(emr: &aws_sdk_emr::Client, id: &str) -> Result<()> {

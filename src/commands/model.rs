@@ -3,9 +3,10 @@
 use dw_pipeline::classify::train::{self, FoldReport, TrainOptions};
 use serde::Serialize;
 
-use super::{Context, write_file};
+use super::Context;
 use crate::cli::ModelTrainArgs;
 use crate::error::{Error, Result};
+use crate::files::write_file;
 use crate::log;
 
 #[derive(Serialize)]

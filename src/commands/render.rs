@@ -1,7 +1,8 @@
 //! `dw render`: every script a debate's cluster runs, and its plan, written to a folder.
 
-use super::{Context, write_file};
+use super::Context;
 use crate::error::{Error, Result};
+use crate::files::write_file;
 use crate::launch::{build, plan};
 use crate::settings::RenderSettings;
 

@@ -5,25 +5,17 @@ use std::sync::atomic::AtomicBool;
 
 use super::{Context, page};
 use crate::error::{Error, Result};
-use crate::settings::{ArchiveAt, ReplaySettings, ServeSettings};
+use crate::replay::ArchiveAt;
+use crate::settings::{ReplaySettings, ServeSettings};
 use crate::watch::source::Source;
 use crate::{aws, log, replay};
 
 pub(super) async fn execute(ctx: &Context, s: &ReplaySettings) -> Result<()> {
-    // Streamed, never whole in memory: a file as it is, S3 objects through temporary files.
-    let (input, input_name): (Box<dyn std::io::BufRead + Send>, String) = match &s.archive {
-        ArchiveAt::S3 { bucket, prefix } => (
-            fetch_archive(&aws::s3(ctx.sdk().await?), bucket, prefix).await?,
-            format!("s3://{bucket}/{prefix}"),
-        ),
-        ArchiveAt::File(path) => (
-            dw_pipeline::lines::open_archive(path).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?,
-            path.display().to_string(),
-        ),
+    let s3 = match &s.archive {
+        ArchiveAt::S3 { .. } => Some(aws::s3(ctx.sdk().await?)),
+        ArchiveAt::File(_) => None,
     };
+    let (input, input_name) = replay::open_archive(s3.as_ref(), &s.archive).await?;
     let watching = match &s.watch {
         Some(serve) => Some(watch_while_replaying(ctx, &s.evening, &s.out, serve).await?),
         None => None,
@@ -88,30 +80,4 @@ async fn watch_while_replaying(
         }
     }));
     Ok((served, done))
-}
-
-/// Every object under the prefix, in key order, unzipped and read as one stream.
-async fn fetch_archive(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    prefix: &str,
-) -> Result<Box<dyn std::io::BufRead + Send>> {
-    // Listed first through dw's classifier: a missing bucket is bad input with a hint.
-    if aws::list_keys(s3, bucket, prefix).await?.is_empty() {
-        return Err(Error::input(format!(
-            "no objects under s3://{bucket}/{prefix}"
-        )));
-    }
-    let (dir, paths) = dw_pipeline::s3::download_archive(s3, bucket, prefix)
-        .await
-        .map_err(aws::pipeline_error)?;
-    if paths.is_empty() {
-        return Err(Error::input(format!(
-            "no objects under s3://{bucket}/{prefix}"
-        )));
-    }
-    Ok(Box::new(std::io::BufReader::with_capacity(
-        1 << 16,
-        dw_pipeline::lines::Archives::new(paths, dir),
-    )))
 }

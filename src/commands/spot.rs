@@ -1,14 +1,11 @@
 //! `dw spot quote`, `dw spot backtest`, `dw spot history`: settings resolved by
 //! `settings.rs`, prices through `spot::quoting`, the policies and the backtest in `spot/`.
 
-use jiff::Timestamp;
-
 use super::Context;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::settings::{BacktestSettings, PriceHistorySettings, QuoteSettings};
+use crate::spot::backtest;
 use crate::spot::launches;
-use crate::spot::quoting::{self, QuoteOptions};
-use crate::spot::{self, Policy, backtest};
 use crate::{log, plot};
 
 pub(super) async fn quote(ctx: &Context, s: &QuoteSettings) -> Result<()> {
@@ -37,59 +34,15 @@ pub(super) async fn backtest(ctx: &Context, s: BacktestSettings) -> Result<()> {
 }
 
 pub(super) async fn history(ctx: &Context, s: &PriceHistorySettings) -> Result<()> {
-    let t = &s.instance_type;
-    let saved = !s.history.is_empty();
-    // The bids need their own look-back before the range starts.
-    let before = Policy::ALL
-        .iter()
-        .map(|p| p.history_needed(s.spot.lookback))
-        .max()
-        .unwrap_or(s.spot.lookback)
-        .get()
-        + s.range.get();
-    let query_end = s.at.unwrap_or_else(Timestamp::now);
-    let query = spot::history::Query {
-        instance_type: t,
-        product: &s.product,
-        zones: &s.zones,
-        start: if saved {
-            Timestamp::MIN
-        } else {
-            query_end - before
-        },
-        end: if saved { Timestamp::MAX } else { query_end },
-    };
-    let history = ctx.prices(&s.history).await?.history(&query).await?;
-    let end = match (s.at, history.span()) {
-        (Some(at), _) => at,
-        (None, Some((_, last))) if saved => {
-            Timestamp::from_millisecond(last).map_err(|e| Error::Failed(e.to_string()))?
-        }
-        _ => query_end,
-    };
-    let start = end - s.range.get();
+    let req = &s.request;
+    let (history, start, end) = ctx.prices(&s.history).await?.drawn(req).await?;
     let chart = plot::PriceChart::build(
         &history,
         start,
         end,
-        |policy, at| {
-            let req = quoting::request(
-                &s.spot,
-                t.clone(),
-                QuoteOptions {
-                    at: Some(at),
-                    product: Some(s.product.clone()),
-                    zones: s.zones.clone(),
-                    policy: Some(policy),
-                    on_demand_price: Some(s.on_demand),
-                    ..Default::default()
-                },
-                false,
-            );
-            spot::quote(&req, &history, &[], None).ok().map(|q| q.bid)
-        },
-        t,
-        s.on_demand,
+        |policy, at| req.bid_at(&history, policy, at),
+        &req.instance_type,
+        req.on_demand,
     );
     if let Some(path) = &s.plot {
         plot::prices(&chart, path)?;

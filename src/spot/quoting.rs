@@ -89,6 +89,41 @@ pub(crate) enum Prices {
     Saved(Vec<PriceRecord>),
 }
 
+/// What `dw spot history` draws: one type's prices over `range` ending at `at`, and the bids
+/// the policies would have made, each with the command line's choices over `spot`.
+#[derive(Debug, Clone)]
+pub(crate) struct HistoryRequest {
+    pub instance_type: InstanceType,
+    pub product: String,
+    /// `--on-demand-price`, else the configuration's, else the built-in table's.
+    pub on_demand: f64,
+    pub zones: Vec<String>,
+    pub spot: SpotConfig,
+    pub range: Duration,
+    /// The range's end; none: the saved history's last price, else now.
+    pub at: Option<Timestamp>,
+}
+
+impl HistoryRequest {
+    /// The bid `policy` would have made at `at` over `history`.
+    pub(crate) fn bid_at(&self, history: &History, policy: Policy, at: Timestamp) -> Option<f64> {
+        let req = request(
+            &self.spot,
+            self.instance_type.clone(),
+            QuoteOptions {
+                at: Some(at),
+                product: Some(self.product.clone()),
+                zones: self.zones.clone(),
+                policy: Some(policy),
+                on_demand_price: Some(self.on_demand),
+                ..Default::default()
+            },
+            false,
+        );
+        super::quote(&req, history, &[], None).ok().map(|q| q.bid)
+    }
+}
+
 impl Prices {
     /// Reads the files, folders and patterns `--history` names.
     pub(crate) fn saved(paths: &[PathBuf]) -> Result<Prices> {
@@ -124,6 +159,44 @@ impl Prices {
     }
 
     /// The prices `q` asks for, as a series; an error when there are none.
+    /// The prices `req` draws, with the look-back its bids need before the range, and the
+    /// range itself (start, end).
+    pub(crate) async fn drawn(
+        &self,
+        req: &HistoryRequest,
+    ) -> Result<(History, Timestamp, Timestamp)> {
+        let saved = matches!(self, Prices::Saved(_));
+        let lookback = req.spot.lookback;
+        let before = Policy::ALL
+            .iter()
+            .map(|p| p.history_needed(lookback))
+            .max()
+            .unwrap_or(lookback)
+            .get()
+            + req.range.get();
+        let query_end = req.at.unwrap_or_else(Timestamp::now);
+        let query = Query {
+            instance_type: &req.instance_type,
+            product: &req.product,
+            zones: &req.zones,
+            start: if saved {
+                Timestamp::MIN
+            } else {
+                query_end - before
+            },
+            end: if saved { Timestamp::MAX } else { query_end },
+        };
+        let history = self.history(&query).await?;
+        let end = match (req.at, history.span()) {
+            (Some(at), _) => at,
+            (None, Some((_, last))) if saved => {
+                Timestamp::from_millisecond(last).map_err(|e| Error::Failed(e.to_string()))?
+            }
+            _ => query_end,
+        };
+        Ok((history, end - req.range.get(), end))
+    }
+
     pub(crate) async fn history(&self, q: &Query<'_>) -> Result<History> {
         let history = match self {
             Prices::Ec2 { client, .. } => {

@@ -8,6 +8,7 @@
 
 pub(crate) mod board;
 pub(crate) mod page;
+pub(crate) mod publish;
 pub(crate) mod source;
 
 use std::convert::Infallible;
