@@ -17,7 +17,7 @@ use crate::launch::plan::{
     StepPlan,
 };
 use crate::launch::scripts::Scripts;
-use crate::steps;
+use crate::{bootstrap, steps};
 
 /// Builds the plan: named steps over config + evening + quotes. Touches no network: binaries
 /// are hashed from disk, scripts rendered.
@@ -58,7 +58,7 @@ pub(crate) fn build(
         &binaries,
         &step_scripts,
         &json!({
-            "job": steps::scorer(config, evening, options.archive.is_some()),
+            "job": bootstrap::scorers::command(config, evening, options.archive.is_some()),
             "per_node": per_node,
         }),
     )?;

@@ -1,12 +1,12 @@
-//! Which steps a cluster plan has, and the scorers' command line. EMR 4.x runs steps one at a
-//! time, on the master, so each long-running job's step starts it detached and returns once the
-//! job is healthy. The scorers are not steps: a bootstrap action starts them on every core and
-//! task node (`templates/bootstrap/scorers.sh.hbs`), so that nodes added later (a resize, the
-//! on-demand fallback) score too.
+//! Which steps a cluster plan has. EMR 4.x runs steps one at a time, on the master, so each
+//! long-running job's step starts it detached and returns once the job is healthy. The scorers
+//! are not steps: a bootstrap action starts them (`bootstrap/scorers.rs`).
+
+mod ingest;
 
 use serde::Serialize;
 
-use crate::config::{Config, Stream};
+use crate::config::Config;
 use crate::debates::Evening;
 
 /// A step: a script rendered from a template, run by command-runner.jar on the master.
@@ -34,7 +34,7 @@ pub(crate) struct Job {
 /// The placeholder the start step replaces with the master's broker address.
 pub(crate) const KAFKA_HOST: &str = "@KAFKA_HOST@";
 
-fn kafka_url(config: &Config) -> String {
+pub(crate) fn kafka_url(config: &Config) -> String {
     format!(
         "kafka://{KAFKA_HOST}:{}/{}",
         config.kafka.port, config.kafka.topic
@@ -42,93 +42,12 @@ fn kafka_url(config: &Config) -> String {
 }
 
 /// Where the scorers write their parts and the merger the windows.
-fn results(config: &Config) -> String {
+pub(crate) fn results(config: &Config) -> String {
     dw_pipeline::results::Results::new(&config.s3.results_prefix).location(&config.s3.bucket)
 }
 
 /// The placeholder the replay's last step replaces with dw-ingest's heartbeat file.
 pub(crate) const INGEST_STATUS: &str = "@INGEST_STATUS@";
-
-/// A scorer's command line (each member adds its `--member` name and `--status` file). In a
-/// replay it stops a minute after its input is spent.
-pub(crate) fn scorer(config: &Config, evening: &Evening, replay: bool) -> Job {
-    let mut args = vec![
-        "--from".into(),
-        format!("{}?group=dw-score", kafka_url(config)),
-        "--to".into(),
-        results(config),
-        "--debate".into(),
-        evening.date.to_string(),
-        "--window-secs".into(),
-        config.jobs.window.as_secs().to_string(),
-        "--lateness-secs".into(),
-        config.jobs.lateness.as_secs().to_string(),
-        // The topic appears after the scorers start (the master's steps create it): look for
-        // it every 10 s rather than librdkafka's 5 min.
-        "--kafka-option".into(),
-        "topic.metadata.refresh.interval.ms=10000".into(),
-    ];
-    if replay {
-        args.extend(["--stop-after-idle-secs".into(), "60".into()]);
-    }
-    for c in evening.candidates() {
-        args.push("--candidate".into());
-        let terms: Vec<&str> = c
-            .candidate
-            .terms
-            .iter()
-            .map(super::debates::Term::as_str)
-            .collect();
-        args.push(format!("{}={}", c.key, terms.join(",")));
-    }
-    Job {
-        name: "dw-score".into(),
-        binary: "dw-score".into(),
-        args,
-        health_timeout_secs: config.jobs.health_timeout.as_secs(),
-    }
-}
-
-/// dw-ingest's arguments for the live stream: Twitter's with its credentials' place (never the
-/// credentials), Bluesky's with no secret at all, from the evening's start (so that a cluster
-/// launched late, or again the next morning, reads the evening from its beginning).
-fn live_ingest_args(
-    config: &Config,
-    evening: &Evening,
-    kafka: String,
-    terms: &[&str],
-) -> Vec<String> {
-    let stream = &config.stream;
-    let from = match (stream.source, &stream.url) {
-        (Stream::Bluesky, Some(url)) => url.clone(),
-        (source, _) => source.as_str().to_string(),
-    };
-    let mut args = vec![
-        "--from".into(),
-        from,
-        "--to".into(),
-        kafka,
-        "--track".into(),
-        terms.join(","),
-    ];
-    match stream.source {
-        Stream::Bluesky => {
-            args.extend(["--since".into(), evening.start().to_string()]);
-            if let Some(lang) = &stream.lang {
-                args.extend(["--lang".into(), lang.as_str().to_string()]);
-            }
-        }
-        Stream::TwitterV1 | Stream::TwitterV2 => {
-            if let Some(c) = &stream.credentials {
-                args.extend(["--credentials".into(), c.as_str().to_string()]);
-            }
-            if let Some(url) = &stream.url {
-                args.extend(["--stream-url".into(), url.clone()]);
-            }
-        }
-    }
-    args
-}
 
 /// The steps: the topic, dw-ingest (the stream, or a replay's `archive` at full speed), and the
 /// merger (a replay's merges until the archive is scored, and its end ends the cluster).
@@ -154,7 +73,7 @@ pub(crate) fn steps(config: &Config, evening: &Evening, archive: Option<&str>) -
                 "--pace".into(),
                 "max".into(),
             ],
-            None => live_ingest_args(config, evening, kafka, &terms),
+            None => ingest::live_args(config, evening, kafka, &terms),
         },
         health_timeout_secs: health,
     };

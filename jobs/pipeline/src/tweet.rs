@@ -450,7 +450,7 @@ mod fuzz {
     use proptest::prelude::*;
 
     const GENUINE: &str = include_str!(
-        "../../../../tests/fixtures/tweets/tweets_stream_v1.1_filter_2015-11-14_sviswana.jsonl"
+        "../../../tests/fixtures/tweets/tweets_stream_v1.1_filter_2015-11-14_sviswana.jsonl"
     );
 
     proptest! {
@@ -493,10 +493,10 @@ mod fast_path {
     use super::{Message, lazy, parse, parse_fully};
 
     const SAMPLE: &str = include_str!(
-        "../../../../tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"
+        "../../../tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl"
     );
     const FILTER: &str = include_str!(
-        "../../../../tests/fixtures/tweets/tweets_stream_v1.1_filter_2015-11-14_sviswana.jsonl"
+        "../../../tests/fixtures/tweets/tweets_stream_v1.1_filter_2015-11-14_sviswana.jsonl"
     );
 
     fn genuine() -> impl Iterator<Item = &'static str> {

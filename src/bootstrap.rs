@@ -1,5 +1,7 @@
 //! Which bootstrap actions a cluster plan has, in the order EMR runs them on every node.
 
+pub(crate) mod scorers;
+
 use crate::units::ReleaseLabel;
 
 /// A bootstrap action: the template it is rendered from and the name it is staged under.

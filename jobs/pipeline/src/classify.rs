@@ -44,7 +44,7 @@ pub struct Label {
 }
 
 /// The model dw ships (`dw model train`'s output, built in).
-const SHIPPED: &str = include_str!("../../data/model/post-class.txt");
+const SHIPPED: &str = include_str!("../data/model/post-class.txt");
 
 /// The shipped model, parsed once per process.
 pub fn shipped_model() -> Arc<Model> {
