@@ -21,7 +21,6 @@ pub(crate) use windows::{
 use std::sync::OnceLock;
 use std::time::Duration as StdDuration;
 
-use dw_pipeline::results::Results;
 use jiff::tz::TimeZone;
 
 use crate::aws::AwsOptions;
@@ -192,13 +191,6 @@ fn time_zone(name: &str) -> Result<TimeZone> {
 /// The whole number of seconds of a duration (none below zero).
 fn std_duration(d: Duration) -> StdDuration {
     StdDuration::from_secs(d.as_secs().max(0) as u64)
-}
-
-/// Where a debate's results are, as people write it: `s3://BUCKET/PREFIX/DATE/`.
-fn results_uri(loaded: &Loaded, date: &str) -> String {
-    let s3 = &loaded.config.s3;
-    let location = Results::new(&s3.results_prefix).location(&s3.bucket);
-    format!("{location}/{date}/")
 }
 
 #[cfg(test)]

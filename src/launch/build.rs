@@ -93,12 +93,8 @@ pub(crate) fn build(
         staged: stager.into_staged(),
         tags: tags(&date, &tiers, deadline),
         deadline,
-        results: format!(
-            "{}/{}/",
-            dw_pipeline::results::Results::new(&config.s3.results_prefix)
-                .location(&config.s3.bucket),
-            evening.date
-        ),
+        results: dw_pipeline::results::Results::new(&config.s3.results_prefix)
+            .debate_location(&config.s3.bucket, &evening.date.to_string()),
         replay: options.archive.clone(),
         name,
     })

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 use dw_pipeline::results::Results;
 use jiff::tz::TimeZone;
 
-use super::{Files, Settings, results_uri, std_duration};
+use super::{Files, Settings, std_duration};
 use crate::cli::{ClusterCommand, RenderArgs, UpArgs, WhichCluster};
 use crate::config::Loaded;
 use crate::debates::Evening;
@@ -85,7 +85,8 @@ pub(super) fn cluster<'a>(files: &Files<'a>, command: &'a ClusterCommand) -> Res
                     ..Default::default()
                 },
                 force: args.force || args.replay.is_some(),
-                results: results_uri(loaded, &evening.date.to_string()),
+                results: Results::new(&loaded.config.s3.results_prefix)
+                    .debate_location(&loaded.config.s3.bucket, &evening.date.to_string()),
                 fallback_after: std_duration(loaded.config.spot.fallback_after),
                 timeout: std_duration(args.timeout),
                 poll: std_duration(args.poll),

@@ -48,6 +48,11 @@ impl Results {
         }
     }
 
+    /// `s3://BUCKET/PREFIX/<debate>/`: a debate's results as people are shown them.
+    pub fn debate_location(&self, bucket: &str, debate: &str) -> String {
+        format!("s3://{bucket}/{}", self.debate(debate))
+    }
+
     /// `rel` under the prefix.
     pub fn key(&self, rel: &str) -> String {
         if self.prefix.is_empty() {
@@ -109,5 +114,10 @@ mod tests {
         assert_eq!(top.key("x"), "x");
         assert_eq!(r.location("b"), "s3://b/dw/results");
         assert_eq!(top.location("b"), "s3://b");
+        assert_eq!(
+            r.debate_location("b", "2015-08-06"),
+            "s3://b/dw/results/2015-08-06/"
+        );
+        assert_eq!(top.debate_location("b", "2015-08-06"), "s3://b/2015-08-06/");
     }
 }
