@@ -40,7 +40,7 @@ pub struct Attributor {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    crate::chars::is_alphanumeric(c) || c == '_'
 }
 
 impl Attributor {

@@ -3,6 +3,7 @@
 
 pub mod attribution;
 pub mod bluesky;
+pub mod chars;
 pub mod classify;
 pub mod dedupe;
 pub mod endpoint;

@@ -91,14 +91,21 @@ const ASCII_TOKEN: [bool; 128] = {
 };
 
 /// A character of `[\w@#'&\]*\-/\[=;]` as Python's `re` reads it on `str`.
+#[inline]
 pub fn is_token_char(c: char) -> bool {
+    static PLANE: std::sync::OnceLock<Box<crate::chars::Plane>> = std::sync::OnceLock::new();
+    if c.is_ascii() {
+        return ASCII_TOKEN[c as usize];
+    }
+    crate::chars::cached(&PLANE, c, is_word_category)
+}
+
+/// Python's `\w` beyond ASCII: letters and numbers by general category.
+fn is_word_category(c: char) -> bool {
     use GeneralCategory::{
         DecimalNumber, LetterNumber, LowercaseLetter, ModifierLetter, OtherLetter, OtherNumber,
         TitlecaseLetter, UppercaseLetter,
     };
-    if c.is_ascii() {
-        return ASCII_TOKEN[c as usize];
-    }
     matches!(
         get_general_category(c),
         UppercaseLetter
@@ -196,6 +203,13 @@ mod tests {
             ["well", "maybe", "not", "quoted"]
         );
         assert_eq!(tokens("Ünïcödé ÇA_VA 42"), ["ünïcödé", "ça_va", "42"]);
+    }
+
+    #[test]
+    fn token_characters_are_the_general_categories_on_every_code_point() {
+        for c in (0x80..0x11_0000u32).filter_map(char::from_u32) {
+            assert_eq!(is_token_char(c), is_word_category(c), "{c:?}");
+        }
     }
 
     #[test]

@@ -398,6 +398,27 @@ fn py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+const NOT_SPACE: u8 = 0;
+const SPACE: u8 = 1;
+const MAYBE_SPACE: u8 = 2;
+
+/// Per byte of UTF-8: whether it is a space (ASCII), or may begin one (the first bytes of
+/// U+0085, U+00A0, U+1680, U+2000..U+205F and U+3000), or neither (every other byte: a
+/// continuation byte never begins a character).
+const SPACES: [u8; 256] = {
+    let mut table = [NOT_SPACE; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b' ' | b'\t'..=b'\r' | 0x1c..=0x1f => SPACE,
+            0xc2 | 0xe1 | 0xe2 | 0xe3 => MAYBE_SPACE,
+            _ => NOT_SPACE,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// Python's `str.isupper`: a cased character, and none in lower case.
 fn py_isupper(s: &str) -> bool {
     if s.is_ascii() {
@@ -563,18 +584,17 @@ impl Vader {
         words.info.clear();
         let text = words.text.as_str();
         let bytes = text.as_bytes();
-        // Bytes, not characters: only a non-ASCII character is decoded (to see whether it is
-        // one of Unicode's spaces).
+        // Bytes, not characters: a character is decoded only where it may be one of Unicode's
+        // spaces (its first byte says so: SPACES).
         let space_at = |i: usize| -> usize {
-            let b = bytes[i];
-            if b < 0x80 {
-                usize::from(b == b' ' || (b'\t'..=b'\r').contains(&b) || (0x1c..=0x1f).contains(&b))
-            } else {
-                text[i..]
+            match SPACES[usize::from(bytes[i])] {
+                NOT_SPACE => 0,
+                SPACE => 1,
+                _ => text[i..]
                     .chars()
                     .next()
                     .filter(|c| c.is_whitespace())
-                    .map_or(0, char::len_utf8)
+                    .map_or(0, char::len_utf8),
             }
         };
         let mut i = 0;
@@ -585,11 +605,13 @@ impl Vader {
                 continue;
             }
             let start = i;
-            while i < bytes.len() && space_at(i) == 0 {
-                i += 1;
-                while i < bytes.len() && (bytes[i] & 0xC0) == 0x80 {
-                    i += 1; // the rest of a character
+            i += 1;
+            while i < bytes.len() {
+                let class = SPACES[usize::from(bytes[i])];
+                if class == SPACE || (class == MAYBE_SPACE && space_at(i) > 0) {
+                    break;
                 }
+                i += 1;
             }
             let (mut a, mut b) = (start, i);
             while a < b && bytes[a].is_ascii_punctuation() {
@@ -899,6 +921,41 @@ mod tests {
         let words: Vec<&str> = (0..w.len()).map(|i| w.word(i)).collect();
         assert_eq!(words, ["Make", "sure", "you", ":)", "or", ":D", "today"]);
         assert_eq!(w.lower(0), "make");
+    }
+
+    #[test]
+    fn words_split_on_every_unicode_space_as_str_split_does() {
+        let v = Vader::new();
+        let mut w = Words::default();
+        // Every non-ASCII White_Space character, and characters that share their first byte.
+        let spaces =
+            "\u{85}\u{a0}\u{1680}\u{2000}\u{2005}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}";
+        let text: String = spaces
+            .chars()
+            .zip(
+                [
+                    "é",
+                    "¢x",
+                    "ᚁa",
+                    "—b",
+                    "…c",
+                    "€d",
+                    "ぁe",
+                    "、f",
+                    "“g",
+                    "g”",
+                    "h\u{2060}i",
+                ]
+                .iter(),
+            )
+            .flat_map(|(space, word)| [word.to_string(), space.to_string()])
+            .collect::<Vec<_>>()
+            .concat();
+        v.words(&text, &mut w);
+        let ours: Vec<&str> = (0..w.len()).map(|i| w.word(i)).collect();
+        let python: Vec<&str> = text.split(py_space).filter(|t| !t.is_empty()).collect();
+        assert_eq!(ours, python);
+        assert_eq!(ours.len(), 11);
     }
 
     #[test]

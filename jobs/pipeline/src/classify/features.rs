@@ -92,7 +92,7 @@ fn for_each_run(word: &str, mut f: impl FnMut(&str, usize, usize)) {
         }
         return;
     }
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let is_word = |c: char| crate::chars::is_alphanumeric(c) || c == '_';
     let mut chars = word.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
         if !is_word(c) {
