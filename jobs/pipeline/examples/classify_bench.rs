@@ -65,6 +65,21 @@ fn main() {
         time("features (all)", &texts, rounds, |t| {
             featurizer.features_into(t, Some(5.0), &mut features);
         });
+        // The floor of any featuriser over words: split at ASCII spaces, lower-case, one hash
+        // and one bucket per word (no lexicon, no rules, no bigrams).
+        let (mut lower, mut buckets) = (String::new(), Vec::<u32>::new());
+        time("floor: split, lower, hash", &texts, rounds, |t| {
+            buckets.clear();
+            for w in t.split_ascii_whitespace() {
+                lower.clear();
+                lower.push_str(w);
+                lower.make_ascii_lowercase();
+                let mut h = dw_pipeline::fasthash::FastHasher::default();
+                std::hash::Hasher::write(&mut h, lower.as_bytes());
+                buckets.push((std::hash::Hasher::finish(&h) >> 48) as u32);
+            }
+            black_box(buckets.len());
+        });
         let lexicon = Lexicon::labmt1();
         time("labmt (for scale)", &texts, rounds, |t| {
             black_box(lexicon.score(t, Some(DEFAULT_LENS)));

@@ -40,6 +40,40 @@ pub fn is_alphanumeric(c: char) -> bool {
     cached(&PLANE, c, char::is_alphanumeric)
 }
 
+/// Whether `c` lower-cases to itself (no case, or already lower case): then lowering a word
+/// is copying its bytes.
+#[inline]
+pub fn lowers_to_itself(c: char) -> bool {
+    static PLANE: OnceLock<Box<Plane>> = OnceLock::new();
+    if c.is_ascii() {
+        return !c.is_ascii_uppercase();
+    }
+    cached(&PLANE, c, |c| {
+        let mut lower = c.to_lowercase();
+        lower.next() == Some(c) && lower.next().is_none()
+    })
+}
+
+/// Rust's `char::is_uppercase`.
+#[inline]
+pub fn is_uppercase(c: char) -> bool {
+    static PLANE: OnceLock<Box<Plane>> = OnceLock::new();
+    if c.is_ascii() {
+        return c.is_ascii_uppercase();
+    }
+    cached(&PLANE, c, char::is_uppercase)
+}
+
+/// Rust's `char::is_lowercase`.
+#[inline]
+pub fn is_lowercase(c: char) -> bool {
+    static PLANE: OnceLock<Box<Plane>> = OnceLock::new();
+    if c.is_ascii() {
+        return c.is_ascii_lowercase();
+    }
+    cached(&PLANE, c, char::is_lowercase)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +82,10 @@ mod tests {
     fn the_bitmap_agrees_with_the_standard_library_on_every_code_point() {
         for c in (0..0x11_0000u32).filter_map(char::from_u32) {
             assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+            assert_eq!(is_uppercase(c), c.is_uppercase(), "{c:?}");
+            assert_eq!(is_lowercase(c), c.is_lowercase(), "{c:?}");
+            let lower: String = c.to_lowercase().collect();
+            assert_eq!(lowers_to_itself(c), lower == c.to_string(), "{c:?}");
         }
     }
 }

@@ -425,7 +425,7 @@ fn py_isupper(s: &str) -> bool {
         let b = s.as_bytes();
         return b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase);
     }
-    s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase)
+    s.chars().any(crate::chars::is_uppercase) && !s.chars().any(crate::chars::is_lowercase)
 }
 
 /// Python's `normalize`: the sum mapped into [-1, 1], alpha 15.
@@ -443,7 +443,13 @@ fn push_lower(word: &str, out: &mut String) {
         // A capital sigma lowers by its place in the word (final or not): the whole word.
         out.push_str(&word.to_lowercase());
     } else {
-        out.extend(word.chars().flat_map(char::to_lowercase));
+        for c in word.chars() {
+            if crate::chars::lowers_to_itself(c) {
+                out.push(c);
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        }
     }
 }
 
