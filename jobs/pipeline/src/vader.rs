@@ -223,13 +223,19 @@ struct WordTable {
     spans: Vec<(u32, u32)>,
 }
 
-fn word_hash(word: &[u8]) -> u64 {
+/// FxHash of a word (what the classifier's word features hash words with too: a word is
+/// hashed once for both).
+pub fn fx_hash(word: &[u8]) -> u64 {
     use std::hash::Hasher;
     let mut h = crate::fasthash::FastHasher::default();
     h.write(word);
-    // Spread the low bits (the slot) and keep the top ones non-zero (the tag).
-    let z = h.finish();
-    (z ^ (z >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) | (1 << 63)
+    h.finish()
+}
+
+/// The table's hash of a word from its [`fx_hash`]: the low bits spread (the slot) and the
+/// top ones non-zero (the tag).
+fn word_hash(fx: u64) -> u64 {
+    (fx ^ (fx >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) | (1 << 63)
 }
 
 impl WordTable {
@@ -244,7 +250,7 @@ impl WordTable {
             spans: Vec::with_capacity(sorted.len()),
         };
         for (word, entry) in sorted {
-            let h = word_hash(word.as_bytes());
+            let h = word_hash(fx_hash(word.as_bytes()));
             let mut i = h as usize & (size - 1);
             while table.slots[i].0 != 0 {
                 i = (i + 1) & (size - 1);
@@ -260,7 +266,12 @@ impl WordTable {
     }
 
     fn get(&self, word: &str) -> Option<Entry> {
-        let h = word_hash(word.as_bytes());
+        self.get_hashed(word, fx_hash(word.as_bytes()))
+    }
+
+    /// [`WordTable::get`] of a word whose [`fx_hash`] is `fx`.
+    fn get_hashed(&self, word: &str, fx: u64) -> Option<Entry> {
+        let h = word_hash(fx);
         let (tag, mask) = ((h >> 32) as u32, self.slots.len() - 1);
         let mut i = h as usize & mask;
         loop {
@@ -329,7 +340,22 @@ struct WordInfo {
     upper: bool,
     /// The whitespace-separated token began with `@` (after other punctuation): a mention.
     mention: bool,
+    /// [`fx_hash`] of the lower-case word.
+    fx: u64,
+    /// The lower-case word is one run of ASCII word characters (`a-z`, `0-9`, `_`).
+    run: bool,
 }
+
+/// ASCII word characters, lower case (`a-z`, `0-9`, `_`): the bytes of a word that is one run.
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, b'a'..=b'z' | b'0'..=b'9' | b'_');
+        b += 1;
+    }
+    table
+};
 
 /// The words of one text: the original spellings, their lower-case forms (ranges into two
 /// buffers: no allocation per word once the buffers have grown), and what VADER knows of each.
@@ -357,6 +383,13 @@ impl Words {
     pub fn lower(&self, i: usize) -> &str {
         let (a, b) = self.info[i].lower_span;
         &self.lower[a..b]
+    }
+
+    /// The [`fx_hash`] of the lower-case word when it is one run of ASCII word characters
+    /// (`a-z`, `0-9`, `_`: most words), which is then its own only run.
+    pub fn run_hash(&self, i: usize) -> Option<u64> {
+        let info = &self.info[i];
+        info.run.then_some(info.fx)
     }
 
     /// Whether the word's token began with `@`.
@@ -530,8 +563,13 @@ impl Vader {
         self.table.get(word).and_then(|e| e.valence)
     }
 
-    fn entry(&self, lower: &str) -> Entry {
-        let mut entry = self.table.get(lower).unwrap_or_default();
+    /// What the table knows of `lower` (whose [`fx_hash`] is `fx`), and whether it negates;
+    /// `run`: the word is all ASCII word characters (no apostrophe to look for).
+    fn entry(&self, lower: &str, fx: u64, run: bool) -> Entry {
+        let mut entry = self.table.get_hashed(lower, fx).unwrap_or_default();
+        if run {
+            return entry;
+        }
         // Not `str::contains`: building its searcher for every word costs more than the rest;
         // most words have no apostrophe, found (or not) by one memchr.
         let b = lower.as_bytes();
@@ -634,6 +672,8 @@ impl Vader {
             let lower_start = words.lower.len();
             push_lower(word, &mut words.lower);
             let lower = &words.lower[lower_start..];
+            let run = lower.bytes().all(|b| WORD_BYTES[usize::from(b)]);
+            let fx = fx_hash(lower.as_bytes());
             let mention = bytes[start..i]
                 .iter()
                 .find(|&&c| !(c.is_ascii_punctuation() && c != b'@'))
@@ -641,9 +681,11 @@ impl Vader {
             words.info.push(WordInfo {
                 span: (a, b),
                 lower_span: (lower_start, words.lower.len()),
-                entry: self.entry(lower),
+                entry: self.entry(lower, fx, run),
                 upper: py_isupper(word),
                 mention,
+                fx,
+                run,
             });
         }
     }

@@ -3,10 +3,7 @@
 //! model never saw ([`DENSE`]: VADER's four scores, which carry negation, intensifiers and
 //! emphasis, its positive and negative words, the LabMT mean, and marks of emphasis).
 
-use std::hash::Hasher;
-
-use crate::fasthash::FastHasher;
-use crate::vader::{Polarity, Vader, Words};
+use crate::vader::{Polarity, Vader, Words, fx_hash};
 
 /// The dense features, in the order the model file names them.
 pub const DENSE: [&str; 12] = [
@@ -53,11 +50,9 @@ pub struct Featurizer {
     prefixes: Vec<u64>,
 }
 
-/// A word's hash (FxHash over 8 bytes at a time).
+/// A word's hash (FxHash over 8 bytes at a time): VADER's table hashes words the same way.
 fn hash(bytes: &[u8]) -> u64 {
-    let mut h = FastHasher::default();
-    h.write(bytes);
-    h.finish()
+    fx_hash(bytes)
 }
 
 /// Spreads a 64-bit hash over its top bits (splitmix64's finaliser).
@@ -128,27 +123,44 @@ pub fn word_hashes(words: &Words, out: &mut Vec<u64>, prefixes: &mut Vec<u64>) {
     } else {
         0
     };
-    let url = hash(b"url");
-    let user = hash(b"@user");
     for i in skip..words.len() {
         let lower = words.lower(i);
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            out.push(url);
-            continue;
-        }
-        let mut mention = words.is_mention(i);
-        for_each_run(lower, |run, n, prefix| {
-            if mention {
-                out.push(user);
-                mention = false;
-            } else if n >= 2 {
-                out.push(hash(run.as_bytes()));
-                if n > PREFIX {
-                    prefixes.push(hash(&run.as_bytes()[..prefix]) ^ PREFIX_SALT);
+        // Most words are one run of ASCII word characters, already hashed by VADER's lookup.
+        if let Some(h) = words.run_hash(i).filter(|_| !words.is_mention(i)) {
+            if lower.len() >= 2 {
+                out.push(h);
+                if lower.len() > PREFIX {
+                    prefixes.push(hash(&lower.as_bytes()[..PREFIX]) ^ PREFIX_SALT);
                 }
             }
-        });
+            continue;
+        }
+        word_hashes_by_runs(lower, words.is_mention(i), out, prefixes);
     }
+}
+
+/// One word's hashes the long way: the word split into runs of word characters.
+fn word_hashes_by_runs(
+    lower: &str,
+    mut mention: bool,
+    out: &mut Vec<u64>,
+    prefixes: &mut Vec<u64>,
+) {
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        out.push(hash(b"url"));
+        return;
+    }
+    for_each_run(lower, |run, n, prefix| {
+        if mention {
+            out.push(hash(b"@user"));
+            mention = false;
+        } else if n >= 2 {
+            out.push(hash(run.as_bytes()));
+            if n > PREFIX {
+                prefixes.push(hash(&run.as_bytes()[..prefix]) ^ PREFIX_SALT);
+            }
+        }
+    });
 }
 
 impl Featurizer {
@@ -260,6 +272,48 @@ mod tests {
         // "RT" not followed by a mention is a word like any other.
         assert_eq!(words("RT this"), [h("rt"), h("this")]);
         assert_eq!(words("ÉNORME"), [h("énorme")]);
+    }
+
+    /// Every text of the genuine v1.1 sample (many languages and scripts) and of the
+    /// 2015-08-06 replay (English).
+    fn fixture_texts() -> Vec<String> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let mut texts = Vec::new();
+        for file in [
+            "tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl",
+            "data/replay/2015-08-06.jsonl",
+        ] {
+            let data = std::fs::read_to_string(format!("{root}/{file}")).expect("fixture");
+            texts.extend(data.lines().filter_map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l.trim_end_matches('\r')).ok()?;
+                Some(v.get("text")?.as_str()?.to_string())
+            }));
+        }
+        assert!(texts.len() > 3_000, "{}", texts.len());
+        texts
+    }
+
+    #[test]
+    fn the_shortcut_for_words_of_one_run_gives_the_hashes_of_the_long_way() {
+        let vader = Vader::new();
+        let mut w = Words::default();
+        let (mut fast, mut fast_prefixes) = (Vec::new(), Vec::new());
+        let (mut slow, mut slow_prefixes) = (Vec::new(), Vec::new());
+        let mut shortcuts = 0;
+        for text in fixture_texts() {
+            vader.words(&text, &mut w);
+            word_hashes(&w, &mut fast, &mut fast_prefixes);
+            let skip = usize::from(w.len() > 1 && w.word(0) == "RT" && w.is_mention(1)) * 2;
+            slow.clear();
+            slow_prefixes.clear();
+            for i in skip..w.len() {
+                shortcuts += usize::from(w.run_hash(i).is_some());
+                word_hashes_by_runs(w.lower(i), w.is_mention(i), &mut slow, &mut slow_prefixes);
+            }
+            assert_eq!(fast, slow, "{text:?}");
+            assert_eq!(fast_prefixes, slow_prefixes, "{text:?}");
+        }
+        assert!(shortcuts > 20_000, "{shortcuts}");
     }
 
     #[test]
