@@ -342,16 +342,25 @@ struct WordInfo {
     mention: bool,
     /// [`fx_hash`] of the lower-case word.
     fx: u64,
-    /// The lower-case word is one run of ASCII word characters (`a-z`, `0-9`, `_`).
+    /// The word is ASCII and one run of word characters (letters, digits, `_`).
     run: bool,
 }
 
-/// ASCII word characters, lower case (`a-z`, `0-9`, `_`): the bytes of a word that is one run.
-const WORD_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
+const UPPER: u8 = 1;
+const LOWER: u8 = 1 << 1;
+const WORD: u8 = 1 << 2;
+
+/// Per ASCII byte: a capital, a small letter, a word character (letter, digit, `_`).
+const ASCII_CLASSES: [u8; 256] = {
+    let mut table = [0; 256];
     let mut b = 0;
-    while b < 256 {
-        table[b] = matches!(b as u8, b'a'..=b'z' | b'0'..=b'9' | b'_');
+    while b < 128 {
+        table[b] = match b as u8 {
+            b'A'..=b'Z' => UPPER | WORD,
+            b'a'..=b'z' => LOWER | WORD,
+            b'0'..=b'9' | b'_' => WORD,
+            _ => 0,
+        };
         b += 1;
     }
     table
@@ -385,8 +394,8 @@ impl Words {
         &self.lower[a..b]
     }
 
-    /// The [`fx_hash`] of the lower-case word when it is one run of ASCII word characters
-    /// (`a-z`, `0-9`, `_`: most words), which is then its own only run.
+    /// The [`fx_hash`] of the lower-case word when it is ASCII and one run of word characters
+    /// (letters, digits, `_`: most words), which is then its own only run.
     pub fn run_hash(&self, i: usize) -> Option<u64> {
         let info = &self.info[i];
         info.run.then_some(info.fx)
@@ -627,6 +636,7 @@ impl Vader {
         words.lower.clear();
         words.info.clear();
         let text = words.text.as_str();
+        let all_ascii = text.is_ascii();
         let bytes = text.as_bytes();
         // Bytes, not characters: a character is decoded only where it may be one of Unicode's
         // spaces (its first byte says so: SPACES).
@@ -664,15 +674,27 @@ impl Vader {
             while b > a && bytes[b - 1].is_ascii_punctuation() {
                 b -= 1;
             }
-            let word = &text[a..b];
-            if b - a <= 2 || (!word.is_ascii() && word.chars().nth(2).is_none()) {
+            let ascii = all_ascii || text[a..b].is_ascii();
+            if b - a <= 2 || (!ascii && text[a..b].chars().nth(2).is_none()) {
                 (a, b) = (start, i);
             }
             let word = &text[a..b];
             let lower_start = words.lower.len();
-            push_lower(word, &mut words.lower);
+            let (upper, run) = if all_ascii || word.is_ascii() {
+                // One pass: lower-cased, cased letters seen, all word characters or not.
+                let (mut seen, mut all) = (0u8, WORD);
+                for &c in word.as_bytes() {
+                    let class = ASCII_CLASSES[usize::from(c)];
+                    seen |= class;
+                    all &= class;
+                    words.lower.push(char::from(c.to_ascii_lowercase()));
+                }
+                (seen & UPPER != 0 && seen & LOWER == 0, all == WORD)
+            } else {
+                push_lower(word, &mut words.lower);
+                (py_isupper(word), false)
+            };
             let lower = &words.lower[lower_start..];
-            let run = lower.bytes().all(|b| WORD_BYTES[usize::from(b)]);
             let fx = fx_hash(lower.as_bytes());
             let mention = bytes[start..i]
                 .iter()
@@ -682,7 +704,7 @@ impl Vader {
                 span: (a, b),
                 lower_span: (lower_start, words.lower.len()),
                 entry: self.entry(lower, fx, run),
-                upper: py_isupper(word),
+                upper,
                 mention,
                 fx,
                 run,
