@@ -270,9 +270,16 @@ fn unescape(inner: &str) -> Option<String> {
     let bytes = inner.as_bytes();
     let mut out = String::with_capacity(inner.len());
     let mut at = 0;
-    while let Some(i) = memchr::memchr(b'\\', &bytes[at..]) {
-        out.push_str(&inner[at..at + i]);
-        at += i;
+    loop {
+        // Non-ASCII text comes as one escape after another (`\u3042\u308a`): look for the
+        // next backslash only when the next byte is not one.
+        if bytes.get(at) != Some(&b'\\') {
+            let Some(i) = memchr::memchr(b'\\', &bytes[at..]) else {
+                break;
+            };
+            out.push_str(&inner[at..at + i]);
+            at += i;
+        }
         let (c, len) = match *bytes.get(at + 1)? {
             b'"' => ('"', 2),
             b'\\' => ('\\', 2),
@@ -307,12 +314,32 @@ fn unescape(inner: &str) -> Option<String> {
     Some(out)
 }
 
+/// Four hex digits (either case) as a number.
 fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
-    let digits = bytes.get(at..at + 4)?;
-    digits
-        .iter()
-        .try_fold(0u32, |v, &d| Some(v * 16 + char::from(d).to_digit(16)?))
+    let &[a, b, c, d] = bytes.get(at..at + 4)? else {
+        return None;
+    };
+    let [a, b, c, d] = [a, b, c, d].map(|x| u32::from(HEX[usize::from(x)]));
+    // A byte that is not a digit is 0xFF: then their OR is 16 or more.
+    ((a | b | c | d) < 16).then_some(a << 12 | b << 8 | c << 4 | d)
 }
+
+/// Per byte: its value as a hex digit, or 0xFF.
+const HEX: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
