@@ -461,6 +461,29 @@ const SPACES: [u8; 256] = {
     table
 };
 
+/// The length of the space (Python's `str.isspace`) that begins at `bytes[i]`, the start of a
+/// character, or 0. Unicode's spaces beyond ASCII spelt out in UTF-8: Japanese text, whose
+/// every character begins with one of their first bytes (0xE3), is not decoded.
+fn space_len(bytes: &[u8], i: usize) -> usize {
+    match SPACES[usize::from(bytes[i])] {
+        NOT_SPACE => 0,
+        SPACE => 1,
+        _ => match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            // U+0085, U+00A0
+            (0xc2, Some(0x85 | 0xa0), _) => 2,
+            // U+1680
+            (0xe1, Some(0x9a), Some(0x80))
+            // U+2000..U+200A, U+2028, U+2029, U+202F
+            | (0xe2, Some(0x80), Some(0x80..=0x8a | 0xa8 | 0xa9 | 0xaf))
+            // U+205F
+            | (0xe2, Some(0x81), Some(0x9f))
+            // U+3000
+            | (0xe3, Some(0x80), Some(0x80)) => 3,
+            _ => 0,
+        },
+    }
+}
+
 /// Python's `str.isupper`: a cased character, and none in lower case.
 fn py_isupper(s: &str) -> bool {
     if s.is_ascii() {
@@ -638,19 +661,8 @@ impl Vader {
         let text = words.text.as_str();
         let all_ascii = text.is_ascii();
         let bytes = text.as_bytes();
-        // Bytes, not characters: a character is decoded only where it may be one of Unicode's
-        // spaces (its first byte says so: SPACES).
-        let space_at = |i: usize| -> usize {
-            match SPACES[usize::from(bytes[i])] {
-                NOT_SPACE => 0,
-                SPACE => 1,
-                _ => text[i..]
-                    .chars()
-                    .next()
-                    .filter(|c| c.is_whitespace())
-                    .map_or(0, char::len_utf8),
-            }
-        };
+        // Bytes, not characters: nothing is decoded (SPACES and `space_len`).
+        let space_at = |i: usize| space_len(bytes, i);
         let mut i = 0;
         while i < bytes.len() {
             let n = space_at(i);
@@ -991,6 +1003,16 @@ mod tests {
         let words: Vec<&str> = (0..w.len()).map(|i| w.word(i)).collect();
         assert_eq!(words, ["Make", "sure", "you", ":)", "or", ":D", "today"]);
         assert_eq!(w.lower(0), "make");
+    }
+
+    #[test]
+    fn the_spaces_spelt_out_in_utf8_are_pythons_on_every_code_point() {
+        let mut buf = [0u8; 8];
+        for c in (0..0x11_0000u32).filter_map(char::from_u32) {
+            let n = c.encode_utf8(&mut buf).len();
+            let want = if py_space(c) { n } else { 0 };
+            assert_eq!(space_len(&buf[..n], 0), want, "{c:?}");
+        }
     }
 
     #[test]
