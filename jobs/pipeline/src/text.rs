@@ -25,14 +25,28 @@ fn is_python_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// Where `http` first is in `text`. A searcher built once: `str::find` builds one per call,
+/// which costs more than the search in a text of a tweet's length.
+pub(crate) fn find_http(text: &str) -> Option<usize> {
+    static HTTP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("http"));
+    HTTP.find(text.as_bytes())
+}
+
+/// Whether `text` holds the two bytes `pair` one after the other.
+fn has_pair(text: &str, pair: [u8; 2]) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr_iter(pair[0], b).any(|i| b.get(i + 1) == Some(&pair[1]))
+}
+
 /// Removes `https?://\S+` (each URL becomes one space).
 pub fn strip_urls(text: &str) -> Cow<'_, str> {
-    if !text.contains("http") {
+    if find_http(text).is_none() {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find("http") {
+    while let Some(i) = find_http(rest) {
         let after = &rest[i + 4..];
         let scheme_len = if after.starts_with("://") {
             Some(7)
@@ -64,7 +78,7 @@ pub fn strip_urls(text: &str) -> Cow<'_, str> {
 
 /// `---`, `--` and `''` become a space (in that order, as the reference does).
 pub fn replace_dashes(text: &str) -> Cow<'_, str> {
-    if !text.contains("--") && !text.contains("''") {
+    if !has_pair(text, *b"--") && !has_pair(text, *b"''") {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
@@ -230,6 +244,14 @@ mod lowering {
     use proptest::prelude::*;
 
     proptest! {
+        /// The searches built once find what `str`'s find.
+        #[test]
+        fn searches_find_what_strs_find(text in "[-'htps:/é ]{0,24}") {
+            prop_assert_eq!(super::find_http(&text), text.find("http"));
+            prop_assert_eq!(super::has_pair(&text, *b"--"), text.contains("--"));
+            prop_assert_eq!(super::has_pair(&text, *b"''"), text.contains("''"));
+        }
+
         /// Tokens are lowered as the whole-string rule lowers them (final sigma included).
         #[test]
         fn tokens_lower_as_strings_do(text in "[a-zA-Z ΣσςÄİ\\p{Lu}\\p{Ll}]{0,30}") {

@@ -218,7 +218,7 @@ impl Featurizer {
             f64::from(u8::from(count(b'?') > 0)),
             capitals.min(5) as f64 / 5.0,
             f64::from(u8::from(text.starts_with("RT @"))),
-            f64::from(u8::from(memchr::memmem::find(bytes, b"http").is_some())),
+            f64::from(u8::from(crate::text::find_http(text).is_some())),
         ];
         word_hashes(&self.words, &mut self.hashes, &mut self.prefixes);
         out.buckets.clear();
