@@ -484,12 +484,9 @@ fn space_len(bytes: &[u8], i: usize) -> usize {
     }
 }
 
-/// Python's `str.isupper`: a cased character, and none in lower case.
+/// Python's `str.isupper`: a cased character, and none in lower case. (An ASCII word's case is
+/// read in `Vader::words`, in the pass that lowers it.)
 fn py_isupper(s: &str) -> bool {
-    if s.is_ascii() {
-        let b = s.as_bytes();
-        return b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase);
-    }
     s.chars().any(crate::chars::is_uppercase) && !s.chars().any(crate::chars::is_lowercase)
 }
 
@@ -498,13 +495,10 @@ fn normalize(score: f64) -> f64 {
     (score / (score * score + 15.0).sqrt()).clamp(-1.0, 1.0)
 }
 
-/// Python's `str.lower()` of `word`, appended to `out`.
+/// Python's `str.lower()` of `word`, appended to `out`. (An ASCII word is lowered in
+/// `Vader::words`, in the pass that reads its case.)
 fn push_lower(word: &str, out: &mut String) {
-    if word.is_ascii() {
-        let start = out.len();
-        out.push_str(word);
-        out[start..].make_ascii_lowercase();
-    } else if word.contains('\u{3a3}') {
+    if word.contains('\u{3a3}') {
         // A capital sigma lowers by its place in the word (final or not): the whole word.
         out.push_str(&word.to_lowercase());
     } else {
