@@ -1,6 +1,7 @@
 //! What dw's cluster jobs share: the tweet model, the LabMT scorer, attribution to candidates,
 //! windows, and the source/sink URLs of both jobs.
 
+pub mod ascii_masks;
 pub mod attribution;
 pub mod bluesky;
 pub mod chars;
@@ -23,6 +24,8 @@ pub mod score;
 pub mod status;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+#[cfg(test)]
+mod testkit_texts;
 pub mod text;
 pub mod tweet;
 pub mod vader;

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use crate::ascii_masks::{AsciiMasks, Block};
 use crate::fasthash::FastHash;
 
 const LEXICON: &str = include_str!("../data/vader/vader_lexicon.txt");
@@ -217,6 +218,10 @@ pub struct Vader {
 struct WordTable {
     /// Per slot: the top 32 bits of the hash (0: empty) and the entry's index.
     slots: Vec<(u32, u32)>,
+    /// One bit per value of 16 other bits of the hash, set for the words in the table: most
+    /// words of a post are not VADER's, and this 8 KB answers them without a probe of the
+    /// slots (which miss the cache).
+    filter: Vec<u64>,
     entries: Vec<Entry>,
     /// The entries' words, one after another; `spans[i]` is entry i's.
     arena: String,
@@ -238,6 +243,14 @@ fn word_hash(fx: u64) -> u64 {
     (fx ^ (fx >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) | (1 << 63)
 }
 
+const FILTER_BITS: usize = 1 << 16;
+
+/// The filter's bit for a [`word_hash`]: bits 16..32, apart from the slot's (the low bits) and
+/// the tag (the top 32).
+fn filter_bit(h: u64) -> usize {
+    (h >> 16) as usize & (FILTER_BITS - 1)
+}
+
 impl WordTable {
     fn new(words: HashMap<String, Entry, FastHash>) -> WordTable {
         let mut sorted: Vec<(String, Entry)> = words.into_iter().collect();
@@ -245,6 +258,7 @@ impl WordTable {
         let size = (sorted.len() * 2).next_power_of_two();
         let mut table = WordTable {
             slots: vec![(0, 0); size],
+            filter: vec![0; FILTER_BITS / 64],
             entries: Vec::with_capacity(sorted.len()),
             arena: String::new(),
             spans: Vec::with_capacity(sorted.len()),
@@ -256,6 +270,8 @@ impl WordTable {
                 i = (i + 1) & (size - 1);
             }
             table.slots[i] = ((h >> 32) as u32, table.entries.len() as u32);
+            let bit = filter_bit(h);
+            table.filter[bit / 64] |= 1 << (bit % 64);
             table
                 .spans
                 .push((table.arena.len() as u32, word.len() as u32));
@@ -272,6 +288,10 @@ impl WordTable {
     /// [`WordTable::get`] of a word whose [`fx_hash`] is `fx`.
     fn get_hashed(&self, word: &str, fx: u64) -> Option<Entry> {
         let h = word_hash(fx);
+        let bit = filter_bit(h);
+        if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
         let (tag, mask) = ((h >> 32) as u32, self.slots.len() - 1);
         let mut i = h as usize & mask;
         loop {
@@ -373,6 +393,7 @@ pub struct Words {
     text: String,
     lower: String,
     info: Vec<WordInfo>,
+    masks: AsciiMasks,
 }
 
 impl Words {
@@ -652,6 +673,15 @@ impl Vader {
         words.text = described;
         words.lower.clear();
         words.info.clear();
+        if words.text.is_ascii() {
+            self.ascii_words(words);
+        } else {
+            self.any_words(words);
+        }
+    }
+
+    /// [`Vader::words`] of any text, character by character where it is not ASCII.
+    fn any_words(&self, words: &mut Words) {
         let text = words.text.as_str();
         let all_ascii = text.is_ascii();
         let bytes = text.as_bytes();
@@ -710,6 +740,58 @@ impl Vader {
                 span: (a, b),
                 lower_span: (lower_start, words.lower.len()),
                 entry: self.entry(lower, fx, run),
+                upper,
+                mention,
+                fx,
+                run,
+            });
+        }
+    }
+
+    /// [`Vader::words`] of an ASCII text (most posts): the same words, read off bit masks of
+    /// the bytes' classes, and lowered in one pass over the whole text (a word's lower-case
+    /// form is then where the word is).
+    fn ascii_words(&self, words: &mut Words) {
+        let Words {
+            text,
+            lower,
+            info,
+            masks,
+        } = words;
+        let bytes = text.as_bytes();
+        lower.push_str(text);
+        lower.make_ascii_lowercase();
+        masks.fill(bytes);
+        let n = bytes.len();
+        let not_space = |b: &Block| !b.space;
+        let not_punct = |b: &Block| !b.punct;
+        let mut i = 0;
+        loop {
+            let start = masks.find(not_space, i, n);
+            if start == n {
+                break;
+            }
+            let end = masks.find(|b| b.space, start, n);
+            i = end;
+            // Punctuation off both ends, unless that leaves two characters or fewer.
+            let (mut a, mut b) = (masks.find(not_punct, start, end), end);
+            if a < end {
+                b = masks.rfind(not_punct, a, end).map_or(a, |last| last + 1);
+            }
+            if b - a <= 2 {
+                (a, b) = (start, end);
+            }
+            let upper = masks.any(|b| b.upper, a, b) && !masks.any(|b| b.lower, a, b);
+            let run = !masks.any(|b| !b.word, a, b);
+            // The first character that is not punctuation other than `@` is an `@`.
+            let first = masks.find(|b| !b.punct | b.at, start, end);
+            let mention = first < end && bytes[first] == b'@';
+            let word = &lower[a..b];
+            let fx = fx_hash(word.as_bytes());
+            info.push(WordInfo {
+                span: (a, b),
+                lower_span: (a, b),
+                entry: self.entry(word, fx, run),
                 upper,
                 mention,
                 fx,
@@ -1007,6 +1089,94 @@ mod tests {
             let want = if py_space(c) { n } else { 0 };
             assert_eq!(space_len(&buf[..n], 0), want, "{c:?}");
         }
+    }
+
+    #[test]
+    fn every_word_of_the_table_is_found_past_its_filter() {
+        let t = &vader().table;
+        let found = (0..t.entries.len())
+            .filter(|&e| {
+                let (at, len) = t.spans[e];
+                let word = &t.arena[at as usize..(at + len) as usize];
+                t.get(word) == Some(t.entries[e])
+            })
+            .count();
+        assert_eq!(found, t.entries.len());
+        // And the filter turns most other words away (about 1 in 9 passes it).
+        let bit = |w: &str| filter_bit(word_hash(fx_hash(w.as_bytes())));
+        let passed = (0..10_000)
+            .map(|i| format!("zz{i}"))
+            .filter(|w| t.filter[bit(w) / 64] & (1 << (bit(w) % 64)) != 0)
+            .count();
+        assert!(passed < 2_000, "{passed}");
+    }
+
+    /// A word's fields: spelling, lower-case form, entry, upper, mention, hash, run.
+    type Fields = (String, String, Entry, bool, bool, u64, bool);
+
+    /// Every word's fields, as one way of splitting gives them.
+    fn described(w: &Words) -> Vec<Fields> {
+        (0..w.len())
+            .map(|i| {
+                let x = &w.info[i];
+                let (word, lower) = (w.word(i).to_string(), w.lower(i).to_string());
+                (word, lower, x.entry, x.upper, x.mention, x.fx, x.run)
+            })
+            .collect()
+    }
+
+    /// The ASCII way and the way for any text, on the same ASCII text.
+    fn both_ways(v: &Vader, text: &str) -> [Vec<Fields>; 2] {
+        let mut w = Words::default();
+        v.words(text, &mut w);
+        assert!(w.text.is_ascii());
+        let fast = described(&w);
+        w.lower.clear();
+        w.info.clear();
+        v.any_words(&mut w);
+        [fast, described(&w)]
+    }
+
+    #[test]
+    fn an_ascii_text_has_the_same_words_either_way() {
+        let v = Vader::new();
+        let mut texts = 0;
+        for text in crate::testkit_texts::fixture_texts() {
+            if !text.is_ascii() {
+                continue;
+            }
+            texts += 1;
+            let [fast, slow] = both_ways(&v, &text);
+            assert_eq!(fast, slow, "{text:?}");
+        }
+        assert!(texts > 2_000, "{texts}");
+        // Words across 64-byte blocks, punctuation alone, mentions behind punctuation,
+        // short words kept whole, spaces Python has and Rust's split_whitespace has not.
+        let long = format!("{} GREAT!!!", "a".repeat(70));
+        for text in [
+            long.as_str(),
+            "(@GOP) \"@x\" ... ?! :) a. I'm NOT happy,but OK \x1cwow\x1f @ !@ @@",
+            "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!! x",
+        ] {
+            let [fast, slow] = both_ways(&v, text);
+            assert_eq!(fast, slow, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_ascii_text_has_the_same_words_either_way(
+            text in "[ a-zA-Z0-9_@#!?.,'\"():;\t\x1c-]{0,150}"
+        ) {
+            let v = vader();
+            let [fast, slow] = both_ways(v, &text);
+            proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    fn vader() -> &'static Vader {
+        static VADER: std::sync::OnceLock<Vader> = std::sync::OnceLock::new();
+        VADER.get_or_init(Vader::new)
     }
 
     #[test]

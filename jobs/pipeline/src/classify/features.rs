@@ -274,25 +274,6 @@ mod tests {
         assert_eq!(words("ÉNORME"), [h("énorme")]);
     }
 
-    /// Every text of the genuine v1.1 sample (many languages and scripts) and of the
-    /// 2015-08-06 replay (English).
-    fn fixture_texts() -> Vec<String> {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let mut texts = Vec::new();
-        for file in [
-            "tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl",
-            "data/replay/2015-08-06.jsonl",
-        ] {
-            let data = std::fs::read_to_string(format!("{root}/{file}")).expect("fixture");
-            texts.extend(data.lines().filter_map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l.trim_end_matches('\r')).ok()?;
-                Some(v.get("text")?.as_str()?.to_string())
-            }));
-        }
-        assert!(texts.len() > 3_000, "{}", texts.len());
-        texts
-    }
-
     #[test]
     fn the_shortcut_for_words_of_one_run_gives_the_hashes_of_the_long_way() {
         let vader = Vader::new();
@@ -300,7 +281,7 @@ mod tests {
         let (mut fast, mut fast_prefixes) = (Vec::new(), Vec::new());
         let (mut slow, mut slow_prefixes) = (Vec::new(), Vec::new());
         let mut shortcuts = 0;
-        for text in fixture_texts() {
+        for text in crate::testkit_texts::fixture_texts() {
             vader.words(&text, &mut w);
             word_hashes(&w, &mut fast, &mut fast_prefixes);
             let skip = usize::from(w.len() > 1 && w.word(0) == "RT" && w.is_mention(1)) * 2;

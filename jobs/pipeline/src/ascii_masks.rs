@@ -1,0 +1,287 @@
+//! The bytes of an ASCII text sorted into the classes VADER's split reads (spaces,
+//! punctuation, `@`, capitals, small letters, word characters) as bit masks, one bit per byte,
+//! 16 bytes at a time: a word's bounds, its case and whether it is a mention are then a few bit
+//! operations each, not a loop with a branch per byte (whose mispredictions, at every word's
+//! unpredictable length, cost more than the work).
+
+/// 64 bytes' classes, one bit per byte (bit `j`: byte `64 * block + j`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Block {
+    /// Python's `str.isspace` of an ASCII byte: ` `, `\t`..`\r`, `\x1c`..`\x1f`.
+    pub space: u64,
+    /// `u8::is_ascii_punctuation` (`@` included).
+    pub punct: u64,
+    pub at: u64,
+    pub upper: u64,
+    pub lower: u64,
+    /// Letters, digits and `_` (which is punctuation too).
+    pub word: u64,
+}
+
+/// The masks of one text; kept between texts so that its buffer is reused.
+#[derive(Debug, Default)]
+pub struct AsciiMasks {
+    blocks: Vec<Block>,
+    len: usize,
+}
+
+#[cfg(any(test, not(target_arch = "x86_64")))]
+const SPACE: u8 = 1;
+#[cfg(any(test, not(target_arch = "x86_64")))]
+const PUNCT: u8 = 1 << 1;
+#[cfg(any(test, not(target_arch = "x86_64")))]
+const AT: u8 = 1 << 2;
+#[cfg(any(test, not(target_arch = "x86_64")))]
+const UPPER: u8 = 1 << 3;
+#[cfg(any(test, not(target_arch = "x86_64")))]
+const LOWER: u8 = 1 << 4;
+#[cfg(any(test, not(target_arch = "x86_64")))]
+const WORD: u8 = 1 << 5;
+
+#[cfg(any(test, not(target_arch = "x86_64")))]
+/// Per ASCII byte, its classes (the scalar way, and what the vector way is tested against).
+const CLASSES: [u8; 128] = {
+    let mut table = [0; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c == b' ' || (c >= b'\t' && c <= b'\r') || (c >= 0x1c && c <= 0x1f) {
+            SPACE
+        } else if c == b'@' {
+            PUNCT | AT
+        } else if c == b'_' {
+            PUNCT | WORD
+        } else if c.is_ascii_punctuation() {
+            PUNCT
+        } else if c.is_ascii_uppercase() {
+            UPPER | WORD
+        } else if c.is_ascii_lowercase() {
+            LOWER | WORD
+        } else if c.is_ascii_digit() || c == b'_' {
+            WORD
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
+#[cfg(any(test, not(target_arch = "x86_64")))]
+/// One block the scalar way: `bytes` (at most 64, all ASCII).
+fn block_scalar(bytes: &[u8]) -> Block {
+    let mut b = Block::default();
+    for (j, &byte) in bytes.iter().enumerate() {
+        let c = u64::from(CLASSES[usize::from(byte & 0x7f)]);
+        b.space |= (c & 1) << j;
+        b.punct |= (c >> 1 & 1) << j;
+        b.at |= (c >> 2 & 1) << j;
+        b.upper |= (c >> 3 & 1) << j;
+        b.lower |= (c >> 4 & 1) << j;
+        b.word |= (c >> 5 & 1) << j;
+    }
+    b
+}
+
+/// One full block with SSE2 (every x86-64 has it). ASCII bytes are below 0x80, so signed
+/// comparisons order them as unsigned ones would.
+#[cfg(target_arch = "x86_64")]
+fn block_sse2(bytes: &[u8; 64]) -> Block {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of x86-64; each load reads 16 of the array's 64 bytes.
+    unsafe {
+        let within = |x: __m128i, lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(x, _mm_set1_epi8(lo as i8 - 1)),
+                _mm_cmplt_epi8(x, _mm_set1_epi8(hi as i8 + 1)),
+            )
+        };
+        let eq = |x: __m128i, c: u8| _mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8));
+        let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16);
+        let mut b = Block::default();
+        for k in 0..4 {
+            let x = _mm_loadu_si128(bytes.as_ptr().add(16 * k).cast());
+            let space = _mm_or_si128(
+                _mm_or_si128(eq(x, b' '), within(x, b'\t', b'\r')),
+                within(x, 0x1c, 0x1f),
+            );
+            let punct = _mm_or_si128(
+                _mm_or_si128(within(x, b'!', b'/'), within(x, b':', b'@')),
+                _mm_or_si128(within(x, b'[', b'`'), within(x, b'{', b'~')),
+            );
+            let upper = within(x, b'A', b'Z');
+            let lower = within(x, b'a', b'z');
+            let word = _mm_or_si128(
+                _mm_or_si128(upper, lower),
+                _mm_or_si128(within(x, b'0', b'9'), eq(x, b'_')),
+            );
+            let shift = 16 * k;
+            b.space |= bits(space) << shift;
+            b.punct |= bits(punct) << shift;
+            b.at |= bits(eq(x, b'@')) << shift;
+            b.upper |= bits(upper) << shift;
+            b.lower |= bits(lower) << shift;
+            b.word |= bits(word) << shift;
+        }
+        b
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn block(bytes: &[u8; 64]) -> Block {
+    block_sse2(bytes)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn block(bytes: &[u8; 64]) -> Block {
+    block_scalar(bytes)
+}
+
+/// The mask of bits `from % 64..` of a block, for a search that starts at `from`.
+fn from_bit(from: usize) -> u64 {
+    u64::MAX << (from % 64)
+}
+
+impl AsciiMasks {
+    /// Classifies `bytes`, which must all be ASCII (a byte above 0x7F is read as its low
+    /// seven bits).
+    pub fn fill(&mut self, bytes: &[u8]) {
+        debug_assert!(bytes.is_ascii());
+        self.blocks.clear();
+        self.len = bytes.len();
+        let mut chunks = bytes.chunks_exact(64);
+        for chunk in &mut chunks {
+            if let Ok(chunk) = <&[u8; 64]>::try_from(chunk) {
+                self.blocks.push(block(chunk));
+            }
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            // Past the end: spaces, as if the text went on blank.
+            let mut tail = [b' '; 64];
+            tail[..rest.len()].copy_from_slice(rest);
+            self.blocks.push(block(&tail));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The first byte in `from..to` whose bit in `class(block)` is set, or `to`.
+    pub fn find(&self, class: impl Fn(&Block) -> u64, from: usize, to: usize) -> usize {
+        if from >= to {
+            return to;
+        }
+        let mut k = from / 64;
+        let mut m = class(&self.blocks[k]) & from_bit(from);
+        loop {
+            if m != 0 {
+                return (k * 64 + m.trailing_zeros() as usize).min(to);
+            }
+            k += 1;
+            if k * 64 >= to {
+                return to;
+            }
+            m = class(&self.blocks[k]);
+        }
+    }
+
+    /// The last byte in `from..to` whose bit in `class(block)` is set, or `None`.
+    pub fn rfind(&self, class: impl Fn(&Block) -> u64, from: usize, to: usize) -> Option<usize> {
+        if from >= to {
+            return None;
+        }
+        let last = to - 1;
+        let mut k = last / 64;
+        // Bits up to `last % 64`.
+        let mut m = class(&self.blocks[k]) & (u64::MAX >> (63 - last % 64));
+        loop {
+            if m != 0 {
+                let at = k * 64 + 63 - m.leading_zeros() as usize;
+                return (at >= from).then_some(at);
+            }
+            if k * 64 <= from {
+                return None;
+            }
+            k -= 1;
+            m = class(&self.blocks[k]);
+        }
+    }
+
+    /// Whether any byte in `from..to` has its bit in `class(block)` set.
+    pub fn any(&self, class: impl Fn(&Block) -> u64, from: usize, to: usize) -> bool {
+        self.find(class, from, to) < to
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn every_byte_in_every_lane_is_classified_as_the_scalar_table_says() {
+        for byte in 0u8..128 {
+            for lane in 0..64 {
+                let mut bytes = [b'x'; 64];
+                bytes[lane] = byte;
+                assert_eq!(
+                    block(&bytes),
+                    block_scalar(&bytes),
+                    "byte {byte:#x} at {lane}"
+                );
+            }
+        }
+        // And the table is std's reading of each byte.
+        for byte in 0u8..128 {
+            let c = CLASSES[usize::from(byte)];
+            assert_eq!(c & PUNCT != 0, byte.is_ascii_punctuation(), "{byte:#x}");
+            assert_eq!(c & UPPER != 0, byte.is_ascii_uppercase(), "{byte:#x}");
+            assert_eq!(c & LOWER != 0, byte.is_ascii_lowercase(), "{byte:#x}");
+            let word = byte.is_ascii_alphanumeric() || byte == b'_';
+            assert_eq!(c & WORD != 0, word, "{byte:#x}");
+            let space = char::from(byte).is_whitespace() || (0x1c..=0x1f).contains(&byte);
+            assert_eq!(c & SPACE != 0, space, "{byte:#x}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn searches_find_what_a_walk_over_the_bytes_finds(
+            text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'@'), Just(b'!'), 0u8..128], 0..200),
+            from in 0usize..220,
+            to in 0usize..220,
+        ) {
+            let mut m = AsciiMasks::default();
+            m.fill(&text);
+            let to = to.min(text.len());
+            let classes = |b: u8| CLASSES[usize::from(b)];
+            for class in [SPACE, PUNCT, AT, UPPER, LOWER, WORD] {
+                let field = |b: &Block| match class {
+                    SPACE => b.space,
+                    PUNCT => b.punct,
+                    AT => b.at,
+                    UPPER => b.upper,
+                    LOWER => b.lower,
+                    _ => b.word,
+                };
+                let range = from.min(to)..to;
+                let want = range.clone().find(|&i| classes(text[i]) & class != 0).unwrap_or(to);
+                prop_assert_eq!(m.find(field, from, to), if from >= to { to } else { want });
+                let want_last = range.clone().rev().find(|&i| classes(text[i]) & class != 0);
+                prop_assert_eq!(m.rfind(field, from, to), if from >= to { None } else { want_last });
+                let not = |b: &Block| !field(b);
+                let want = range.clone().find(|&i| classes(text[i]) & class == 0).unwrap_or(to);
+                prop_assert_eq!(m.find(not, from, to), if from >= to { to } else { want });
+            }
+        }
+    }
+}
