@@ -1,9 +1,9 @@
 //! What dw's cluster jobs share: the tweet model, the LabMT scorer, attribution to candidates,
 //! windows, and the source/sink URLs of both jobs.
 
-pub mod ascii_masks;
 pub mod attribution;
 pub mod bluesky;
+pub mod byte_masks;
 pub mod chars;
 pub mod classify;
 pub mod dedupe;

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::ascii_masks::{AsciiMasks, Block};
+use crate::byte_masks::{Block, ByteMasks};
 use crate::fasthash::FastHash;
 
 const LEXICON: &str = include_str!("../data/vader/vader_lexicon.txt");
@@ -366,10 +366,14 @@ struct WordInfo {
     run: bool,
 }
 
+#[cfg(test)]
 const UPPER: u8 = 1;
+#[cfg(test)]
 const LOWER: u8 = 1 << 1;
+#[cfg(test)]
 const WORD: u8 = 1 << 2;
 
+#[cfg(test)]
 /// Per ASCII byte: a capital, a small letter, a word character (letter, digit, `_`).
 const ASCII_CLASSES: [u8; 256] = {
     let mut table = [0; 256];
@@ -393,7 +397,7 @@ pub struct Words {
     text: String,
     lower: String,
     info: Vec<WordInfo>,
-    masks: AsciiMasks,
+    masks: ByteMasks,
 }
 
 impl Words {
@@ -673,14 +677,12 @@ impl Vader {
         words.text = described;
         words.lower.clear();
         words.info.clear();
-        if words.text.is_ascii() {
-            self.ascii_words(words);
-        } else {
-            self.any_words(words);
-        }
+        self.mask_words(words);
     }
 
-    /// [`Vader::words`] of any text, character by character where it is not ASCII.
+    /// [`Vader::words`] byte by byte and character by character: what the masks are tested
+    /// against.
+    #[cfg(test)]
     fn any_words(&self, words: &mut Words) {
         let text = words.text.as_str();
         let all_ascii = text.is_ascii();
@@ -748,10 +750,11 @@ impl Vader {
         }
     }
 
-    /// [`Vader::words`] of an ASCII text (most posts): the same words, read off bit masks of
-    /// the bytes' classes, and lowered in one pass over the whole text (a word's lower-case
-    /// form is then where the word is).
-    fn ascii_words(&self, words: &mut Words) {
+    /// [`Vader::words`] read off bit masks of the bytes' classes: a word's bounds, case and
+    /// mention mark are a few bit operations; only a word with characters beyond ASCII is
+    /// read character by character. The text is lowered in one pass (ASCII letters only), so
+    /// that an ASCII word's lower-case form is where the word is; other words' forms follow.
+    fn mask_words(&self, words: &mut Words) {
         let Words {
             text,
             lower,
@@ -763,6 +766,16 @@ impl Vader {
         lower.make_ascii_lowercase();
         masks.fill(bytes);
         let n = bytes.len();
+        if !text.is_ascii() {
+            // Spaces beyond ASCII: U+3000 by its three bytes (0xE3 begins every Japanese
+            // character), the others by their first bytes.
+            let ideographic = memchr::memmem::find_iter(bytes, "\u{3000}".as_bytes());
+            for at in memchr::memchr3_iter(0xc2, 0xe1, 0xe2, bytes).chain(ideographic) {
+                for k in at..at + space_len(bytes, at) {
+                    masks.set_space(k);
+                }
+            }
+        }
         let not_space = |b: &Block| !b.space;
         let not_punct = |b: &Block| !b.punct;
         let mut i = 0;
@@ -778,19 +791,27 @@ impl Vader {
             if a < end {
                 b = masks.rfind(not_punct, a, end).map_or(a, |last| last + 1);
             }
-            if b - a <= 2 {
+            let mut ascii = !masks.any(|b| b.high, a, b);
+            if b - a <= 2 || (!ascii && text[a..b].chars().nth(2).is_none()) {
                 (a, b) = (start, end);
+                ascii = !masks.any(|b| b.high, a, b);
             }
-            let upper = masks.any(|b| b.upper, a, b) && !masks.any(|b| b.lower, a, b);
-            let run = !masks.any(|b| !b.word, a, b);
             // The first character that is not punctuation other than `@` is an `@`.
             let first = masks.find(|b| !b.punct | b.at, start, end);
             let mention = first < end && bytes[first] == b'@';
-            let word = &lower[a..b];
+            let (lower_span, upper, run) = if ascii {
+                let upper = masks.any(|b| b.upper, a, b) && !masks.any(|b| b.lower, a, b);
+                ((a, b), upper, !masks.any(|b| !b.word, a, b))
+            } else {
+                let from = lower.len();
+                push_lower(&text[a..b], lower);
+                ((from, lower.len()), py_isupper(&text[a..b]), false)
+            };
+            let word = &lower[lower_span.0..lower_span.1];
             let fx = fx_hash(word.as_bytes());
             info.push(WordInfo {
                 span: (a, b),
-                lower_span: (a, b),
+                lower_span,
                 entry: self.entry(word, fx, run),
                 upper,
                 mention,
@@ -1125,11 +1146,10 @@ mod tests {
             .collect()
     }
 
-    /// The ASCII way and the way for any text, on the same ASCII text.
+    /// The masks' way and the byte-by-byte way, on the same text.
     fn both_ways(v: &Vader, text: &str) -> [Vec<Fields>; 2] {
         let mut w = Words::default();
         v.words(text, &mut w);
-        assert!(w.text.is_ascii());
         let fast = described(&w);
         w.lower.clear();
         w.info.clear();
@@ -1138,18 +1158,19 @@ mod tests {
     }
 
     #[test]
-    fn an_ascii_text_has_the_same_words_either_way() {
+    fn every_text_has_the_same_words_either_way() {
         let v = Vader::new();
-        let mut texts = 0;
+        let (mut texts, mut beyond_ascii) = (0, 0);
         for text in crate::testkit_texts::fixture_texts() {
-            if !text.is_ascii() {
-                continue;
-            }
             texts += 1;
+            beyond_ascii += usize::from(!text.is_ascii());
             let [fast, slow] = both_ways(&v, &text);
             assert_eq!(fast, slow, "{text:?}");
         }
-        assert!(texts > 2_000, "{texts}");
+        assert!(
+            texts > 3_000 && beyond_ascii > 1_000,
+            "{texts} {beyond_ascii}"
+        );
         // Words across 64-byte blocks, punctuation alone, mentions behind punctuation,
         // short words kept whole, spaces Python has and Rust's split_whitespace has not.
         let long = format!("{} GREAT!!!", "a".repeat(70));
@@ -1157,6 +1178,7 @@ mod tests {
             long.as_str(),
             "(@GOP) \"@x\" ... ?! :) a. I'm NOT happy,but OK \x1cwow\x1f @ !@ @@",
             "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!! x",
+            "ΣΑΣ é! «Él» …ok\u{3000}日本語のテキスト\u{a0}x\u{2029}@ÉA éA ÉX, ﬁ İs",
         ] {
             let [fast, slow] = both_ways(&v, text);
             assert_eq!(fast, slow, "{text:?}");
@@ -1165,8 +1187,8 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn any_ascii_text_has_the_same_words_either_way(
-            text in "[ a-zA-Z0-9_@#!?.,'\"():;\t\x1c-]{0,150}"
+        fn any_text_has_the_same_words_either_way(
+            text in "[ a-zA-Z0-9_@#!?.,'\"():;\t\x1c\u{85}\u{a0}\u{2000}\u{2026}\u{3000}\u{3042}éÉΣİ-]{0,150}"
         ) {
             let v = vader();
             let [fast, slow] = both_ways(v, &text);

@@ -1,6 +1,6 @@
-//! The bytes of an ASCII text sorted into the classes VADER's split reads (spaces,
-//! punctuation, `@`, capitals, small letters, word characters) as bit masks, one bit per byte,
-//! 16 bytes at a time: a word's bounds, its case and whether it is a mention are then a few bit
+//! The bytes of a text sorted into the classes VADER's split reads (ASCII spaces,
+//! punctuation, `@`, capitals, small letters, word characters, and bytes of characters beyond
+//! ASCII) as bit masks, one bit per byte, 16 bytes at a time: a word's bounds, its case and whether it is a mention are then a few bit
 //! operations each, not a loop with a branch per byte (whose mispredictions, at every word's
 //! unpredictable length, cost more than the work).
 
@@ -16,11 +16,13 @@ pub struct Block {
     pub lower: u64,
     /// Letters, digits and `_` (which is punctuation too).
     pub word: u64,
+    /// A byte of UTF-8 beyond ASCII (0x80 and above), which is in no other class.
+    pub high: u64,
 }
 
 /// The masks of one text; kept between texts so that its buffer is reused.
 #[derive(Debug, Default)]
-pub struct AsciiMasks {
+pub struct ByteMasks {
     blocks: Vec<Block>,
     len: usize,
 }
@@ -37,6 +39,9 @@ const UPPER: u8 = 1 << 3;
 const LOWER: u8 = 1 << 4;
 #[cfg(any(test, not(target_arch = "x86_64")))]
 const WORD: u8 = 1 << 5;
+/// Not in the table: what the tests call a byte beyond ASCII.
+#[cfg(test)]
+const HIGH: u8 = 1 << 6;
 
 #[cfg(any(test, not(target_arch = "x86_64")))]
 /// Per ASCII byte, its classes (the scalar way, and what the vector way is tested against).
@@ -72,7 +77,12 @@ const CLASSES: [u8; 128] = {
 fn block_scalar(bytes: &[u8]) -> Block {
     let mut b = Block::default();
     for (j, &byte) in bytes.iter().enumerate() {
-        let c = u64::from(CLASSES[usize::from(byte & 0x7f)]);
+        let c = if byte.is_ascii() {
+            u64::from(CLASSES[usize::from(byte)])
+        } else {
+            b.high |= 1 << j;
+            0
+        };
         b.space |= (c & 1) << j;
         b.punct |= (c >> 1 & 1) << j;
         b.at |= (c >> 2 & 1) << j;
@@ -83,8 +93,8 @@ fn block_scalar(bytes: &[u8]) -> Block {
     b
 }
 
-/// One full block with SSE2 (every x86-64 has it). ASCII bytes are below 0x80, so signed
-/// comparisons order them as unsigned ones would.
+/// One full block with SSE2 (every x86-64 has it). Compared as signed bytes, every byte
+/// beyond ASCII is negative: below every range below, and in none of them.
 #[cfg(target_arch = "x86_64")]
 fn block_sse2(bytes: &[u8; 64]) -> Block {
     use std::arch::x86_64::{
@@ -125,6 +135,7 @@ fn block_sse2(bytes: &[u8; 64]) -> Block {
             b.upper |= bits(upper) << shift;
             b.lower |= bits(lower) << shift;
             b.word |= bits(word) << shift;
+            b.high |= bits(x) << shift;
         }
         b
     }
@@ -145,11 +156,9 @@ fn from_bit(from: usize) -> u64 {
     u64::MAX << (from % 64)
 }
 
-impl AsciiMasks {
-    /// Classifies `bytes`, which must all be ASCII (a byte above 0x7F is read as its low
-    /// seven bits).
+impl ByteMasks {
+    /// Classifies `bytes`.
     pub fn fill(&mut self, bytes: &[u8]) {
-        debug_assert!(bytes.is_ascii());
         self.blocks.clear();
         self.len = bytes.len();
         let mut chunks = bytes.chunks_exact(64);
@@ -165,6 +174,12 @@ impl AsciiMasks {
             tail[..rest.len()].copy_from_slice(rest);
             self.blocks.push(block(&tail));
         }
+    }
+
+    /// Marks byte `i` a space (the bytes of a space beyond ASCII, which only UTF-8 decoding
+    /// tells).
+    pub fn set_space(&mut self, i: usize) {
+        self.blocks[i / 64].space |= 1 << (i % 64);
     }
 
     pub fn len(&self) -> usize {
@@ -229,7 +244,7 @@ mod tests {
 
     #[test]
     fn every_byte_in_every_lane_is_classified_as_the_scalar_table_says() {
-        for byte in 0u8..128 {
+        for byte in 0u8..=255 {
             for lane in 0..64 {
                 let mut bytes = [b'x'; 64];
                 bytes[lane] = byte;
@@ -256,22 +271,23 @@ mod tests {
     proptest! {
         #[test]
         fn searches_find_what_a_walk_over_the_bytes_finds(
-            text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'@'), Just(b'!'), 0u8..128], 0..200),
+            text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'@'), Just(b'!'), any::<u8>()], 0..200),
             from in 0usize..220,
             to in 0usize..220,
         ) {
-            let mut m = AsciiMasks::default();
+            let mut m = ByteMasks::default();
             m.fill(&text);
             let to = to.min(text.len());
-            let classes = |b: u8| CLASSES[usize::from(b)];
-            for class in [SPACE, PUNCT, AT, UPPER, LOWER, WORD] {
+            let classes = |b: u8| if b.is_ascii() { CLASSES[usize::from(b)] } else { HIGH };
+            for class in [SPACE, PUNCT, AT, UPPER, LOWER, WORD, HIGH] {
                 let field = |b: &Block| match class {
                     SPACE => b.space,
                     PUNCT => b.punct,
                     AT => b.at,
                     UPPER => b.upper,
                     LOWER => b.lower,
-                    _ => b.word,
+                    WORD => b.word,
+                    _ => b.high,
                 };
                 let range = from.min(to)..to;
                 let want = range.clone().find(|&i| classes(text[i]) & class != 0).unwrap_or(to);
