@@ -8,6 +8,7 @@
 //! Speed: one pass splits and lowers the words into one buffer; a word is looked up once.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use crate::byte_masks::{Block, ByteMasks};
 use crate::fasthash::FastHash;
@@ -769,7 +770,9 @@ impl Vader {
         if !text.is_ascii() {
             // Spaces beyond ASCII: U+3000 by its three bytes (0xE3 begins every Japanese
             // character), the others by their first bytes.
-            let ideographic = memchr::memmem::find_iter(bytes, "\u{3000}".as_bytes());
+            static IDEOGRAPHIC: LazyLock<memchr::memmem::Finder<'static>> =
+                LazyLock::new(|| memchr::memmem::Finder::new("\u{3000}"));
+            let ideographic = IDEOGRAPHIC.find_iter(bytes);
             for at in memchr::memchr3_iter(0xc2, 0xe1, 0xe2, bytes).chain(ideographic) {
                 for k in at..at + space_len(bytes, at) {
                     masks.set_space(k);
