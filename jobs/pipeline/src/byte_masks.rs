@@ -18,6 +18,9 @@ pub struct Block {
     pub word: u64,
     /// A byte of UTF-8 beyond ASCII (0x80 and above), which is in no other class.
     pub high: u64,
+    /// `!` and `?` (VADER counts them for emphasis).
+    pub bang: u64,
+    pub question: u64,
 }
 
 /// The masks of one text; kept between texts so that its buffer is reused.
@@ -83,6 +86,8 @@ fn block_scalar(bytes: &[u8]) -> Block {
             b.high |= 1 << j;
             0
         };
+        b.bang |= u64::from(byte == b'!') << j;
+        b.question |= u64::from(byte == b'?') << j;
         b.space |= (c & 1) << j;
         b.punct |= (c >> 1 & 1) << j;
         b.at |= (c >> 2 & 1) << j;
@@ -136,6 +141,8 @@ fn block_sse2(bytes: &[u8; 64]) -> Block {
             b.lower |= bits(lower) << shift;
             b.word |= bits(word) << shift;
             b.high |= bits(x) << shift;
+            b.bang |= bits(eq(x, b'!')) << shift;
+            b.question |= bits(eq(x, b'?')) << shift;
         }
         b
     }
@@ -231,6 +238,15 @@ impl ByteMasks {
         }
     }
 
+    /// How many bytes of the text have their bit in `class(block)` set.
+    pub fn count(&self, class: impl Fn(&Block) -> u64) -> usize {
+        // The bytes past the end are spaces, in no class but that one.
+        self.blocks
+            .iter()
+            .map(|b| class(b).count_ones() as usize)
+            .sum()
+    }
+
     /// Whether any byte in `from..to` has its bit in `class(block)` set.
     pub fn any(&self, class: impl Fn(&Block) -> u64, from: usize, to: usize) -> bool {
         self.find(class, from, to) < to
@@ -266,6 +282,9 @@ mod tests {
             let space = char::from(byte).is_whitespace() || (0x1c..=0x1f).contains(&byte);
             assert_eq!(c & SPACE != 0, space, "{byte:#x}");
         }
+        let mut m = ByteMasks::default();
+        m.fill("a?!b ?? !".as_bytes());
+        assert_eq!((m.count(|b| b.bang), m.count(|b| b.question)), (2, 3));
     }
 
     proptest! {
@@ -294,6 +313,10 @@ mod tests {
                 prop_assert_eq!(m.find(field, from, to), if from >= to { to } else { want });
                 let want_last = range.clone().rev().find(|&i| classes(text[i]) & class != 0);
                 prop_assert_eq!(m.rfind(field, from, to), if from >= to { None } else { want_last });
+                if class != SPACE {
+                    let all = text.iter().filter(|&&b| classes(b) & class != 0).count();
+                    prop_assert_eq!(m.count(field), all);
+                }
                 let not = |b: &Block| !field(b);
                 let want = range.clone().find(|&i| classes(text[i]) & class == 0).unwrap_or(to);
                 prop_assert_eq!(m.find(not, from, to), if from >= to { to } else { want });

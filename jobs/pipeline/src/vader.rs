@@ -353,12 +353,16 @@ const FLAGGED: &[(&str, u16)] = &[
 
 /// One word of a text.
 #[derive(Debug, Clone, Copy, Default)]
+// Marks read in the rules' loops; fields are plainer there than a set of bits.
+#[allow(clippy::struct_excessive_bools)]
 struct WordInfo {
     span: (usize, usize),
     lower_span: (usize, usize),
     entry: Entry,
     /// Python's `isupper()` of the word as written.
     upper: bool,
+    /// The word has ASCII capitals and no ASCII small letters.
+    shouted: bool,
     /// The whitespace-separated token began with `@` (after other punctuation): a mention.
     mention: bool,
     /// [`fx_hash`] of the lower-case word.
@@ -399,6 +403,11 @@ pub struct Words {
     lower: String,
     info: Vec<WordInfo>,
     masks: ByteMasks,
+    /// The words in capitals (Python's `isupper`).
+    uppers: usize,
+    /// The text's `!` and `?`.
+    bangs: usize,
+    questions: usize,
 }
 
 impl Words {
@@ -425,6 +434,11 @@ impl Words {
     pub fn run_hash(&self, i: usize) -> Option<u64> {
         let info = &self.info[i];
         info.run.then_some(info.fx)
+    }
+
+    /// Whether the word has ASCII capitals and no ASCII small letters.
+    pub fn is_shouted(&self, i: usize) -> bool {
+        self.info[i].shouted
     }
 
     /// Whether the word's token began with `@`.
@@ -739,16 +753,22 @@ impl Vader {
                 .iter()
                 .find(|&&c| !(c.is_ascii_punctuation() && c != b'@'))
                 .is_some_and(|&c| c == b'@');
+            let shouted = word.bytes().all(|c| !c.is_ascii_lowercase())
+                && word.bytes().any(|c| c.is_ascii_uppercase());
             words.info.push(WordInfo {
                 span: (a, b),
                 lower_span: (lower_start, words.lower.len()),
                 entry: self.entry(lower, fx, run),
                 upper,
+                shouted,
                 mention,
                 fx,
                 run,
             });
         }
+        words.uppers = words.info.iter().filter(|w| w.upper).count();
+        words.bangs = memchr::memchr_iter(b'!', bytes).count();
+        words.questions = memchr::memchr_iter(b'?', bytes).count();
     }
 
     /// [`Vader::words`] read off bit masks of the bytes' classes: a word's bounds, case and
@@ -761,11 +781,17 @@ impl Vader {
             lower,
             info,
             masks,
+            uppers,
+            bangs,
+            questions,
         } = words;
         let bytes = text.as_bytes();
         lower.push_str(text);
         lower.make_ascii_lowercase();
         masks.fill(bytes);
+        *bangs = masks.count(|b| b.bang);
+        *questions = masks.count(|b| b.question);
+        *uppers = 0;
         let n = bytes.len();
         if !text.is_ascii() {
             // Spaces beyond ASCII: U+3000 by its three bytes (0xE3 begins every Japanese
@@ -802,9 +828,9 @@ impl Vader {
             // The first character that is not punctuation other than `@` is an `@`.
             let first = masks.find(|b| !b.punct | b.at, start, end);
             let mention = first < end && bytes[first] == b'@';
+            let shouted = masks.any(|b| b.upper, a, b) && !masks.any(|b| b.lower, a, b);
             let (lower_span, upper, run) = if ascii {
-                let upper = masks.any(|b| b.upper, a, b) && !masks.any(|b| b.lower, a, b);
-                ((a, b), upper, !masks.any(|b| !b.word, a, b))
+                ((a, b), shouted, !masks.any(|b| !b.word, a, b))
             } else {
                 let from = lower.len();
                 push_lower(&text[a..b], lower);
@@ -812,11 +838,13 @@ impl Vader {
             };
             let word = &lower[lower_span.0..lower_span.1];
             let fx = fx_hash(word.as_bytes());
+            *uppers += usize::from(upper);
             info.push(WordInfo {
                 span: (a, b),
                 lower_span,
                 entry: self.entry(word, fx, run),
                 upper,
+                shouted,
                 mention,
                 fx,
                 run,
@@ -842,10 +870,7 @@ impl Vader {
         self.words(text, words);
         let w = &*words;
         let n = w.len();
-        let is_cap_diff = {
-            let caps = w.info.iter().filter(|i| i.upper).count();
-            caps > 0 && caps < n
-        };
+        let is_cap_diff = w.uppers > 0 && w.uppers < n;
         sentiments.clear();
         for i in 0..n {
             let entry = w.info[i].entry;
@@ -857,7 +882,7 @@ impl Vader {
             sentiments.push(sentiment_valence(w, i, is_cap_diff));
         }
         but_check(w, sentiments);
-        score_valence(sentiments, &w.text)
+        score_valence(sentiments, w.bangs, w.questions)
     }
 }
 
@@ -1016,9 +1041,10 @@ fn but_check(w: &Words, sentiments: &mut [f64]) {
     }
 }
 
-fn punctuation_emphasis(text: &str) -> f64 {
-    let ep = text.bytes().filter(|&b| b == b'!').count().min(4);
-    let qm = text.bytes().filter(|&b| b == b'?').count();
+/// `bangs` and `questions`: the text's `!` and `?`.
+fn punctuation_emphasis(bangs: usize, questions: usize) -> f64 {
+    let ep = bangs.min(4);
+    let qm = questions;
     let ep_amplifier = ep as f64 * 0.292;
     let qm_amplifier = match qm {
         0 | 1 => 0.0,
@@ -1028,12 +1054,12 @@ fn punctuation_emphasis(text: &str) -> f64 {
     ep_amplifier + qm_amplifier
 }
 
-fn score_valence(sentiments: &[f64], text: &str) -> Polarity {
+fn score_valence(sentiments: &[f64], bangs: usize, questions: usize) -> Polarity {
     if sentiments.is_empty() {
         return Polarity::default();
     }
     let mut sum = sentiments.iter().fold(0.0, |a, s| a + s);
-    let amplifier = punctuation_emphasis(text);
+    let amplifier = punctuation_emphasis(bangs, questions);
     if sum > 0.0 {
         sum += amplifier;
     } else if sum < 0.0 {
@@ -1135,8 +1161,19 @@ mod tests {
         assert!(passed < 2_000, "{passed}");
     }
 
-    /// A word's fields: spelling, lower-case form, entry, upper, mention, hash, run.
-    type Fields = (String, String, Entry, bool, bool, u64, bool);
+    /// A word's fields: spelling, lower-case form, entry, upper, shouted, mention, hash, run;
+    /// and the text's counts (the same for every word).
+    type Fields = (
+        String,
+        String,
+        Entry,
+        bool,
+        bool,
+        bool,
+        u64,
+        bool,
+        [usize; 3],
+    );
 
     /// Every word's fields, as one way of splitting gives them.
     fn described(w: &Words) -> Vec<Fields> {
@@ -1144,7 +1181,10 @@ mod tests {
             .map(|i| {
                 let x = &w.info[i];
                 let (word, lower) = (w.word(i).to_string(), w.lower(i).to_string());
-                (word, lower, x.entry, x.upper, x.mention, x.fx, x.run)
+                let counts = [w.uppers, w.bangs, w.questions];
+                (
+                    word, lower, x.entry, x.upper, x.shouted, x.mention, x.fx, x.run, counts,
+                )
             })
             .collect()
     }

@@ -245,12 +245,7 @@ impl Featurizer {
         let bytes = text.as_bytes();
         let count = |b: u8| memchr::memchr_iter(b, bytes).count();
         let capitals = (0..self.words.len())
-            .filter(|&i| {
-                let w = self.words.word(i);
-                w.len() > 1
-                    && w.bytes().all(|b| !b.is_ascii_lowercase())
-                    && w.bytes().any(|b| b.is_ascii_uppercase())
-            })
+            .filter(|&i| self.words.word(i).len() > 1 && self.words.is_shouted(i))
             .count();
         out.dense = [
             neg,
