@@ -21,7 +21,14 @@ pub struct Block {
     /// `!` and `?` (VADER counts them for emphasis).
     pub bang: u64,
     pub question: u64,
+    /// A character of LabMT's tokens, `[\w@#'&\]*\-/\[=;]`, among ASCII bytes.
+    pub token: u64,
 }
+
+/// The punctuation LabMT's tokens hold besides word characters.
+const TOKEN_PUNCT: [u8; 11] = [
+    b'@', b'#', b'\'', b'&', b']', b'*', b'-', b'/', b'[', b'=', b';',
+];
 
 /// The masks of one text; kept between texts so that its buffer is reused.
 #[derive(Debug, Default)]
@@ -42,9 +49,12 @@ const UPPER: u8 = 1 << 3;
 const LOWER: u8 = 1 << 4;
 #[cfg(any(test, not(target_arch = "x86_64")))]
 const WORD: u8 = 1 << 5;
-/// Not in the table: what the tests call a byte beyond ASCII.
+/// Not in the table: what the tests call a byte beyond ASCII, and a character of LabMT's
+/// tokens.
 #[cfg(test)]
 const HIGH: u8 = 1 << 6;
+#[cfg(test)]
+const TOKEN: u8 = 1 << 7;
 
 #[cfg(any(test, not(target_arch = "x86_64")))]
 /// Per ASCII byte, its classes (the scalar way, and what the vector way is tested against).
@@ -76,7 +86,7 @@ const CLASSES: [u8; 128] = {
 };
 
 #[cfg(any(test, not(target_arch = "x86_64")))]
-/// One block the scalar way: `bytes` (at most 64, all ASCII).
+/// One block the scalar way: `bytes` (at most 64).
 fn block_scalar(bytes: &[u8]) -> Block {
     let mut b = Block::default();
     for (j, &byte) in bytes.iter().enumerate() {
@@ -88,6 +98,7 @@ fn block_scalar(bytes: &[u8]) -> Block {
         };
         b.bang |= u64::from(byte == b'!') << j;
         b.question |= u64::from(byte == b'?') << j;
+        b.token |= u64::from(c & u64::from(WORD) != 0 || TOKEN_PUNCT.contains(&byte)) << j;
         b.space |= (c & 1) << j;
         b.punct |= (c >> 1 & 1) << j;
         b.at |= (c >> 2 & 1) << j;
@@ -143,6 +154,10 @@ fn block_sse2(bytes: &[u8; 64]) -> Block {
             b.high |= bits(x) << shift;
             b.bang |= bits(eq(x, b'!')) << shift;
             b.question |= bits(eq(x, b'?')) << shift;
+            let token = TOKEN_PUNCT
+                .iter()
+                .fold(word, |m, &c| _mm_or_si128(m, eq(x, c)));
+            b.token |= bits(token) << shift;
         }
         b
     }
@@ -281,6 +296,12 @@ mod tests {
             assert_eq!(c & WORD != 0, word, "{byte:#x}");
             let space = char::from(byte).is_whitespace() || (0x1c..=0x1f).contains(&byte);
             assert_eq!(c & SPACE != 0, space, "{byte:#x}");
+            let token = block_scalar(&[byte]).token != 0;
+            assert_eq!(
+                token,
+                crate::text::is_token_char(char::from(byte)),
+                "{byte:#x}"
+            );
         }
         let mut m = ByteMasks::default();
         m.fill("a?!b ?? !".as_bytes());
@@ -297,8 +318,14 @@ mod tests {
             let mut m = ByteMasks::default();
             m.fill(&text);
             let to = to.min(text.len());
-            let classes = |b: u8| if b.is_ascii() { CLASSES[usize::from(b)] } else { HIGH };
-            for class in [SPACE, PUNCT, AT, UPPER, LOWER, WORD, HIGH] {
+            let classes = |b: u8| {
+                if !b.is_ascii() {
+                    return HIGH;
+                }
+                let token = if crate::text::is_token_char(char::from(b)) { TOKEN } else { 0 };
+                CLASSES[usize::from(b)] | token
+            };
+            for class in [SPACE, PUNCT, AT, UPPER, LOWER, WORD, HIGH, TOKEN] {
                 let field = |b: &Block| match class {
                     SPACE => b.space,
                     PUNCT => b.punct,
@@ -306,7 +333,8 @@ mod tests {
                     UPPER => b.upper,
                     LOWER => b.lower,
                     WORD => b.word,
-                    _ => b.high,
+                    HIGH => b.high,
+                    _ => b.token,
                 };
                 let range = from.min(to)..to;
                 let want = range.clone().find(|&i| classes(text[i]) & class != 0).unwrap_or(to);

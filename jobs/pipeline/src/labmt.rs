@@ -2,8 +2,10 @@
 //! frequency-weighted mean happiness of a text's tokens found in the list, optionally through the
 //! stop-word lens that drops words whose happiness is strictly inside (low, high).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
+use crate::byte_masks::ByteMasks;
 use crate::fasthash::FastHash;
 
 use crate::text;
@@ -88,25 +90,72 @@ impl Lexicon {
 
     /// Scores raw tweet text (escapes, URLs and all) the reference way.
     pub fn score(&self, raw: &str, lens: Option<Lens>) -> Score {
-        let mut buf = String::new();
-        let mut score = Score::default();
-        text::with_clean(raw, |cleaned| {
-            text::for_each_raw_token(cleaned, |token| {
-                if self.ascii_only && !token.is_ascii() && !token.contains('\u{212A}') {
-                    return;
-                }
-                text::lower_into(token, &mut buf);
-                if let Some(h) = self.happs.get(buf.as_str()) {
-                    if lens.is_some_and(|l| l.low < *h && *h < l.high) {
-                        return;
-                    }
-                    score.sum += h;
-                    score.words += 1;
-                }
-            });
-        });
-        score
+        text::with_clean(raw, |cleaned| self.score_masked(cleaned, lens))
     }
+
+    /// A token's part of the score.
+    fn add(&self, lower: &str, lens: Option<Lens>, score: &mut Score) {
+        if let Some(h) = self.happs.get(lower) {
+            if lens.is_some_and(|l| l.low < *h && *h < l.high) {
+                return;
+            }
+            score.sum += h;
+            score.words += 1;
+        }
+    }
+
+    /// A cleaned text, lowered in one pass (ASCII letters) and its tokens read off masks of
+    /// its bytes: a run of token bytes is a token, looked up where it lies, unless it holds
+    /// characters beyond ASCII; such a run (whose characters may be `\w` or may split it) is
+    /// read character by character.
+    fn score_masked(&self, cleaned: &str, lens: Option<Lens>) -> Score {
+        SCRATCH.with_borrow_mut(|Scratch { lower, word, masks }| {
+            lower.clear();
+            lower.push_str(cleaned);
+            lower.make_ascii_lowercase();
+            masks.fill(cleaned.as_bytes());
+            let n = cleaned.len();
+            let mut score = Score::default();
+            let mut i = 0;
+            loop {
+                let start = masks.find(|b| b.token | b.high, i, n);
+                if start == n {
+                    break;
+                }
+                let end = masks.find(|b| !(b.token | b.high), start, n);
+                if masks.any(|b| b.high, start, end) {
+                    self.score_chars(&cleaned[start..end], lens, word, &mut score);
+                } else {
+                    self.add(&lower[start..end], lens, &mut score);
+                }
+                i = end;
+            }
+            score
+        })
+    }
+
+    /// Adds the tokens of `text` (cleaned), read character by character, to `score`.
+    fn score_chars(&self, text: &str, lens: Option<Lens>, buf: &mut String, score: &mut Score) {
+        text::for_each_raw_token(text, |token| {
+            if self.ascii_only && !token.is_ascii() && !token.contains('\u{212A}') {
+                return;
+            }
+            text::lower_into(token, buf);
+            self.add(buf, lens, score);
+        });
+    }
+}
+
+/// Buffers for [`Lexicon::score`], which runs once per post: kept between posts.
+#[derive(Default)]
+struct Scratch {
+    lower: String,
+    word: String,
+    masks: ByteMasks,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
 #[cfg(test)]
@@ -121,6 +170,60 @@ mod tests {
         assert_eq!(lex.score("\u{212A}ILL", None), kill);
         assert_eq!(kill.words, 1);
         assert_eq!(lex.score("kïll", None).words, 0);
+    }
+
+    /// The reference way: every token of the whole text, character by character.
+    fn by_chars(lex: &Lexicon, text: &str, lens: Option<Lens>) -> Score {
+        let (mut score, mut buf) = (Score::default(), String::new());
+        lex.score_chars(&text::clean(text), lens, &mut buf, &mut score);
+        score
+    }
+
+    #[test]
+    fn every_text_scores_the_same_off_the_masks_as_character_by_character() {
+        let lex = lexicon();
+        let (mut texts, mut beyond_ascii) = (0, 0);
+        for text in crate::testkit_texts::fixture_texts() {
+            texts += 1;
+            beyond_ascii += usize::from(!text::clean(&text).is_ascii());
+            for lens in [None, Some(DEFAULT_LENS)] {
+                assert_eq!(
+                    lex.score(&text, lens),
+                    by_chars(lex, &text, lens),
+                    "{text:?}"
+                );
+            }
+        }
+        assert!(
+            texts > 3_000 && beyond_ascii > 1_000,
+            "{texts} {beyond_ascii}"
+        );
+        for text in [
+            "\u{212A}ILL kill",
+            "happy—sad",
+            "café happy",
+            "naïve_love love",
+            "ＬＯＶＥ love",
+        ] {
+            assert_eq!(lex.score(text, None), by_chars(lex, text, None), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_scores_the_same_either_way(
+            text in "([ \\t]|HAPPY|love|hate|the|Trump's|w/|a=b|\u{212A}ill|é|—|日本|\u{a0}|[a-zA-Z0-9_@#'&*;=/!?.,()\\[\\]-]){0,60}"
+        ) {
+            let lex = lexicon();
+            for lens in [None, Some(DEFAULT_LENS)] {
+                proptest::prop_assert_eq!(lex.score(&text, lens), by_chars(lex, &text, lens));
+            }
+        }
+    }
+
+    fn lexicon() -> &'static Lexicon {
+        static LEXICON: std::sync::OnceLock<Lexicon> = std::sync::OnceLock::new();
+        LEXICON.get_or_init(Lexicon::labmt1)
     }
 
     #[test]
