@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use features::{Features, Featurizer};
-use model::Model;
+use model::{Model, PackedBuckets};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,6 +61,7 @@ pub fn shipped_model() -> Arc<Model> {
 pub struct Classifier {
     featurizer: Featurizer,
     model: Arc<Model>,
+    packed: PackedBuckets,
     scratch: Features,
 }
 
@@ -68,6 +69,7 @@ impl Classifier {
     pub fn new(model: Arc<Model>) -> Classifier {
         Classifier {
             featurizer: Featurizer::new(model.bits),
+            packed: PackedBuckets::new(&model),
             model,
             scratch: Features::default(),
         }
@@ -86,7 +88,10 @@ impl Classifier {
     pub fn classify(&mut self, text: &str, labmt: Option<f64>) -> Label {
         self.featurizer
             .features_into(text, labmt, &mut self.scratch);
-        let (class, p, probabilities) = self.model.decide(&self.scratch);
+        let logits = self
+            .model
+            .logits_with(&self.scratch, |b| self.packed.row(b));
+        let (class, p, probabilities) = model::decide(logits);
         Label {
             class,
             p,
@@ -98,6 +103,31 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_rows_give_the_full_tables_logits_bit_for_bit() {
+        let model = shipped_model();
+        let packed = PackedBuckets::new(&model);
+        assert_eq!(packed.len(), 22_705);
+        let mut f = Featurizer::new(model.bits);
+        let mut features = Features::default();
+        for text in crate::testkit_texts::fixture_texts() {
+            f.features_into(&text, Some(5.5), &mut features);
+            let full = model.logits(&features);
+            let from_packed = model.logits_with(&features, |b| packed.row(b));
+            assert_eq!(
+                full.map(f64::to_bits),
+                from_packed.map(f64::to_bits),
+                "{text:?}"
+            );
+        }
+        // Every bucket: kept rows found where they are, zero rows not kept.
+        for b in 0..model.buckets.len() as u32 {
+            let row = model.buckets[b as usize];
+            let want = row.iter().any(|w| *w != 0.0).then_some(&row);
+            assert_eq!(packed.row(b), want, "bucket {b}");
+        }
+    }
 
     #[test]
     fn the_shipped_model_reads_and_labels_posts() {
