@@ -552,6 +552,26 @@ fn push_lower(word: &str, out: &mut String) {
     }
 }
 
+/// [`push_lower`] and [`py_isupper`] of `word` in one pass over its characters.
+fn push_lower_reading_case(word: &str, out: &mut String) -> bool {
+    use crate::chars::{is_lowercase, is_uppercase, lowers_to_itself};
+    if word.contains('\u{3a3}') {
+        push_lower(word, out);
+        return py_isupper(word);
+    }
+    let (mut upper, mut lower) = (false, false);
+    for c in word.chars() {
+        upper |= is_uppercase(c);
+        lower |= is_lowercase(c);
+        if lowers_to_itself(c) {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    upper && !lower
+}
+
 impl Default for Vader {
     fn default() -> Self {
         Vader::new()
@@ -833,8 +853,8 @@ impl Vader {
                 ((a, b), shouted, !masks.any(|b| !b.word, a, b))
             } else {
                 let from = lower.len();
-                push_lower(&text[a..b], lower);
-                ((from, lower.len()), py_isupper(&text[a..b]), false)
+                let upper = push_lower_reading_case(&text[a..b], lower);
+                ((from, lower.len()), upper, false)
             };
             let word = &lower[lower_span.0..lower_span.1];
             let fx = fx_hash(word.as_bytes());
