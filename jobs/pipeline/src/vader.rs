@@ -5,7 +5,9 @@
 //! reference's to the last bit; `tests/vader_reference.rs` checks them against values the
 //! reference printed. The classifier uses them as features ([`crate::classify`]).
 //!
-//! Speed: one pass splits and lowers the words into one buffer; a word is looked up once.
+//! Speed: a text's words are read off bit masks of its bytes' classes ([`crate::byte_masks`]),
+//! the text lowered in one pass; a word is hashed and looked up once (an 8 KB filter turns away
+//! most words before the table is probed).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -378,8 +380,8 @@ const LOWER: u8 = 1 << 1;
 #[cfg(test)]
 const WORD: u8 = 1 << 2;
 
-#[cfg(test)]
 /// Per ASCII byte: a capital, a small letter, a word character (letter, digit, `_`).
+#[cfg(test)]
 const ASCII_CLASSES: [u8; 256] = {
     let mut table = [0; 256];
     let mut b = 0;

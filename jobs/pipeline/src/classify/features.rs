@@ -52,9 +52,10 @@ pub struct Featurizer {
     set: Option<BucketSet>,
 }
 
-/// A set of buckets (below 2^16) that gives them back sorted without a comparison sort, whose
-/// mispredicted branches cost a post about 0.4 us: a bucket sets its bit in a bitmap, the
-/// bitmap's word its bit in a summary, and the bits read back in order are the buckets sorted.
+/// A set of buckets (below 2^16) that gives them back sorted without a comparison sort (sort
+/// and dedup of a post's ~40 buckets took about 0.45 us, this way about 0.3): a bucket sets its
+/// bit in a bitmap, the bitmap's word its bit in a summary, and the bits read back in order are
+/// the buckets sorted.
 struct BucketSet {
     bitmap: Vec<u64>,
     summary: Vec<u64>,
