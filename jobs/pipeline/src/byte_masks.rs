@@ -1,8 +1,9 @@
-//! The bytes of a text sorted into the classes VADER's split reads (ASCII spaces,
-//! punctuation, `@`, capitals, small letters, word characters, and bytes of characters beyond
-//! ASCII) as bit masks, one bit per byte, 16 bytes at a time: a word's bounds, its case and whether it is a mention are then a few bit
-//! operations each, not a loop with a branch per byte (whose mispredictions, at every word's
-//! unpredictable length, cost more than the work).
+//! The bytes of a text sorted into classes as bit masks, one bit per byte, 16 bytes at a time:
+//! what VADER's split reads (ASCII spaces, punctuation, `@`, capitals, small letters, word
+//! characters, bytes beyond ASCII, `!` and `?`) and what LabMT's tokens are made of. A word's
+//! bounds, its case and whether it is a mention are then a few bit operations each, not a loop
+//! with a branch per byte (whose mispredictions, at every word's unpredictable length, cost
+//! more than the work).
 
 /// 64 bytes' classes, one bit per byte (bit `j`: byte `64 * block + j`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,8 +57,8 @@ const HIGH: u8 = 1 << 6;
 #[cfg(test)]
 const TOKEN: u8 = 1 << 7;
 
-#[cfg(any(test, not(target_arch = "x86_64")))]
 /// Per ASCII byte, its classes (the scalar way, and what the vector way is tested against).
+#[cfg(any(test, not(target_arch = "x86_64")))]
 const CLASSES: [u8; 128] = {
     let mut table = [0; 128];
     let mut b = 0;
@@ -75,7 +76,7 @@ const CLASSES: [u8; 128] = {
             UPPER | WORD
         } else if c.is_ascii_lowercase() {
             LOWER | WORD
-        } else if c.is_ascii_digit() || c == b'_' {
+        } else if c.is_ascii_digit() {
             WORD
         } else {
             0
@@ -85,8 +86,8 @@ const CLASSES: [u8; 128] = {
     table
 };
 
-#[cfg(any(test, not(target_arch = "x86_64")))]
 /// One block the scalar way: `bytes` (at most 64).
+#[cfg(any(test, not(target_arch = "x86_64")))]
 fn block_scalar(bytes: &[u8]) -> Block {
     let mut b = Block::default();
     for (j, &byte) in bytes.iter().enumerate() {
