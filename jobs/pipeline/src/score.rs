@@ -12,7 +12,7 @@ use crate::classify::{Class, Classifier, Label};
 use crate::fasthash::{FastHash, FastHasher};
 
 use crate::attribution::{Attributor, CandidateTerms};
-use crate::labmt::{DEFAULT_LENS, Lens, Lexicon};
+use crate::labmt::{DEFAULT_LENS, Lens, Lexicon, Score};
 use crate::tweet::{self, Message};
 use crate::window::{Scored, Window, Windower};
 
@@ -75,10 +75,10 @@ pub struct TweetScore {
     pub p: Option<f64>,
 }
 
-/// How many retweeted texts' labels are remembered (then forgotten all at once).
-const RETWEET_LABELS: usize = 100_000;
+/// How many retweeted texts are remembered (then forgotten all at once): some 30 MB.
+const ORIGINALS: usize = 100_000;
 
-/// A text's 64-bit hash and length: the key its label is remembered by.
+/// A text's 64-bit hash and length: the key a retweeted text is remembered by.
 fn text_key(text: &str) -> (u64, usize) {
     let mut h = FastHasher::default();
     h.write(text.as_bytes());
@@ -92,6 +92,15 @@ fn count(counts: &mut Counts, windower: &Windower, closed: &[Window]) {
     counts.late = windower.late;
     counts.replayed = windower.replayed;
     counts.covered = windower.covered;
+}
+
+/// A retweeted text and what it was read as: its score, the candidates it names (in
+/// [`Attributor::keys`]), its label.
+struct Original {
+    text: Box<str>,
+    score: Score,
+    hits: Vec<usize>,
+    label: Option<Label>,
 }
 
 pub enum Outcome {
@@ -108,9 +117,10 @@ pub struct Scorer {
     options: ScoreOptions,
     windower: Windower,
     classifier: Option<Classifier>,
-    /// Labels of retweeted texts, by [`text_key`]: the originals of a debate are retweeted
-    /// thousands of times (over half of the labelled debate tweets are retweets).
-    retweet_labels: HashMap<(u64, usize), Label, FastHash>,
+    /// What each retweeted text was read as, by [`text_key`]: the originals of a debate are
+    /// retweeted thousands of times (over half of the labelled debate tweets are retweets,
+    /// 38% of those repeat one of the others even in that small sample).
+    originals: HashMap<(u64, usize), Original, FastHash>,
     pub counts: Counts,
     hits: Vec<usize>,
 }
@@ -129,7 +139,7 @@ impl Scorer {
                 options.member.clone(),
             ),
             classifier: options.classify.clone().map(Classifier::new),
-            retweet_labels: HashMap::default(),
+            originals: HashMap::default(),
             options,
             counts: Counts::default(),
             hits: Vec::new(),
@@ -161,9 +171,9 @@ impl Scorer {
             Ok(Message::Tweet(t)) => {
                 self.counts.tweets += 1;
                 let scored_text = t.scored_text(self.options.retweets_original);
-                let score = self.lexicon.score(scored_text, self.options.lens);
-                self.attributor.candidates(scored_text, &mut self.hits);
-                if self.options.retweets_original && t.retweeted_text.is_some() {
+                let retweet = self.options.retweets_original && t.retweeted_text.is_some();
+                let (score, label) = if retweet {
+                    let read = self.read_original(scored_text);
                     // A retweet also names whom it retweets ("RT @realDonaldTrump: ...").
                     let mut more = Vec::new();
                     self.attributor.candidates(&t.text, &mut more);
@@ -173,29 +183,10 @@ impl Scorer {
                         }
                     }
                     self.hits.sort_unstable();
-                }
-                let retweet = self.options.retweets_original && t.retweeted_text.is_some();
-                let label = self.classifier.as_mut().map(|c| {
-                    // A retweet is labelled as its original: once per original text.
-                    let key = retweet.then(|| text_key(scored_text));
-                    if let Some(label) = key.and_then(|k| self.retweet_labels.get(&k)) {
-                        return *label;
-                    }
-                    // The model was trained with the usual lens's mean.
-                    let labmt = if self.options.lens == Some(DEFAULT_LENS) {
-                        score.mean()
-                    } else {
-                        self.lexicon.score(scored_text, Some(DEFAULT_LENS)).mean()
-                    };
-                    let label = c.classify(scored_text, labmt);
-                    if let Some(k) = key {
-                        if self.retweet_labels.len() >= RETWEET_LABELS {
-                            self.retweet_labels.clear();
-                        }
-                        self.retweet_labels.insert(k, label);
-                    }
-                    label
-                });
+                    read
+                } else {
+                    self.read(scored_text)
+                };
                 let keys = self.attributor.keys();
                 let candidates: Vec<&str> = self.hits.iter().map(|&i| keys[i].as_str()).collect();
                 let scored = Scored {
@@ -242,6 +233,47 @@ impl Scorer {
         }
     }
 
+    /// A text's score and label, and the candidates it names into `self.hits`.
+    fn read(&mut self, text: &str) -> (Score, Option<Label>) {
+        let score = self.lexicon.score(text, self.options.lens);
+        self.attributor.candidates(text, &mut self.hits);
+        let label = self.classifier.as_mut().map(|c| {
+            // The model was trained with the usual lens's mean.
+            let labmt = if self.options.lens == Some(DEFAULT_LENS) {
+                score.mean()
+            } else {
+                self.lexicon.score(text, Some(DEFAULT_LENS)).mean()
+            };
+            c.classify(text, labmt)
+        });
+        (score, label)
+    }
+
+    /// [`Scorer::read`] of a retweeted text: read once per original, then remembered (the
+    /// text itself is kept and compared, so that two texts whose keys collide are never
+    /// taken for each other).
+    fn read_original(&mut self, text: &str) -> (Score, Option<Label>) {
+        let key = text_key(text);
+        if let Some(o) = self.originals.get(&key).filter(|o| &*o.text == text) {
+            self.hits.clone_from(&o.hits);
+            return (o.score, o.label);
+        }
+        let (score, label) = self.read(text);
+        if self.originals.len() >= ORIGINALS {
+            self.originals.clear();
+        }
+        self.originals.insert(
+            key,
+            Original {
+                text: text.into(),
+                score,
+                hits: self.hits.clone(),
+                label,
+            },
+        );
+        (score, label)
+    }
+
     /// The sources (Kafka partitions) read now; returns the windows that closes.
     pub fn assign(&mut self, sources: &[i32]) -> Vec<Window> {
         let closed = self.windower.assign(sources);
@@ -277,5 +309,143 @@ impl Scorer {
         count(&mut self.counts, &self.windower, &closed);
         closed.extend(self.take_revised());
         closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scorer() -> Scorer {
+        let candidates = [
+            "trump=Trump,Donald Trump,@realDonaldTrump",
+            "obama=Obama,Barack Obama,@BarackObama",
+            "clinton=Hillary Clinton,Hillary,@HillaryClinton",
+        ]
+        .iter()
+        .map(|c| c.parse().expect("a candidate"))
+        .collect();
+        Scorer::new(ScoreOptions {
+            debate: "test".into(),
+            candidates,
+            lens: Some(DEFAULT_LENS),
+            retweets_original: true,
+            window_secs: 60,
+            lateness_secs: 30,
+            member: None,
+            classify: Some(crate::classify::shipped_model()),
+        })
+    }
+
+    /// The genuine v1.1 sample's statuses, `rounds` times over with ids of their own (so that
+    /// every retweeted text comes back).
+    fn sample(rounds: usize) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../tests/fixtures/tweets/tweets_stream_v1.1_sample_2017-02-16_dpebert7.jsonl",
+        );
+        let text = std::fs::read_to_string(path).expect("the v1.1 sample");
+        let statuses: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("\"id_str\"") && !l.starts_with("{\"delete\""))
+            .collect();
+        (0..rounds)
+            .flat_map(|r| {
+                statuses
+                    .iter()
+                    .map(move |s| s.replacen("\"id_str\":\"", &format!("\"id_str\":\"{r}"), 1))
+            })
+            .collect()
+    }
+
+    /// Retweets whose own text ("RT @...: ", cut short) names nobody while the original
+    /// names a candidate further on, each retweeted twice (texts written for this test).
+    fn retweets_naming_candidates_late() -> Vec<String> {
+        let originals = [
+            "After ninety minutes of this, my verdict: Trump was awful and rude all night",
+            "Long night, many answers, and in the end Hillary Clinton won it, proud of her",
+            "Nobody expected this but Obama is the name everyone keeps saying tonight",
+        ];
+        (0..2)
+            .flat_map(|round| {
+                originals.iter().enumerate().map(move |(i, text)| {
+                    serde_json::json!({
+                        "id_str": format!("77{round}{i}"),
+                        "timestamp_ms": "1487282405000",
+                        "text": format!("RT @someone{i}: {}…", &text[..20]),
+                        "user": {"screen_name": format!("fan{round}{i}")},
+                        "retweeted_status": {"id_str": format!("66{i}"), "text": text},
+                    })
+                    .to_string()
+                })
+            })
+            .collect()
+    }
+
+    fn scored(outcome: Outcome) -> TweetScore {
+        match outcome {
+            Outcome::Scored(t, _) => t,
+            _ => panic!("a tweet"),
+        }
+    }
+
+    #[test]
+    fn a_remembered_original_reads_as_reading_it_again() {
+        let (mut remembering, mut forgetting) = (scorer(), scorer());
+        let (mut retweets, mut named, mut classes) = (0, 0, [0usize; 3]);
+        for line in sample(3)
+            .into_iter()
+            .chain(retweets_naming_candidates_late())
+        {
+            forgetting.originals.clear();
+            let a = scored(remembering.line(line.as_bytes()));
+            let b = scored(forgetting.line(line.as_bytes()));
+            assert_eq!(a, b, "{line}");
+            retweets += usize::from(line.contains("\"retweeted_status\":{"));
+            named += usize::from(!a.candidates.is_empty());
+            classes[a.class.expect("a class") as usize] += 1;
+        }
+        // Every retweeted text after the first round came from memory; some name a candidate,
+        // every class occurs.
+        assert!(retweets > 500, "{retweets}");
+        assert!(
+            remembering.originals.len() > 150,
+            "{}",
+            remembering.originals.len()
+        );
+        assert!(named > 10, "{named}");
+        assert!(classes.iter().all(|&n| n > 20), "{classes:?}");
+        assert_eq!(remembering.counts, forgetting.counts);
+        // The last retweet came from memory, and so did the candidate only its original names.
+        let late = retweets_naming_candidates_late();
+        let last = scored(remembering.line(late[late.len() - 1].as_bytes()));
+        assert_eq!(last.candidates, ["obama"]);
+    }
+
+    #[test]
+    fn texts_whose_keys_collide_are_not_taken_for_each_other() {
+        let line = sample(1)
+            .into_iter()
+            .find(|l| l.contains("\"retweeted_status\":{"))
+            .expect("a retweet");
+        let want = scored(scorer().line(line.as_bytes()));
+        let mut s = scorer();
+        let message = tweet::parse(&line).expect("a status");
+        let Message::Tweet(t) = message else {
+            panic!("a tweet")
+        };
+        let original = t.retweeted_text.expect("a retweet");
+        s.originals.insert(
+            text_key(&original),
+            Original {
+                text: "another text with the same key".into(),
+                score: Score {
+                    sum: 99.0,
+                    words: 1,
+                },
+                hits: vec![0, 1, 2],
+                label: None,
+            },
+        );
+        assert_eq!(scored(s.line(line.as_bytes())), want);
     }
 }
