@@ -209,6 +209,12 @@ fn prefix_xor_clmul(x: u64) -> u64 {
 /// From `from` (just past an opening quote), the index just past the closing quote, and
 /// whether the string holds an escape; `None` if the line ends first.
 pub(super) fn string_close(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+    // Most strings (keys' values such as "en", numbers as text, ids) have no escape: their
+    // first quote or backslash is the closing quote, found 16 bytes at a time.
+    let first = quote_or_backslash(bytes, from)?;
+    if bytes[first] == b'"' {
+        return Some((first + 1, false));
+    }
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
         // SAFETY: the CPU has these features.
