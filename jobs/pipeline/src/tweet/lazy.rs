@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 
-use super::structure::{close_of, quote_or_backslash, string_close};
+use super::structure::{close_of, quote_or_backslash, scalar_end, string_close};
 use super::{Tweet, parse_v1_time};
 
 /// Reads a v1.1 status, or says `None`: let serde_json read this line. Only the strings it
@@ -169,12 +169,7 @@ impl<'a> Cursor<'a> {
             }
             _ => {
                 let start = self.at;
-                while let Some(&b) = self.bytes.get(self.at) {
-                    if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                        break;
-                    }
-                    self.at += 1;
-                }
+                self.at = scalar_end(self.bytes, start);
                 if self.at == start {
                     return None;
                 }
