@@ -61,6 +61,84 @@ pub fn read_line<R: BufRead + ?Sized>(
     Ok(Some(Line::Text))
 }
 
+/// Lines read in place: each is a slice of the reader's own buffer, not copied out of a
+/// `BufReader`'s into another (4.3 KB statuses from a cached file: 850 -> 740 ns a line, about
+/// 1.5% of dw-score's time a tweet). The same lines, bounds and line ends as [`read_line`].
+pub struct LineReader<R> {
+    input: R,
+    buf: Vec<u8>,
+    /// The unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    max: usize,
+    eof: bool,
+}
+
+impl<R: io::Read> LineReader<R> {
+    /// A reader of lines up to `max` bytes, with a 256 KiB buffer (it grows for a longer line).
+    pub fn new(input: R, max: usize) -> LineReader<R> {
+        LineReader::with_capacity(input, 256 << 10, max)
+    }
+
+    pub fn with_capacity(input: R, capacity: usize, max: usize) -> LineReader<R> {
+        LineReader {
+            input,
+            buf: vec![0; capacity.max(1)],
+            start: 0,
+            end: 0,
+            max,
+            eof: false,
+        }
+    }
+
+    /// The next line (without its line end; an over-long line as [`Line::TooLong`] and no
+    /// bytes), or `None` at the end of the input.
+    pub fn next_line(&mut self) -> io::Result<Option<(Line, &[u8])>> {
+        // Bytes of an over-long line already dropped, and where the search for `\n` resumes.
+        let mut skipped = 0usize;
+        let mut scanned = self.start;
+        let line_end = loop {
+            if let Some(i) = memchr_newline(&self.buf[scanned..self.end]) {
+                break Some(scanned + i);
+            }
+            if self.eof {
+                if self.start == self.end && skipped == 0 {
+                    return Ok(None);
+                }
+                break None;
+            }
+            if self.end - self.start > self.max {
+                skipped += self.end - self.start;
+                (self.start, self.end) = (0, 0);
+            } else if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                (self.end, self.start) = (self.end - self.start, 0);
+            }
+            scanned = self.end;
+            if self.end == self.buf.len() {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+            match self.input.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        let from = self.start;
+        let to = line_end.unwrap_or(self.end);
+        self.start = line_end.map_or(self.end, |i| i + 1);
+        if skipped > 0 || to - from > self.max {
+            return Ok(Some((Line::TooLong(skipped + to - from), &[])));
+        }
+        let mut line = &self.buf[from..to];
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        Ok(Some((Line::Text, line)))
+    }
+}
+
 fn memchr_newline(b: &[u8]) -> Option<usize> {
     // SIMD: a byte loop here was 6% of dw-ingest's time on 4 KB lines.
     memchr::memchr(b'\n', b)
@@ -148,6 +226,67 @@ mod tests {
                 (Line::Text, "last".into()),
             ]
         );
+    }
+
+    #[test]
+    fn lines_in_place_crlf_and_oversized() {
+        let data = b"one\r\ntwo\n0123456789\nlast";
+        let mut r = LineReader::with_capacity(&data[..], 4, 8);
+        let mut got = Vec::new();
+        while let Some((l, bytes)) = r.next_line().unwrap() {
+            got.push((l, String::from_utf8(bytes.to_vec()).unwrap()));
+        }
+        assert_eq!(
+            got,
+            vec![
+                (Line::Text, "one".into()),
+                (Line::Text, "two".into()),
+                (Line::TooLong(10), String::new()),
+                (Line::Text, "last".into()),
+            ]
+        );
+    }
+
+    /// A reader that hands out at most `step` bytes a call, as a pipe or socket may.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes, any buffer and read sizes, any bound: the lines `read_line` gives.
+        #[test]
+        fn lines_in_place_are_read_lines_lines(
+            data in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just(b'a'), proptest::strategy::Just(b'\n'),
+                proptest::strategy::Just(b'\r'), proptest::strategy::Just(b'z'),
+            ], 0..200),
+            capacity in 1usize..40,
+            step in 1usize..50,
+            max in 0usize..30,
+        ) {
+            let mut want = Vec::new();
+            let mut r = io::BufReader::with_capacity(capacity, &data[..]);
+            let mut buf = Vec::new();
+            while let Some(l) = read_line(&mut r, &mut buf, max).unwrap() {
+                want.push((l, buf.clone()));
+            }
+            let mut got = Vec::new();
+            let mut r = LineReader::with_capacity(Trickle { data: &data, step }, capacity, max);
+            while let Some((l, bytes)) = r.next_line().unwrap() {
+                got.push((l, bytes.to_vec()));
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     /// A plain file without a final line break, then a gzip one: read as one stream, lines

@@ -105,12 +105,12 @@ fn main() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// The lines of `bytes` as dw-score reads a file: `lines::read_line` into one reused buffer.
+/// The lines of `bytes` as dw-score reads a file: through a `lines::LineReader` (a read into
+/// its buffer, the lines scored in place).
 fn for_each_line(bytes: &[u8], mut f: impl FnMut(&[u8])) {
-    let mut input = bytes;
-    let mut buf = Vec::new();
-    while let Ok(Some(_)) = dw_pipeline::lines::read_line(&mut input, &mut buf, 1 << 20) {
-        f(&buf);
+    let mut input = dw_pipeline::lines::LineReader::new(bytes, dw_pipeline::lines::MAX_LINE);
+    while let Ok(Some((_, line))) = input.next_line() {
+        f(line);
     }
 }
 

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use failpoint::Failpoint;
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader};
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -455,21 +455,18 @@ fn open_job(args: &ScoreArgs, debate: &str) -> Result<Job> {
 
 /// A file or stdin, one line at a time, until its end or a stop signal.
 fn score_lines(source: &Endpoint, shared: &Mutex<Job>, run: &mut Run) -> Result<()> {
-    let mut input: Box<dyn BufRead> = match source {
-        Endpoint::Stdio => Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
-        Endpoint::File(p) => Box::new(BufReader::with_capacity(
-            1 << 16,
+    let input: Box<dyn io::Read> = match source {
+        Endpoint::Stdio => Box::new(io::stdin().lock()),
+        Endpoint::File(p) => Box::new(
             std::fs::File::open(p)
                 .map_err(|e| Error::io(format!("cannot read {}", p.display()), e))?,
-        )),
+        ),
         other => return Err(format!("{other} is not a source dw-score reads").into()),
     };
+    let mut input = lines::LineReader::new(input, lines::MAX_LINE);
     let mut job = lock(shared);
-    let mut buf = Vec::with_capacity(8 << 10);
     while !run.stopped() {
-        let Some(line) = lines::read_line(&mut input, &mut buf, lines::MAX_LINE)
-            .map_err(|e| Error::io("read", e))?
-        else {
+        let Some((line, bytes)) = input.next_line().map_err(|e| Error::io("read", e))? else {
             break;
         };
         let outcome = match line {
@@ -482,7 +479,7 @@ fn score_lines(source: &Endpoint, shared: &Mutex<Job>, run: &mut Run) -> Result<
                 )))
             }
         };
-        job.line(0, None, &buf, outcome)?;
+        job.line(0, None, bytes, outcome)?;
         let revised = job.scorer.take_revised();
         job.write(&revised)?;
         if run.heartbeat.due() {
