@@ -810,6 +810,59 @@ fn bluesky_posts_show_their_author_and_link_to_bsky_app() {
     assert_eq!(link, json!(null), "no link from a malformed id");
 }
 
+/// What the page calls the evening's posts: tweets on a Twitter evening, posts on a Bluesky
+/// one (told by the standouts' ids), in the bin's heading, its tooltip, the volume chart's
+/// caption and label, and the hint before a bin is chosen.
+#[test]
+fn a_bluesky_evening_counts_posts_and_a_twitter_one_tweets() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let words = "const h = document.querySelector('#detail h2');
+         return [h ? h.textContent.split(' · ').pop() : document.querySelector('#detail p').textContent,
+                 document.querySelector('#happiness rect.hit title').textContent.split(' · ').pop(),
+                 document.getElementById('volume-caption').textContent,
+                 document.getElementById('volume').getAttribute('aria-label')];";
+    let twitter = window(0, 12, "Trump nailed that answer");
+    let mut bluesky = window(0, 12, "Trump nailed that answer");
+    bluesky
+        .candidates
+        .get_mut("trump")
+        .unwrap()
+        .most_positive
+        .as_mut()
+        .unwrap()
+        .id = "at://did:plc:eygmaihciaxprqvxpfvl6flk/app.bsky.feed.post/3l3qo2vuowo2b".into();
+    for (w, noun) in [(twitter, "tweet"), (bluesky, "post")] {
+        let (dir, file) = windows_file(&line(&w));
+        let served = watch(file.to_str().unwrap(), dir.path());
+        browser.goto(&served.url);
+        browser.wait_for(
+            "document.body.dataset.windows === '1'",
+            Duration::from_secs(15),
+        );
+        let capital = noun[..1].to_uppercase() + &noun[1..];
+        assert_eq!(
+            browser.run(words, &json!([])),
+            json!([
+                format!(
+                    "Click a bin to see its most positive and most negative {noun} per candidate."
+                ),
+                format!("12 {noun}s"),
+                format!("{capital}s per bin"),
+                format!("{noun}s per candidate"),
+            ])
+        );
+        browser.click("#happiness rect.hit[data-start=\"2015-08-07T01:00:00.000Z\"]");
+        browser.wait_for(TRUMP_POSITIVE, Duration::from_secs(5));
+        assert_eq!(
+            browser.run(words, &json!([]))[0],
+            json!(format!("12 {noun}s"))
+        );
+        browser.screenshot(&screenshots().join(format!("an-evening-of-{noun}s.png")));
+    }
+}
+
 /// At 1400 and at 800 pixels wide, no text of a chart's time axis overlaps another (the zone
 /// label `ET` once sat on the first tick's) or runs past the chart's edges.
 #[test]

@@ -34,7 +34,13 @@
     connection: 'connecting',
     openedAt: Date.now(),
     renders: 0,
+    bluesky: false, // an evening of Bluesky posts (their ids are AT URIs), not tweets
   };
+
+  // What the evening's posts are called: Bluesky's are posts, Twitter's tweets.
+  function noun(plural) {
+    return (state.bluesky ? 'post' : 'tweet') + (plural ? 's' : '');
+  }
 
   // ---- data ----------------------------------------------------------------------------------
 
@@ -47,6 +53,11 @@
       // The latest revision wins; of equal ones the last read (a closed window after its
       // partial copies).
       if (!had || (w.revision || 0) >= (had.revision || 0)) state.windows.set(key, w);
+      for (const c of Object.values(w.candidates || {})) {
+        for (const t of [c.most_positive, c.most_negative]) {
+          if (t && typeof t.id === 'string' && t.id.startsWith('at://')) state.bluesky = true;
+        }
+      }
     }
     let base = null;
     for (const w of state.windows.values()) base = base === null ? w.length_secs : Math.min(base, w.length_secs);
@@ -387,7 +398,7 @@
       const hit = el('rect', { class: 'hit', x: x(b.start), y: f.t, width: Math.max(2, x(b.end) - x(b.start)), height: f.h - f.t - f.b, 'data-start': new Date(b.start).toISOString() }, g);
       hit.addEventListener('click', () => select(b.start));
       const tip = el('title', {}, hit);
-      tip.textContent = `${clock(b.start)}–${clock(b.end)} ${zoneLabel()} · ${b.tweets} tweets${b.partial ? ' · still open' : ''}`;
+      tip.textContent = `${clock(b.start)}–${clock(b.end)} ${zoneLabel()} · ${b.tweets} ${noun(true)}${b.partial ? ' · still open' : ''}`;
     }
   }
 
@@ -484,12 +495,12 @@
     if (!b) {
       const p = document.createElement('p');
       p.className = 'muted';
-      p.textContent = 'Click a bin to see its most positive and most negative tweet per candidate.';
+      p.textContent = `Click a bin to see its most positive and most negative ${noun(false)} per candidate.`;
       box.appendChild(p);
       return;
     }
     const h = document.createElement('h2');
-    h.textContent = `${clock(b.start, true)}–${clock(b.end, true)} ${zoneLabel()} · ${b.tweets.toLocaleString('en-US')} tweets${b.partial ? ' · still open' : ''}`;
+    h.textContent = `${clock(b.start, true)}–${clock(b.end, true)} ${zoneLabel()} · ${b.tweets.toLocaleString('en-US')} ${noun(true)}${b.partial ? ' · still open' : ''}`;
     box.appendChild(h);
     const table = document.createElement('table');
     const head = table.insertRow();
@@ -618,6 +629,9 @@
       to = Math.max(bins[bins.length - 1].end, state.view ? 0 : whole[1]);
       from = state.view ? to - width : whole[0];
     }
+    const posts = noun(true);
+    $('volume-caption').textContent = posts[0].toUpperCase() + posts.slice(1) + ' per bin';
+    $('volume').setAttribute('aria-label', posts + ' per candidate');
     drawCandidates(list, shown);
     drawHappiness(bins, list, shown, from, to);
     drawVolume(bins, list, shown, from, to);
