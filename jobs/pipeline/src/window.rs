@@ -437,7 +437,32 @@ fn add_tweet(window: &mut Window, t: &Scored<'_>) {
 
 struct Open {
     window: Window,
-    ids: HashSet<String, FastHash>,
+    ids: HashSet<PostId, FastHash>,
+}
+
+/// A post's id as the dedupe sets hold it: a tweet's number as a number (no allocation, a
+/// cheap hash: a copy per tweet in two sets cost more than the rest of the windowing), any
+/// other id (a Bluesky post's AT URI) as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum PostId {
+    Number(u64),
+    Text(Box<str>),
+}
+
+impl PostId {
+    /// Only the canonical decimal form is a number (no sign, no leading zero): `"0123"` stays
+    /// text, so two ids are equal exactly when their texts are.
+    fn of(id: &str) -> PostId {
+        let b = id.as_bytes();
+        let canonical = !b.is_empty()
+            && b.len() <= 19
+            && b.iter().all(u8::is_ascii_digit)
+            && (b[0] != b'0' || b.len() == 1);
+        match id.parse() {
+            Ok(n) if canonical => PostId::Number(n),
+            _ => PostId::Text(id.into()),
+        }
+    }
 }
 
 /// What the windower knows of one source (a Kafka partition).
@@ -482,8 +507,8 @@ pub struct Windower {
     resumed_until_ms: i64,
     /// Ids of tweets in written windows: a tweet delivered again (Kafka is at-least-once, e.g.
     /// after a rebalance) is dropped.
-    recent: HashSet<String, FastHash>,
-    recent_order: VecDeque<String>,
+    recent: HashSet<PostId, FastHash>,
+    recent_order: VecDeque<PostId>,
     /// Tweets dropped because their id was seen already.
     pub duplicates: u64,
     /// Tweets added to a window after it was written.
@@ -637,7 +662,7 @@ impl Windower {
         self.add_from(0, t)
     }
 
-    fn remember(&mut self, id: String) {
+    fn remember(&mut self, id: PostId) {
         if self.recent.insert(id.clone()) {
             self.recent_order.push_back(id);
         }
@@ -657,13 +682,14 @@ impl Windower {
     /// [`Windower::add_from`] for a tweet read at `offset` of the Kafka partition `source`.
     pub fn add_at(&mut self, source: i32, offset: Option<i64>, t: &Scored<'_>) -> Vec<Window> {
         let start = self.window_for(t.created_ms);
+        let id = PostId::of(t.id);
         if let Some(offset) = offset {
             let read = self.read_through.entry(source).or_insert(offset);
             *read = (*read).max(offset);
         }
         if offset.is_some_and(|o| self.fence.get(&(start, source)).is_some_and(|&f| o <= f)) {
             self.covered += 1;
-        } else if self.recent.contains(t.id) {
+        } else if self.recent.contains(&id) {
             self.duplicates += 1;
         } else if start < self.resumed_until_ms {
             self.replayed += 1;
@@ -680,11 +706,10 @@ impl Windower {
             window.late += 1;
             self.late += 1;
             self.revised.insert(start);
-            self.remember(t.id.to_string());
+            self.remember(id);
         } else {
             let open = self.open_window(start);
-            if !open.ids.contains(t.id) {
-                open.ids.insert(t.id.to_string());
+            if open.ids.insert(id) {
                 add_tweet(&mut open.window, t);
             }
         }
@@ -788,6 +813,37 @@ impl Windower {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn post_ids_are_numbers_only_in_their_canonical_form() {
+        assert_eq!(
+            PostId::of("629470863213989888"),
+            PostId::Number(629_470_863_213_989_888)
+        );
+        assert_eq!(PostId::of("0"), PostId::Number(0));
+        for text in [
+            "0123",
+            "+1",
+            "",
+            "18446744073709551615",
+            "1e3",
+            "at://did:plc:a/app.bsky.feed.post/x",
+        ] {
+            assert_eq!(PostId::of(text), PostId::Text(text.into()), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Two ids are the same post exactly when their texts are the same.
+        #[test]
+        fn post_ids_are_equal_exactly_when_their_texts_are(
+            a in "(0|[1-9][0-9]{0,19}|0[0-9]{1,3}|\\+[0-9]{1,3}|[0-9a-z:/.]{0,12})",
+            b in "(0|[1-9][0-9]{0,19}|0[0-9]{1,3}|\\+[0-9]{1,3}|[0-9a-z:/.]{0,12})",
+        ) {
+            proptest::prop_assert_eq!(PostId::of(&a) == PostId::of(&b), a == b);
+            proptest::prop_assert_eq!(PostId::of(&a) == PostId::of(&a.clone()), true);
+        }
+    }
 
     fn scored<'a>(id: &'a str, at: &str, sum: f64, words: u32, who: &'a [&'a str]) -> Scored<'a> {
         Scored {
