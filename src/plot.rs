@@ -649,7 +649,7 @@ fn draw_names<DB: DrawingBackend>(
             .map_err(|e| e.to_string())?;
         strip
             .draw(&Text::new(
-                format!("{} ({} tweets)", line.name, line.tweets),
+                format!("{} ({} {})", line.name, line.tweets, r.posts),
                 (x + 30, y),
                 (FAMILY, 14).into_font(),
             ))

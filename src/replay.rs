@@ -67,6 +67,9 @@ pub(crate) struct ReplaySummary {
     pub windows_file: PathBuf,
     pub candidates: Vec<CandidateSummary>,
     pub seconds: f64,
+    /// What the posts are called in text ([`summary::posts_word`]).
+    #[serde(skip)]
+    pub posts: &'static str,
 }
 
 /// Runs the replay; windows go to `<out>/<debate>/windows.jsonl`, the summary beside them.
@@ -123,14 +126,19 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<ReplaySummary> {
         Ok(())
     };
     let mut last_report = Instant::now();
+    // Tweets, until a closed window shows they are Bluesky posts.
+    let mut posts = "tweets";
     for line in rx {
         let revised = scorer.take_revised();
         keep(revised, &mut windows_file)?;
         if let Outcome::Scored(_, closed) = scorer.line(&line) {
+            if summary::posts_word(&closed) == "posts" {
+                posts = "posts";
+            }
             if !closed.is_empty() && last_report.elapsed() > Duration::from_millis(500) {
                 last_report = Instant::now();
                 progress.set(&format!(
-                    "{} tweets scored, window {}",
+                    "{} {posts} scored, window {}",
                     scorer.counts.tweets,
                     closed[0].start.strftime("%H:%M")
                 ));
@@ -147,8 +155,9 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<ReplaySummary> {
     // A window written again (late tweets) counts at its latest revision.
     let windows = dw_pipeline::window::latest(windows);
     progress.finish(&format!(
-        "scored {} tweets into {} windows",
+        "scored {} {} into {} windows",
         scorer.counts.tweets,
+        summary::posts_word(&windows),
         windows.len()
     ));
 
@@ -163,6 +172,7 @@ pub(crate) fn run(opts: ReplayOptions<'_>) -> Result<ReplaySummary> {
         windows_file: windows_path,
         candidates: summarize(&windows, &names),
         seconds: started.elapsed().as_secs_f64(),
+        posts: summary::posts_word(&windows),
     };
     write_summary(&dir.join("summary.json"), &summary)?;
     log::debug(&format!("replay took {:.2}s", summary.seconds));
@@ -316,14 +326,20 @@ fn summarize(windows: &[Window], names: &BTreeMap<String, String>) -> Vec<Candid
 impl ReplaySummary {
     pub(crate) fn to_text(&self, tz: &jiff::tz::TimeZone) -> String {
         let mut out = format!(
-            "debate {}: {} tweets scored ({} duplicates dropped) from {}\n",
-            self.debate, self.counts.tweets, self.duplicates_dropped, self.input,
+            "debate {}: {} {} scored ({} duplicates dropped) from {}\n",
+            self.debate, self.counts.tweets, self.posts, self.duplicates_dropped, self.input,
         );
         // Lines that were not tweets dw understands: said, not silently dropped.
         if self.counts.malformed > 0 {
             out.push_str(&format!(
-                "{} lines could not be read as tweets (not JSON, or not a status)\n",
-                self.counts.malformed
+                "{} lines could not be read as {} (not JSON, or not a {})\n",
+                self.counts.malformed,
+                self.posts,
+                if self.posts == "posts" {
+                    "post"
+                } else {
+                    "status"
+                }
             ));
         }
         if let (Some(first), Some(last)) = (self.first_window, self.last_window) {
@@ -342,7 +358,7 @@ impl ReplaySummary {
         }
         out.push_str(&format!(
             "{:<16} {:>6} {:>6} {:>4} {:>4}   {:<22} {:<22}\n",
-            "candidate", "tweets", "mean", "neg", "pos", "lowest minute", "highest minute"
+            "candidate", self.posts, "mean", "neg", "pos", "lowest minute", "highest minute"
         ));
         let minute = |m: &Option<Minute>| {
             m.as_ref().map_or_else(

@@ -52,6 +52,9 @@ pub(crate) struct DebateReport {
     pub last_window: Option<Timestamp>,
     pub candidates: Vec<CandidateRow>,
     pub bin_secs: u32,
+    /// What the posts are called in text and pictures ([`summary::posts_word`]).
+    #[serde(skip)]
+    pub posts: &'static str,
     #[serde(skip)]
     pub lines: Vec<Line>,
     /// What the picture spans: the debates and the windows.
@@ -174,6 +177,7 @@ pub(crate) fn build(
         .candidates()
         .into_iter()
         .map(|c| (c.key, c.candidate.name));
+    let posts = summary::posts_word(&windows);
     let mut candidates = Vec::new();
     let mut lines = Vec::new();
     for c in summary::per_candidate(&windows, names) {
@@ -217,6 +221,7 @@ pub(crate) fn build(
         last_window,
         candidates,
         bin_secs,
+        posts,
         lines,
         plot_from,
         plot_to,
@@ -242,7 +247,7 @@ impl DebateReport {
         let _ = writeln!(
             out,
             "{:<18} {:>6} {:>6} {:>4} {:>4}   {:<18} {:<18}",
-            "candidate", "tweets", "mean", "neg", "pos", "lowest", "highest"
+            "candidate", self.posts, "mean", "neg", "pos", "lowest", "highest"
         );
         let at = |e: &Option<Extreme>| {
             e.as_ref().map_or_else(

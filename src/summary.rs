@@ -5,6 +5,20 @@ use dw_pipeline::window::{CandidateWindow, MIN_SCORED, Standout, Window};
 use jiff::Timestamp;
 use serde::Serialize;
 
+/// What the windows' posts are called: `posts` when they came from Bluesky (a standout's id
+/// is an AT URI), else `tweets`.
+pub(crate) fn posts_word(windows: &[Window]) -> &'static str {
+    let bluesky = windows.iter().any(|w| {
+        w.candidates.values().any(|c| {
+            [&c.most_positive, &c.most_negative]
+                .into_iter()
+                .flatten()
+                .any(|t| t.id.starts_with("at://"))
+        })
+    });
+    if bluesky { "posts" } else { "tweets" }
+}
+
 /// A window of one candidate that has enough scored tweets ([`MIN_SCORED`]) to mean something.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Minute {

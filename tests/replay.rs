@@ -299,6 +299,28 @@ fn a_bluesky_archive_is_replayed_like_a_twitter_one() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let s: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(s["counts"]["tweets"], posts as u64, "{s}");
+    // The text summary calls them posts.
+    let text = run(dw()
+        .arg("--config")
+        .arg(&config)
+        .args(["-q", "replay", "--debate", "2024-09-10", "--from"])
+        .arg(format!("file:{}", archive.display()))
+        .arg("--out")
+        .arg(dir.path().join("text")));
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .starts_with(&format!("debate 2024-09-10: {posts} posts scored (")),
+        "{}",
+        text.stdout
+    );
+    let header = text.stdout.lines().find(|l| l.starts_with("candidate"));
+    assert_eq!(
+        header.and_then(|h| h.split_whitespace().nth(1)),
+        Some("posts"),
+        "{}",
+        text.stdout
+    );
     let windows = lines(&out.join("2024-09-10/windows.jsonl"));
     let harris = s["candidates"]
         .as_array()

@@ -66,6 +66,54 @@ fn the_report_of_a_replayed_debate() {
     assert!(trump["lowest"]["mean"].as_f64() < trump["highest"]["mean"].as_f64());
 }
 
+/// Windows of Bluesky posts (their standouts' ids are AT URIs) are reported as posts, in the
+/// table and in the picture's legend; the same windows with tweets' ids say tweets (above).
+#[test]
+fn bluesky_windows_are_reported_as_posts() {
+    let out = replayed();
+    let file = out.path().join("2015-08-06/windows.jsonl");
+    let bluesky: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut w: Value = serde_json::from_str(l).unwrap();
+            for c in w["candidates"].as_object_mut().unwrap().values_mut() {
+                for standout in ["most_positive", "most_negative"] {
+                    if let Some(id) = c[standout]["id"].as_str().map(str::to_string) {
+                        c[standout]["id"] =
+                            format!("at://did:plc:abc/app.bsky.feed.post/{id}").into();
+                    }
+                }
+            }
+            w.to_string() + "\n"
+        })
+        .collect();
+    std::fs::write(&file, bluesky).unwrap();
+    let dir = out.path().display().to_string();
+    let svg = out.path().join("bluesky.svg");
+    let r = run(dw()
+        .args([
+            "-q",
+            "report",
+            "--debate",
+            "2015-08-06",
+            "--from",
+            &dir,
+            "--plot",
+        ])
+        .arg(&svg));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let header = r.stdout.lines().find(|l| l.starts_with("candidate"));
+    assert_eq!(
+        header.and_then(|h| h.split_whitespace().nth(1)),
+        Some("posts"),
+        "{}",
+        r.stdout
+    );
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(picture.contains("Donald Trump (570 posts)"), "the legend");
+}
+
 /// Minute windows merged into bins are the same sums: the totals do not depend on the bin.
 #[test]
 fn bins_do_not_change_the_totals() {
