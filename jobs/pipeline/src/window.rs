@@ -440,9 +440,9 @@ struct Open {
     ids: HashSet<PostId, FastHash>,
 }
 
-/// A post's id as the dedupe sets hold it: a tweet's number as a number (no allocation, a
-/// cheap hash: a copy per tweet in two sets cost more than the rest of the windowing), any
-/// other id (a Bluesky post's AT URI) as text.
+/// A post's id as the dedupe sets hold it: a tweet's number as a number (no heap copy of its
+/// text per set: 24 bytes an entry of the 500,000 remembered, not about 56), any other id (a
+/// Bluesky post's AT URI) as text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum PostId {
     Number(u64),
