@@ -70,6 +70,12 @@ fn window(minute: i64, tweets: u64, positive: &str) -> Window {
     w
 }
 
+/// Gives Trump's most positive post of `w` the id `id`.
+fn set_trump_positive_id(w: &mut Window, id: &str) {
+    let t = w.candidates.get_mut("trump").unwrap();
+    t.most_positive.as_mut().unwrap().id = id.into();
+}
+
 /// A temporary folder holding `windows.jsonl` with `text`.
 fn windows_file(text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -758,14 +764,10 @@ fn bluesky_posts_show_their_author_and_link_to_bsky_app() {
         user: "did:plc:ufbl4k27gp6kzas5glhz7fim".into(),
     });
     let mut hostile = window(1, 12, "x");
-    hostile
-        .candidates
-        .get_mut("trump")
-        .unwrap()
-        .most_positive
-        .as_mut()
-        .unwrap()
-        .id = "at://did:plc:a/app.bsky.feed.post/x\"onclick=alert(1)".into();
+    set_trump_positive_id(
+        &mut hostile,
+        "at://did:plc:a/app.bsky.feed.post/x\"onclick=alert(1)",
+    );
     std::fs::write(&file, line(&w) + &line(&hostile)).unwrap();
     let served = watch(file.to_str().unwrap(), dir.path());
     browser.goto(&served.url);
@@ -825,14 +827,10 @@ fn a_bluesky_evening_counts_posts_and_a_twitter_one_tweets() {
                  document.getElementById('volume').getAttribute('aria-label')];";
     let twitter = window(0, 12, "Trump nailed that answer");
     let mut bluesky = window(0, 12, "Trump nailed that answer");
-    bluesky
-        .candidates
-        .get_mut("trump")
-        .unwrap()
-        .most_positive
-        .as_mut()
-        .unwrap()
-        .id = "at://did:plc:eygmaihciaxprqvxpfvl6flk/app.bsky.feed.post/3l3qo2vuowo2b".into();
+    set_trump_positive_id(
+        &mut bluesky,
+        "at://did:plc:eygmaihciaxprqvxpfvl6flk/app.bsky.feed.post/3l3qo2vuowo2b",
+    );
     for (w, noun) in [(twitter, "tweet"), (bluesky, "post")] {
         let (dir, file) = windows_file(&line(&w));
         let served = watch(file.to_str().unwrap(), dir.path());
