@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,8 @@ pub(crate) struct Browser {
     driver: Child,
     port: u16,
     session: String,
+    /// Chromium's user-data directory: removed with the browser, so runs do not pile them up in /tmp.
+    profile: PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -114,6 +116,8 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(50));
         }
         let profile = std::env::temp_dir().join(format!("dw-chromium-{port}"));
+        // A profile left by a killed run on the same port would carry its state over.
+        let _ = std::fs::remove_dir_all(&profile);
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -132,6 +136,7 @@ impl Browser {
             driver,
             port,
             session: String::new(),
+            profile: profile.clone(),
         };
         let created = request(port, "POST", "/session", Some(&caps));
         browser.session = created["value"]["sessionId"]
@@ -250,5 +255,7 @@ impl Drop for Browser {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // Chromium has quit with its session; its profile is of no further use.
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
