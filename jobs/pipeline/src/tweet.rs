@@ -198,7 +198,7 @@ struct V2User<'a> {
 pub(crate) fn twitter_text(text: Cow<'_, str>) -> Cow<'_, str> {
     match text {
         Cow::Borrowed(t) => crate::text::decode_entities(t),
-        Cow::Owned(t) if t.contains('&') => {
+        Cow::Owned(t) if memchr::memchr(b'&', t.as_bytes()).is_some() => {
             Cow::Owned(crate::text::decode_entities(&t).into_owned())
         }
         owned @ Cow::Owned(_) => owned,

@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 
-use super::structure::{close_of, quote_or_backslash, scalar_end, string_close};
+use super::structure::{backslash, close_of, quote_or_backslash, scalar_end, string_close};
 use super::{Tweet, parse_v1_time};
 
 /// Reads a v1.1 status, or says `None`: let serde_json read this line. Only the strings it
@@ -131,7 +131,7 @@ impl<'a> Cursor<'a> {
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let open = self.at;
         let escaped = self.skip_string()?;
-        let inner = std::str::from_utf8(self.bytes.get(open + 1..self.at - 1)?).ok()?;
+        let inner = utf8(self.bytes.get(open + 1..self.at - 1)?)?;
         if escaped {
             unescape(inner).map(Cow::Owned)
         } else {
@@ -259,6 +259,17 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// `bytes` as text, if UTF-8. Twitter escapes every character beyond ASCII, so its strings
+/// are ASCII, which `is_ascii` checks inline a word at a time: `from_utf8` is a call that costs
+/// about as much as the rest of reading a short string.
+fn utf8(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
 /// A JSON string's escapes decoded; `None` for what serde_json would refuse (an unknown escape,
 /// a lone surrogate), so that it says why.
 fn unescape(inner: &str) -> Option<String> {
@@ -269,11 +280,11 @@ fn unescape(inner: &str) -> Option<String> {
         // Non-ASCII text comes as one escape after another (`\u3042\u308a`): look for the
         // next backslash only when the next byte is not one.
         if bytes.get(at) != Some(&b'\\') {
-            let Some(i) = memchr::memchr(b'\\', &bytes[at..]) else {
+            let Some(next) = backslash(bytes, at) else {
                 break;
             };
-            out.push_str(&inner[at..at + i]);
-            at += i;
+            out.push_str(&inner[at..next]);
+            at = next;
         }
         let (c, len) = match *bytes.get(at + 1)? {
             b'"' => ('"', 2),
