@@ -101,6 +101,9 @@ struct Original {
     score: Score,
     hits: Vec<usize>,
     label: Option<Label>,
+    /// The last retweet's own text ("RT @name: ...", the same in every retweet of an original
+    /// but for a retweet of a retweet) and the candidates it names.
+    retweet: Option<(Box<str>, Vec<usize>)>,
 }
 
 pub enum Outcome {
@@ -173,10 +176,9 @@ impl Scorer {
                 let scored_text = t.scored_text(self.options.retweets_original);
                 let retweet = self.options.retweets_original && t.retweeted_text.is_some();
                 let (score, label) = if retweet {
-                    let read = self.read_original(scored_text);
+                    let (key, read) = self.read_original(scored_text);
                     // A retweet also names whom it retweets ("RT @realDonaldTrump: ...").
-                    let mut more = Vec::new();
-                    self.attributor.candidates(&t.text, &mut more);
+                    let more = self.retweet_hits(key, &t.text);
                     for c in more {
                         if !self.hits.contains(&c) {
                             self.hits.push(c);
@@ -252,11 +254,12 @@ impl Scorer {
     /// [`Scorer::read`] of a retweeted text: read once per original, then remembered (the
     /// text itself is kept and compared, so that two texts whose keys collide are never
     /// taken for each other).
-    fn read_original(&mut self, text: &str) -> (Score, Option<Label>) {
+    /// Returns the key the text is remembered by.
+    fn read_original(&mut self, text: &str) -> ((u64, usize), (Score, Option<Label>)) {
         let key = text_key(text);
         if let Some(o) = self.originals.get(&key).filter(|o| &*o.text == text) {
             self.hits.clone_from(&o.hits);
-            return (o.score, o.label);
+            return (key, (o.score, o.label));
         }
         let (score, label) = self.read(text);
         if self.originals.len() >= ORIGINALS {
@@ -269,9 +272,29 @@ impl Scorer {
                 score,
                 hits: self.hits.clone(),
                 label,
+                retweet: None,
             },
         );
-        (score, label)
+        (key, (score, label))
+    }
+
+    /// The candidates a retweet's own text names, remembered with its original (`key`, just
+    /// read by [`Scorer::read_original`]) while retweets of it keep the same text.
+    fn retweet_hits(&mut self, key: (u64, usize), text: &str) -> Vec<usize> {
+        let original = self.originals.get_mut(&key);
+        if let Some((_, hits)) = original
+            .as_ref()
+            .and_then(|o| o.retweet.as_ref())
+            .filter(|(seen, _)| &**seen == text)
+        {
+            return hits.clone();
+        }
+        let mut hits = Vec::new();
+        self.attributor.candidates(text, &mut hits);
+        if let Some(o) = original {
+            o.retweet = Some((text.into(), hits.clone()));
+        }
+        hits
     }
 
     /// The sources (Kafka partitions) read now; returns the windows that closes.
@@ -365,13 +388,21 @@ mod tests {
             "Long night, many answers, and in the end Hillary Clinton won it, proud of her",
             "Nobody expected this but Obama is the name everyone keeps saying tonight",
         ];
-        (0..2)
+        // Whom each round's retweets name as retweeted: the second round names a candidate
+        // that no original does, so that what a retweet's own text names is remembered only
+        // while the text stays the same.
+        let retweeted = ["someone", "realDonaldTrump", "someone", "someone"];
+        (0..retweeted.len())
             .flat_map(|round| {
                 originals.iter().enumerate().map(move |(i, text)| {
+                    let name = match retweeted[round] {
+                        "someone" => format!("someone{i}"),
+                        name => name.to_string(),
+                    };
                     serde_json::json!({
                         "id_str": format!("77{round}{i}"),
                         "timestamp_ms": "1487282405000",
-                        "text": format!("RT @someone{i}: {}…", &text[..20]),
+                        "text": format!("RT @{name}: {}…", &text[..20]),
                         "user": {"screen_name": format!("fan{round}{i}")},
                         "retweeted_status": {"id_str": format!("66{i}"), "text": text},
                     })
@@ -391,7 +422,7 @@ mod tests {
     #[test]
     fn a_remembered_original_reads_as_reading_it_again() {
         let (mut remembering, mut forgetting) = (scorer(), scorer());
-        let (mut retweets, mut named, mut classes) = (0, 0, [0usize; 3]);
+        let (mut retweets, mut named, mut by_retweet, mut classes) = (0, 0, 0, [0usize; 3]);
         for line in sample(3)
             .into_iter()
             .chain(retweets_naming_candidates_late())
@@ -401,6 +432,9 @@ mod tests {
             let b = scored(forgetting.line(line.as_bytes()));
             assert_eq!(a, b, "{line}");
             retweets += usize::from(line.contains("\"retweeted_status\":{"));
+            by_retweet += usize::from(
+                line.contains("RT @realDonaldTrump:") && a.candidates.contains(&"trump".into()),
+            );
             named += usize::from(!a.candidates.is_empty());
             classes[a.class.expect("a class") as usize] += 1;
         }
@@ -413,6 +447,8 @@ mod tests {
             remembering.originals.len()
         );
         assert!(named > 10, "{named}");
+        // Each original of the second round was named only by the retweet's own text.
+        assert_eq!(by_retweet, 3);
         assert!(classes.iter().all(|&n| n > 20), "{classes:?}");
         assert_eq!(remembering.counts, forgetting.counts);
         // The last retweet came from memory, and so did the candidate only its original names.
@@ -444,6 +480,7 @@ mod tests {
                 },
                 hits: vec![0, 1, 2],
                 label: None,
+                retweet: Some((t.text.to_string().into(), vec![0, 1, 2])),
             },
         );
         assert_eq!(scored(s.line(line.as_bytes())), want);
