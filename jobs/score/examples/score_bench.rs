@@ -127,7 +127,9 @@ fn write_input(repo: &Path, target: usize) -> (std::path::PathBuf, std::path::Pa
         .filter(|l| l.contains("\"id_str\"") && !l.starts_with("{\"delete\""))
         .collect();
 
-    // Fresh ids: replace the status's own id (the first "id" and "id_str" of the line).
+    // Fresh ids: the status's own id_str (the line's first) replaced by one of the same shape,
+    // 18 digits as Twitter's are (prefixing the old one gave 36-digit ids no status has, which
+    // the scorer's dedupe sets then held as text, not as numbers).
     let dir = std::env::temp_dir().join(format!("dw-score-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("tweets.jsonl");
@@ -139,7 +141,7 @@ fn write_input(repo: &Path, target: usize) -> (std::path::PathBuf, std::path::Pa
                 break 'outer;
             }
             let fresh = 900_000_000_000_000_000u64 + (round * statuses.len() + i) as u64;
-            let line = s.replacen("\"id_str\":\"", &format!("\"id_str\":\"{fresh}"), 1);
+            let line = with_id(s, fresh);
             writeln!(file, "{line}").expect("write");
             n += 1;
         }
@@ -147,4 +149,16 @@ fn write_input(repo: &Path, target: usize) -> (std::path::PathBuf, std::path::Pa
     file.flush().expect("flush");
     drop(file);
     (dir, path, n)
+}
+
+/// `status` with its own id_str (the first in a v1.1 line: the user's and the retweeted
+/// status's come later) set to `id`.
+fn with_id(status: &str, id: u64) -> String {
+    const KEY: &str = "\"id_str\":\"";
+    let from = status
+        .find(KEY)
+        .expect("statuses were chosen by their id_str")
+        + KEY.len();
+    let to = from + status[from..].find('"').expect("a closed id_str");
+    format!("{}{id}{}", &status[..from], &status[to..])
 }
