@@ -111,9 +111,12 @@ fn block_scalar(bytes: &[u8]) -> Block {
 }
 
 /// One full block with SSE2 (every x86-64 has it). Compared as signed bytes, every byte
-/// beyond ASCII is negative: below every range below, and in none of them.
+/// beyond ASCII is negative: below every range below, and in none of them. `WORDS`: the
+/// classes VADER's split reads (all but `token`); `TOKENS`: `token` (LabMT's). `high` always.
+/// A caller that reads one set is spared the compares of the other: LabMT's tokens need
+/// about a third of them.
 #[cfg(target_arch = "x86_64")]
-fn block_sse2(bytes: &[u8; 64]) -> Block {
+fn block_sse2<const WORDS: bool, const TOKENS: bool>(bytes: &[u8; 64]) -> Block {
     use std::arch::x86_64::{
         __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
         _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
@@ -131,46 +134,52 @@ fn block_sse2(bytes: &[u8; 64]) -> Block {
         let mut b = Block::default();
         for k in 0..4 {
             let x = _mm_loadu_si128(bytes.as_ptr().add(16 * k).cast());
-            let space = _mm_or_si128(
-                _mm_or_si128(eq(x, b' '), within(x, b'\t', b'\r')),
-                within(x, 0x1c, 0x1f),
-            );
-            let punct = _mm_or_si128(
-                _mm_or_si128(within(x, b'!', b'/'), within(x, b':', b'@')),
-                _mm_or_si128(within(x, b'[', b'`'), within(x, b'{', b'~')),
-            );
+            let shift = 16 * k;
             let upper = within(x, b'A', b'Z');
             let lower = within(x, b'a', b'z');
             let word = _mm_or_si128(
                 _mm_or_si128(upper, lower),
                 _mm_or_si128(within(x, b'0', b'9'), eq(x, b'_')),
             );
-            let shift = 16 * k;
-            b.space |= bits(space) << shift;
-            b.punct |= bits(punct) << shift;
-            b.at |= bits(eq(x, b'@')) << shift;
-            b.upper |= bits(upper) << shift;
-            b.lower |= bits(lower) << shift;
-            b.word |= bits(word) << shift;
             b.high |= bits(x) << shift;
-            b.bang |= bits(eq(x, b'!')) << shift;
-            b.question |= bits(eq(x, b'?')) << shift;
-            let token = TOKEN_PUNCT
-                .iter()
-                .fold(word, |m, &c| _mm_or_si128(m, eq(x, c)));
-            b.token |= bits(token) << shift;
+            if WORDS {
+                let space = _mm_or_si128(
+                    _mm_or_si128(eq(x, b' '), within(x, b'\t', b'\r')),
+                    within(x, 0x1c, 0x1f),
+                );
+                let punct = _mm_or_si128(
+                    _mm_or_si128(within(x, b'!', b'/'), within(x, b':', b'@')),
+                    _mm_or_si128(within(x, b'[', b'`'), within(x, b'{', b'~')),
+                );
+                b.space |= bits(space) << shift;
+                b.punct |= bits(punct) << shift;
+                b.at |= bits(eq(x, b'@')) << shift;
+                b.upper |= bits(upper) << shift;
+                b.lower |= bits(lower) << shift;
+                b.word |= bits(word) << shift;
+                b.bang |= bits(eq(x, b'!')) << shift;
+                b.question |= bits(eq(x, b'?')) << shift;
+            }
+            if TOKENS {
+                let token = TOKEN_PUNCT
+                    .iter()
+                    .fold(word, |m, &c| _mm_or_si128(m, eq(x, c)));
+                b.token |= bits(token) << shift;
+            }
         }
         b
     }
 }
 
+/// A block's classes: `WORDS` and `TOKENS` as [`block_sse2`] reads them.
 #[cfg(target_arch = "x86_64")]
-fn block(bytes: &[u8; 64]) -> Block {
-    block_sse2(bytes)
+fn block<const WORDS: bool, const TOKENS: bool>(bytes: &[u8; 64]) -> Block {
+    block_sse2::<WORDS, TOKENS>(bytes)
 }
 
+/// Every class, whatever is asked (the scalar way is for other targets only).
 #[cfg(not(target_arch = "x86_64"))]
-fn block(bytes: &[u8; 64]) -> Block {
+fn block<const WORDS: bool, const TOKENS: bool>(bytes: &[u8; 64]) -> Block {
     block_scalar(bytes)
 }
 
@@ -180,8 +189,22 @@ fn from_bit(from: usize) -> u64 {
 }
 
 impl ByteMasks {
-    /// Classifies `bytes`.
+    /// Classifies `bytes`: every class.
     pub fn fill(&mut self, bytes: &[u8]) {
+        self.fill_with(bytes, block::<true, true>);
+    }
+
+    /// Classifies `bytes` for VADER's split: every class but `token`, which stays empty.
+    pub fn fill_words(&mut self, bytes: &[u8]) {
+        self.fill_with(bytes, block::<true, false>);
+    }
+
+    /// Classifies `bytes` for LabMT's tokens: `token` and `high` only; the rest stay empty.
+    pub fn fill_tokens(&mut self, bytes: &[u8]) {
+        self.fill_with(bytes, block::<false, true>);
+    }
+
+    fn fill_with(&mut self, bytes: &[u8], block: impl Fn(&[u8; 64]) -> Block) {
         self.blocks.clear();
         self.len = bytes.len();
         let mut chunks = bytes.chunks_exact(64);
@@ -281,7 +304,7 @@ mod tests {
                 let mut bytes = [b'x'; 64];
                 bytes[lane] = byte;
                 assert_eq!(
-                    block(&bytes),
+                    block::<true, true>(&bytes),
                     block_scalar(&bytes),
                     "byte {byte:#x} at {lane}"
                 );
@@ -318,6 +341,15 @@ mod tests {
         ) {
             let mut m = ByteMasks::default();
             m.fill(&text);
+            // The partial fills: their classes as the full one has them, the others empty.
+            let (mut words, mut tokens) = (ByteMasks::default(), ByteMasks::default());
+            words.fill_words(&text);
+            tokens.fill_tokens(&text);
+            for ((all, w), t) in m.blocks.iter().zip(&words.blocks).zip(&tokens.blocks) {
+                prop_assert_eq!(*w, Block { token: 0, ..*all });
+                prop_assert_eq!(*t, Block { token: all.token, high: all.high, ..Block::default() });
+            }
+            prop_assert_eq!((words.blocks.len(), tokens.blocks.len()), (m.blocks.len(), m.blocks.len()));
             let to = to.min(text.len());
             let classes = |b: u8| {
                 if !b.is_ascii() {

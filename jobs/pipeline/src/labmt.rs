@@ -113,7 +113,7 @@ impl Lexicon {
             lower.clear();
             lower.push_str(cleaned);
             lower.make_ascii_lowercase();
-            masks.fill(cleaned.as_bytes());
+            masks.fill_tokens(cleaned.as_bytes());
             let n = cleaned.len();
             let mut score = Score::default();
             let mut i = 0;

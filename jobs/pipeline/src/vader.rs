@@ -810,7 +810,7 @@ impl Vader {
         let bytes = text.as_bytes();
         lower.push_str(text);
         lower.make_ascii_lowercase();
-        masks.fill(bytes);
+        masks.fill_words(bytes);
         *bangs = masks.count(|b| b.bang);
         *questions = masks.count(|b| b.question);
         *uppers = 0;
