@@ -21,7 +21,7 @@ impl FastHasher {
 /// a call to `memcpy` (most words end in such a tail: the copy cost more than the hash). Two
 /// overlapping reads put each byte where the padded read would.
 #[inline]
-fn tail(bytes: &[u8]) -> u64 {
+pub(crate) fn tail(bytes: &[u8]) -> u64 {
     let n = bytes.len();
     debug_assert!(n < 8);
     if n >= 4 {

@@ -53,7 +53,7 @@ impl Score {
 }
 
 pub struct Lexicon {
-    happs: HashMap<Box<str>, f64, FastHash>,
+    happs: Happs,
     /// Every word is ASCII (LabMT 1.0's are): then a token can only match if it lowers to
     /// ASCII, and the one non-ASCII character that does is the Kelvin sign (to `k`).
     ascii_only: bool,
@@ -73,7 +73,10 @@ impl Lexicon {
             }
         }
         let ascii_only = happs.keys().all(|w| w.is_ascii());
-        Lexicon { happs, ascii_only }
+        Lexicon {
+            happs: Happs::new(&happs),
+            ascii_only,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -81,11 +84,11 @@ impl Lexicon {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.happs.is_empty()
+        self.happs.len() == 0
     }
 
     pub fn happiness(&self, word: &str) -> Option<f64> {
-        self.happs.get(word).copied()
+        self.happs.get(word)
     }
 
     /// Scores raw tweet text (escapes, URLs and all) the reference way.
@@ -96,7 +99,7 @@ impl Lexicon {
     /// A token's part of the score.
     fn add(&self, lower: &str, lens: Option<Lens>, score: &mut Score) {
         if let Some(h) = self.happs.get(lower) {
-            if lens.is_some_and(|l| l.low < *h && *h < l.high) {
+            if lens.is_some_and(|l| l.low < h && h < l.high) {
                 return;
             }
             score.sum += h;
@@ -143,6 +146,101 @@ impl Lexicon {
             text::lower_into(token, buf);
             self.add(buf, lens, score);
         });
+    }
+}
+
+/// The words' happiness in an open-addressing table whose slots hold the word itself (up to 16
+/// bytes, zero-padded, with its length): a lookup is a multiply, a slot or two read and two
+/// 8-byte compares. A hash map of boxed words read the key through a pointer to elsewhere in
+/// memory, a cache miss on most of a post's tokens. Longer words are in `long`.
+struct Happs {
+    slots: Vec<Slot>,
+    long: HashMap<Box<str>, f64, FastHash>,
+    words: usize,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    /// The word's bytes, zero-padded; `len` 0: an empty slot (no word is empty).
+    key: [u64; 2],
+    len: u64,
+    happs: f64,
+}
+
+/// The most bytes a word held in a slot has.
+const SLOT_WORD: usize = 16;
+
+/// `word` (at most [`SLOT_WORD`] bytes) as two zero-padded little-endian numbers.
+fn slot_key(word: &[u8]) -> [u64; 2] {
+    let eight = |b: &[u8]| {
+        if b.len() == 8 {
+            u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+        } else {
+            crate::fasthash::tail(b)
+        }
+    };
+    match word.split_at_checked(8) {
+        Some((lo, hi)) => [eight(lo), eight(hi)],
+        None => [eight(word), 0],
+    }
+}
+
+impl Happs {
+    fn new(words: &HashMap<Box<str>, f64, FastHash>) -> Happs {
+        let short = words.keys().filter(|w| w.len() <= SLOT_WORD).count();
+        // At most half full, so that probes stay short.
+        let size = (short * 2).next_power_of_two().max(2);
+        let mut table = Happs {
+            slots: vec![Slot::default(); size],
+            long: HashMap::default(),
+            words: words.len(),
+        };
+        for (word, &happs) in words {
+            if word.is_empty() || word.len() > SLOT_WORD {
+                table.long.insert(word.clone(), happs);
+                continue;
+            }
+            let (key, mask) = (slot_key(word.as_bytes()), size - 1);
+            let mut i = Happs::slot_of(key, word.len(), mask);
+            while table.slots[i].len != 0 {
+                i = (i + 1) & mask;
+            }
+            table.slots[i] = Slot {
+                key,
+                len: word.len() as u64,
+                happs,
+            };
+        }
+        table
+    }
+
+    fn slot_of(key: [u64; 2], len: usize, mask: usize) -> usize {
+        let h = (key[0] ^ key[1].rotate_left(23) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h ^ (h >> 29)) as usize & mask
+    }
+
+    #[inline]
+    fn get(&self, word: &str) -> Option<f64> {
+        let bytes = word.as_bytes();
+        if bytes.is_empty() || bytes.len() > SLOT_WORD {
+            return self.long.get(word).copied();
+        }
+        let (key, mask) = (slot_key(bytes), self.slots.len() - 1);
+        let mut i = Happs::slot_of(key, bytes.len(), mask);
+        loop {
+            let slot = &self.slots[i];
+            if slot.len == 0 {
+                return None;
+            }
+            if slot.key == key && slot.len == bytes.len() as u64 {
+                return Some(slot.happs);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.words
     }
 }
 
@@ -224,6 +322,63 @@ mod tests {
     fn lexicon() -> &'static Lexicon {
         static LEXICON: std::sync::OnceLock<Lexicon> = std::sync::OnceLock::new();
         LEXICON.get_or_init(Lexicon::labmt1)
+    }
+
+    /// The table answers as a hash map of the words does: every word its happiness; words a
+    /// byte off, cut short, lengthened (past a slot's 16 bytes too), upper-cased or with a NUL
+    /// nothing, unless they are words themselves.
+    #[test]
+    fn the_table_answers_as_a_map_of_the_words() {
+        let map: HashMap<String, f64> = LABMT1
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let f: Vec<&str> = l.trim_end_matches('\r').split('\t').collect();
+                Some((f.first()?.to_string(), f.get(2)?.parse().ok()?))
+            })
+            .collect();
+        let lex = lexicon();
+        assert_eq!(lex.len(), map.len());
+        let (mut asked, mut long) = (0, 0);
+        for (word, &h) in &map {
+            assert_eq!(lex.happiness(word), Some(h), "{word}");
+            long += usize::from(word.len() > SLOT_WORD);
+            let mut others = vec![
+                format!("{word}s"),
+                format!("{word}\0"),
+                format!("{word}{word}"),
+                word.to_uppercase(),
+                word[..word.len() - 1].to_string(),
+            ];
+            let mut bytes = word.clone().into_bytes();
+            bytes[0] ^= 1;
+            others.extend(String::from_utf8(bytes));
+            for other in others {
+                asked += 1;
+                assert_eq!(lex.happiness(&other), map.get(&other).copied(), "{other:?}");
+            }
+        }
+        assert!(asked > 60_000 && long > 0, "{asked} {long}");
+        assert_eq!(lex.happiness(""), None);
+    }
+
+    /// Zero padding makes `ab` and `ab\0` the same key: the length tells them apart, even in
+    /// the slot the longer one is looked for first.
+    #[test]
+    fn a_word_and_the_word_with_a_nul_are_two_words() {
+        let key = slot_key(b"ab");
+        assert_eq!(key, slot_key(b"ab\0"));
+        let mut table = Happs {
+            slots: vec![Slot::default(); 4],
+            long: HashMap::default(),
+            words: 1,
+        };
+        table.slots[Happs::slot_of(key, 3, 3)] = Slot {
+            key,
+            len: 2,
+            happs: 7.0,
+        };
+        assert_eq!(table.get("ab\0"), None);
     }
 
     #[test]
