@@ -37,6 +37,27 @@ pub(crate) fn tail(bytes: &[u8]) -> u64 {
     }
 }
 
+/// The most bytes [`sixteen`] reads.
+pub(crate) const SIXTEEN: usize = 16;
+
+/// A word of at most [`SIXTEEN`] bytes as two zero-padded little-endian numbers: the word
+/// itself, held in a table's slot and compared in two steps (zero padding makes `ab` and
+/// `ab\0` the same: a table compares the lengths too).
+pub(crate) fn sixteen(word: &[u8]) -> [u64; 2] {
+    debug_assert!(word.len() <= SIXTEEN);
+    let eight = |b: &[u8]| {
+        if b.len() == 8 {
+            u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+        } else {
+            tail(b)
+        }
+    };
+    match word.split_at_checked(8) {
+        Some((lo, hi)) => [eight(lo), eight(hi)],
+        None => [eight(word), 0],
+    }
+}
+
 impl Hasher for FastHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
@@ -81,6 +102,21 @@ impl Hasher for FastHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sixteen bytes at most read as a zero-padded copy reads them, at every length.
+    #[test]
+    fn sixteen_is_the_padded_little_endian_read() {
+        let bytes: Vec<u8> = (1..=16).map(|b| b * 13 + 1).collect();
+        for n in 0..=16 {
+            let mut padded = [0u8; 16];
+            padded[..n].copy_from_slice(&bytes[..n]);
+            let want = [
+                u64::from_le_bytes(padded[..8].try_into().expect("8 bytes")),
+                u64::from_le_bytes(padded[8..].try_into().expect("8 bytes")),
+            ];
+            assert_eq!(sixteen(&bytes[..n]), want, "{n} bytes");
+        }
+    }
 
     /// The tail reads what a zero-padded copy reads, at every length: the classifier's hashed
     /// features (and so the shipped model) depend on these values.

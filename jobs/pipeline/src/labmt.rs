@@ -168,22 +168,7 @@ struct Slot {
 }
 
 /// The most bytes a word held in a slot has.
-const SLOT_WORD: usize = 16;
-
-/// `word` (at most [`SLOT_WORD`] bytes) as two zero-padded little-endian numbers.
-fn slot_key(word: &[u8]) -> [u64; 2] {
-    let eight = |b: &[u8]| {
-        if b.len() == 8 {
-            u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-        } else {
-            crate::fasthash::tail(b)
-        }
-    };
-    match word.split_at_checked(8) {
-        Some((lo, hi)) => [eight(lo), eight(hi)],
-        None => [eight(word), 0],
-    }
-}
+const SLOT_WORD: usize = crate::fasthash::SIXTEEN;
 
 impl Happs {
     fn new(words: &HashMap<Box<str>, f64, FastHash>) -> Happs {
@@ -200,7 +185,7 @@ impl Happs {
                 table.long.insert(word.clone(), happs);
                 continue;
             }
-            let (key, mask) = (slot_key(word.as_bytes()), size - 1);
+            let (key, mask) = (crate::fasthash::sixteen(word.as_bytes()), size - 1);
             let mut i = Happs::slot_of(key, word.len(), mask);
             while table.slots[i].len != 0 {
                 i = (i + 1) & mask;
@@ -225,7 +210,7 @@ impl Happs {
         if bytes.is_empty() || bytes.len() > SLOT_WORD {
             return self.long.get(word).copied();
         }
-        let (key, mask) = (slot_key(bytes), self.slots.len() - 1);
+        let (key, mask) = (crate::fasthash::sixteen(bytes), self.slots.len() - 1);
         let mut i = Happs::slot_of(key, bytes.len(), mask);
         loop {
             let slot = &self.slots[i];
@@ -366,8 +351,8 @@ mod tests {
     /// the slot the longer one is looked for first.
     #[test]
     fn a_word_and_the_word_with_a_nul_are_two_words() {
-        let key = slot_key(b"ab");
-        assert_eq!(key, slot_key(b"ab\0"));
+        let key = crate::fasthash::sixteen(b"ab");
+        assert_eq!(key, crate::fasthash::sixteen(b"ab\0"));
         let mut table = Happs {
             slots: vec![Slot::default(); 4],
             long: HashMap::default(),
