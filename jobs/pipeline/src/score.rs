@@ -447,7 +447,7 @@ mod tests {
             remembering.originals.len()
         );
         assert!(named > 10, "{named}");
-        // Each original of the second round was named only by the retweet's own text.
+        // Every retweet of the second round names Trump: two of them only by their own text.
         assert_eq!(by_retweet, 3);
         assert!(classes.iter().all(|&n| n > 20), "{classes:?}");
         assert_eq!(remembering.counts, forgetting.counts);
