@@ -69,27 +69,56 @@ fn masks(block: &[u8; 64]) -> Masks {
     m
 }
 
-/// From `at`, the first `"` or `\\`: 16 bytes per step, no call for the short strings that
-/// keys and most values are.
+/// From `at`, the first byte whose lane `hits` marks, 16 bytes per step with no call: `Ok`
+/// its index, or `Err` where the last few bytes (fewer than 16, not searched) begin.
 #[cfg(target_arch = "x86_64")]
-pub(super) fn quote_or_backslash(bytes: &[u8], mut at: usize) -> Option<usize> {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn first_in_sixteens(
+    bytes: &[u8],
+    mut at: usize,
+    hits: impl Fn(std::arch::x86_64::__m128i) -> std::arch::x86_64::__m128i,
+) -> Result<usize, usize> {
+    use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_movemask_epi8};
     while at + 16 <= bytes.len() {
         // SAFETY: SSE2 is in the x86_64 baseline; the 16 bytes read are inside `bytes`.
-        let found = unsafe {
-            let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
-            let q = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let bs = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-            _mm_movemask_epi8(_mm_or_si128(q, bs)) as u32
-        };
+        let v = unsafe { _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>()) };
+        // SAFETY: SSE2 is in the x86_64 baseline.
+        let found = unsafe { _mm_movemask_epi8(hits(v)) } as u32;
         if found != 0 {
-            return Some(at + found.trailing_zeros() as usize);
+            return Ok(at + found.trailing_zeros() as usize);
         }
         at += 16;
     }
-    memchr::memchr2(b'"', b'\\', bytes.get(at..)?).map(|i| at + i)
+    Err(at)
+}
+
+/// Lanes of `v` equal to `b`.
+#[cfg(target_arch = "x86_64")]
+fn lanes_of(v: std::arch::x86_64::__m128i, b: u8) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_set1_epi8};
+    // SAFETY: SSE2 is in the x86_64 baseline.
+    unsafe { _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8)) }
+}
+
+/// Lanes marked in `a` or `b`.
+#[cfg(target_arch = "x86_64")]
+fn either(
+    a: std::arch::x86_64::__m128i,
+    b: std::arch::x86_64::__m128i,
+) -> std::arch::x86_64::__m128i {
+    // SAFETY: SSE2 is in the x86_64 baseline.
+    unsafe { std::arch::x86_64::_mm_or_si128(a, b) }
+}
+
+/// From `at`, the first `"` or `\\`: 16 bytes per step, no call for the short strings that
+/// keys and most values are.
+#[cfg(target_arch = "x86_64")]
+pub(super) fn quote_or_backslash(bytes: &[u8], at: usize) -> Option<usize> {
+    match first_in_sixteens(bytes, at, |v| either(lanes_of(v, b'"'), lanes_of(v, b'\\'))) {
+        Ok(found) => Some(found),
+        Err(at) => memchr::memchr2(b'"', b'\\', bytes.get(at..)?).map(|i| at + i),
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -100,23 +129,14 @@ pub(super) fn quote_or_backslash(bytes: &[u8], at: usize) -> Option<usize> {
 /// From `at`, the first `\\`: 16 bytes per step and no call, for the short runs between a
 /// text's escapes (`https:\/\/t.co\/...`), where a call to `memchr` costs more than the search.
 #[cfg(target_arch = "x86_64")]
-pub(super) fn backslash(bytes: &[u8], mut at: usize) -> Option<usize> {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
-    while at + 16 <= bytes.len() {
-        // SAFETY: SSE2 is in the x86_64 baseline; the 16 bytes read are inside `bytes`.
-        let found = unsafe {
-            let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
-            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8))) as u32
-        };
-        if found != 0 {
-            return Some(at + found.trailing_zeros() as usize);
+pub(super) fn backslash(bytes: &[u8], at: usize) -> Option<usize> {
+    match first_in_sixteens(bytes, at, |v| lanes_of(v, b'\\')) {
+        Ok(found) => Some(found),
+        Err(at) => {
+            let tail = bytes.get(at..)?;
+            tail.iter().position(|&b| b == b'\\').map(|i| at + i)
         }
-        at += 16;
     }
-    let tail = bytes.get(at..)?;
-    tail.iter().position(|&b| b == b'\\').map(|i| at + i)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -128,30 +148,15 @@ pub(super) fn backslash(bytes: &[u8], at: usize) -> Option<usize> {
 /// `}` `]` or JSON's whitespace; the line's length if none does. 16 bytes per step: ids are 18
 /// digits.
 #[cfg(target_arch = "x86_64")]
-pub(super) fn scalar_end(bytes: &[u8], mut at: usize) -> usize {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+pub(super) fn scalar_end(bytes: &[u8], at: usize) -> usize {
+    let ends = |v| {
+        let is = |b| lanes_of(v, b);
+        either(
+            either(either(is(b','), is(b'}')), either(is(b']'), is(b' '))),
+            either(either(is(b'\t'), is(b'\n')), is(b'\r')),
+        )
     };
-    while at + 16 <= bytes.len() {
-        // SAFETY: SSE2 is in the x86_64 baseline; the 16 bytes read are inside `bytes`.
-        let found = unsafe {
-            let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
-            let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-            let ends = _mm_or_si128(
-                _mm_or_si128(
-                    _mm_or_si128(is(b','), is(b'}')),
-                    _mm_or_si128(is(b']'), is(b' ')),
-                ),
-                _mm_or_si128(_mm_or_si128(is(b'\t'), is(b'\n')), is(b'\r')),
-            );
-            _mm_movemask_epi8(ends) as u32
-        };
-        if found != 0 {
-            return at + found.trailing_zeros() as usize;
-        }
-        at += 16;
-    }
-    scalar_end_by_bytes(bytes, at)
+    first_in_sixteens(bytes, at, ends).unwrap_or_else(|at| scalar_end_by_bytes(bytes, at))
 }
 
 #[cfg(not(target_arch = "x86_64"))]
